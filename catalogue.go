@@ -1,0 +1,173 @@
+package iam
+
+import (
+	"unique"
+)
+
+// mask is an interned, immutable bit set of permission sets, indexed by
+// the bit numbers of a compiled catalogue. Equal masks share one copy, so
+// a grant costs a pointer however many sets it holds. The zero mask is
+// empty.
+type mask struct{ h unique.Handle[string] }
+
+func (m mask) has(bit int32) bool {
+	if m.h == (unique.Handle[string]{}) {
+		return false
+	}
+	s := m.h.Value()
+	i := int(bit >> 3)
+	return i < len(s) && s[i]&(1<<(bit&7)) != 0
+}
+
+func (m mask) empty() bool { return m.h == (unique.Handle[string]{}) }
+
+// bits returns the mask's bytes (nil for the empty mask).
+func (m mask) bytes() string {
+	if m.empty() {
+		return ""
+	}
+	return m.h.Value()
+}
+
+// bitset is a mutable bit set, used to build masks.
+type bitset []byte
+
+func (b *bitset) set(bit int32) {
+	i := int(bit >> 3)
+	for len(*b) <= i {
+		*b = append(*b, 0)
+	}
+	(*b)[i] |= 1 << (bit & 7)
+}
+
+func (b *bitset) or(s string) {
+	for len(*b) < len(s) {
+		*b = append(*b, 0)
+	}
+	for i := 0; i < len(s); i++ {
+		(*b)[i] |= s[i]
+	}
+}
+
+func (b bitset) mask() mask {
+	n := len(b)
+	for n > 0 && b[n-1] == 0 {
+		n--
+	}
+	if n == 0 {
+		return mask{}
+	}
+	return mask{unique.Make(string(b[:n]))}
+}
+
+// catalogue is a compiled permission-set catalogue: the built-in sets,
+// then an organization's own. Bits of built-in sets are the same in every
+// organization. Immutable once built.
+type catalogue struct {
+	bits      map[string]int32
+	sets      []catSet
+	byService map[string][]catPattern // patterns by service segment
+	wild      []catPattern            // patterns whose service is "*"
+}
+
+type catSet struct {
+	PermissionSet
+	closure mask // the set and every set it includes, transitively
+}
+
+type catPattern struct {
+	resource, action string
+	bit              int32
+}
+
+// compileCatalogue compiles builtin then own. The store has validated both
+// (names resolve, includes share the scope type, no cycles).
+func compileCatalogue(builtin, own []PermissionSet) *catalogue {
+	c := &catalogue{
+		bits:      make(map[string]int32, len(builtin)+len(own)),
+		sets:      make([]catSet, 0, len(builtin)+len(own)),
+		byService: map[string][]catPattern{},
+	}
+	for _, group := range [][]PermissionSet{builtin, own} {
+		for _, ps := range group {
+			bit := int32(len(c.sets))
+			c.bits[ps.Name] = bit
+			c.sets = append(c.sets, catSet{PermissionSet: ps})
+			for _, p := range ps.Permissions {
+				s, r, a, ok := splitTriple(p)
+				if !ok {
+					continue
+				}
+				cp := catPattern{resource: r, action: a, bit: bit}
+				if s == "*" {
+					c.wild = append(c.wild, cp)
+				} else {
+					c.byService[s] = append(c.byService[s], cp)
+				}
+			}
+		}
+	}
+	for i := range c.sets {
+		var b bitset
+		c.closeOver(int32(i), &b, make(map[int32]bool))
+		c.sets[i].closure = b.mask()
+	}
+	return c
+}
+
+func (c *catalogue) closeOver(bit int32, b *bitset, seen map[int32]bool) {
+	if seen[bit] {
+		return
+	}
+	seen[bit] = true
+	b.set(bit)
+	for _, inc := range c.sets[bit].Includes {
+		if ib, ok := c.bits[inc]; ok {
+			c.closeOver(ib, b, seen)
+		}
+	}
+}
+
+// lookupTriple reports whether any set of the catalogue has a pattern
+// matching service:resource:action (known), and whether a project-scoped
+// one does (inProjects).
+func (c *catalogue) lookupTriple(service, resource, action string) (known, inProjects bool) {
+	for _, list := range [2][]catPattern{c.byService[service], c.wild} {
+		for _, p := range list {
+			if segMatch(p.resource, resource) && segMatch(p.action, action) {
+				known = true
+				if c.sets[p.bit].ScopeType == ScopeProjects {
+					return true, true
+				}
+			}
+		}
+	}
+	return known, false
+}
+
+// grantsTriple reports whether mask m holds a set with a pattern matching
+// service:resource:action.
+func (c *catalogue) grantsTriple(m mask, service, resource, action string) bool {
+	if m.empty() {
+		return false
+	}
+	for _, list := range [2][]catPattern{c.byService[service], c.wild} {
+		for _, p := range list {
+			if m.has(p.bit) && segMatch(p.resource, resource) && segMatch(p.action, action) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// names lists the set names a mask holds, in catalogue order.
+func (c *catalogue) names(m mask) []string {
+	var out []string
+	for i := range c.sets {
+		if m.has(int32(i)) {
+			out = append(out, c.sets[i].Name)
+		}
+	}
+	return out
+}

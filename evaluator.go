@@ -1,0 +1,447 @@
+package iam
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Request asks whether a principal may use a permission at a target.
+type Request struct {
+	// Principal is the caller: a user, an application, an API key (answered
+	// for its bearer) or a group (answered from the group's own policies).
+	Principal Principal
+	// Exactly one of ProjectID and OrganizationID names the target. A
+	// project-scoped permission asked at the organization asks for it in
+	// every project at once (an organization-wide listing).
+	ProjectID      string
+	OrganizationID string
+	// Permission is a permission set name ("InstancesFullAccess") or a
+	// permission triple ("instance:server:create").
+	Permission string
+
+	// The condition context, read only by rules that have a condition.
+	IP        netip.Addr
+	Time      time.Time // zero: now
+	UserAgent string
+	Resource  *Resource // nil on list requests
+}
+
+// Resource is the resource a request acts on, for conditions.
+type Resource struct {
+	ID       string
+	Name     string
+	Locality string
+}
+
+// Reason says why a Decision came out as it did.
+type Reason uint8
+
+// Reasons.
+const (
+	ReasonNone              Reason = iota // no decision (the check failed)
+	ReasonGranted                         // a policy grants it
+	ReasonOwner                           // the caller owns the organization
+	ReasonNotGranted                      // nothing grants it
+	ReasonOtherOrganization               // caller and target are in different organizations
+	ReasonLocked                          // the user is locked
+	ReasonExpired                         // the API key has expired
+)
+
+var reasonNames = [...]string{"none", "granted", "owner", "not granted", "other organization", "locked", "expired"}
+
+// String returns the reason in words.
+func (r Reason) String() string {
+	if int(r) < len(reasonNames) {
+		return reasonNames[r]
+	}
+	return "unknown"
+}
+
+// Decision is the answer to a Request.
+type Decision struct {
+	Allowed  bool
+	Reason   Reason
+	Revision uint64 // the store revision the answer reflects
+}
+
+// Evaluator answers Requests from an index of who holds what where,
+// precomputed from a Store and kept current as the store changes.
+//
+// It is safe for concurrent use. Checks read an immutable snapshot and
+// never wait for writers; each store write is folded into the index before
+// the write returns (for stores that deliver changes so, as MemoryStore
+// does), so a check made after a write sees it. A check of unconditional
+// grants, allowed or denied, allocates nothing.
+//
+// Rules with a condition grant nothing in this version of the Evaluator:
+// condition evaluation arrives with the conditions package.
+type Evaluator struct {
+	snap   atomic.Pointer[snapshot]
+	mu     sync.Mutex // serializes index writers
+	mirror *mirror
+	cancel func()
+	now    func() time.Time
+
+	building bool
+	pending  []Change
+}
+
+// EvaluatorOption configures an Evaluator.
+type EvaluatorOption func(*Evaluator)
+
+// WithClock sets the clock used for API key expiry (default time.Now).
+func WithClock(now func() time.Time) EvaluatorOption {
+	return func(e *Evaluator) { e.now = now }
+}
+
+// NewEvaluator builds the index of everything store holds and follows its
+// changes until Close. ctx bounds the build only.
+func NewEvaluator(ctx context.Context, store Store, opts ...EvaluatorOption) (*Evaluator, error) {
+	e := &Evaluator{now: time.Now, building: true}
+	for _, opt := range opts {
+		opt(e)
+	}
+	// Subscribe first, so that no change is missed between the read and the
+	// subscription; changes already in the read are skipped by revision.
+	e.cancel = store.Subscribe(e.onChange)
+	if err := e.build(ctx, store); err != nil {
+		e.cancel()
+		return nil, err
+	}
+	return e, nil
+}
+
+func (e *Evaluator) onChange(ch Change) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.building {
+		e.pending = append(e.pending, ch)
+		return
+	}
+	e.applyLocked(ch)
+}
+
+func (e *Evaluator) applyLocked(ch Change) {
+	cur := e.snap.Load()
+	if ch.Revision <= cur.rev {
+		return
+	}
+	a := e.mirror.newApplier(cur)
+	for _, ev := range ch.Events {
+		a.apply(ev)
+	}
+	e.snap.Store(a.finish(ch.Revision))
+}
+
+// build reads the whole store in one transaction and indexes it as one
+// change.
+func (e *Evaluator) build(ctx context.Context, store Store) error {
+	var ch Change
+	err := store.Atomic(ctx, func(tx Tx) error {
+		ch.Revision = tx.Revision()
+		builtin, err := tx.ListPermissionSets(ctx, "")
+		if err != nil {
+			return err
+		}
+		e.mirror = &mirror{builtin: builtin, builtinCat: compileCatalogue(builtin, nil), orgs: map[string]*mOrg{}}
+		evs, err := readAll(ctx, tx)
+		ch.Events = evs
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("iam: building the evaluator index: %w", err)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	a := e.mirror.newApplier(&snapshot{})
+	for _, ev := range ch.Events {
+		a.apply(ev)
+	}
+	e.snap.Store(a.finish(ch.Revision))
+	for _, p := range e.pending {
+		e.applyLocked(p)
+	}
+	e.pending, e.building = nil, false
+	return nil
+}
+
+// readAll lists every entity of the store as OpPut events, in an order in
+// which each refers only to what came before.
+func readAll(ctx context.Context, tx Tx) ([]Event, error) {
+	orgs, err := tx.ListOrganizations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var evs []Event
+	put := func(k Kind, id, org string, v any) {
+		evs = append(evs, Event{Op: OpPut, Kind: k, ID: id, OrganizationID: org, Value: v})
+	}
+	for _, o := range orgs {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		put(KindOrganization, o.ID, o.ID, o)
+		sets, err := tx.ListPermissionSets(ctx, o.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range sets {
+			put(KindPermissionSet, v.Name, o.ID, v)
+		}
+		projects, err := tx.ListProjects(ctx, o.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range projects {
+			put(KindProject, v.ID, o.ID, v)
+		}
+		users, err := tx.ListUsers(ctx, o.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range users {
+			put(KindUser, v.ID, o.ID, v)
+		}
+		apps, err := tx.ListApplications(ctx, o.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range apps {
+			put(KindApplication, v.ID, o.ID, v)
+		}
+		groups, err := tx.ListGroups(ctx, o.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range groups {
+			put(KindGroup, v.ID, o.ID, v)
+		}
+		policies, err := tx.ListPolicies(ctx, o.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range policies {
+			put(KindPolicy, v.ID, o.ID, v)
+		}
+		keys, err := tx.ListAPIKeys(ctx, o.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range keys {
+			put(KindAPIKey, v.AccessKey, o.ID, v)
+		}
+	}
+	return evs, nil
+}
+
+// Close stops following the store. The Evaluator keeps answering from the
+// state it had last seen.
+func (e *Evaluator) Close() error {
+	e.cancel()
+	return nil
+}
+
+// Revision returns the store revision the index reflects.
+func (e *Evaluator) Revision() uint64 { return e.snap.Load().rev }
+
+// errInvalidRequest is returned (wrapped, with details) for a malformed
+// request.
+func invalidRequest(field, value, reason string) error {
+	return &ValidationError{Entity: "request", Field: field, Value: value, Reason: reason}
+}
+
+// Check answers req. Errors come in this order (DESIGN section 5b): a
+// malformed request (ErrInvalid); an unknown project or organization
+// (ErrNotFound); a permission the target's organization does not know
+// (ErrUnknownPermission); an organization-level permission asked in a
+// project (ErrScopeMismatch); an unknown principal, or an ID of another
+// kind (ErrNotFound). Then a caller of another organization is denied, an
+// expired API key is denied, a locked user is denied, the owner is
+// allowed, and the grants decide. Whenever err != nil, Allowed is false.
+//
+// ctx is not consulted: a check never blocks.
+func (e *Evaluator) Check(ctx context.Context, req Request) (Decision, error) {
+	s := e.snap.Load()
+	var q query
+	if err := q.parse(s, &req); err != nil {
+		return Decision{}, err
+	}
+	pe, reason, err := e.resolve(s, &q, req.Principal)
+	if err != nil {
+		return Decision{}, err
+	}
+	if reason == ReasonNone {
+		reason = q.decide(pe)
+	}
+	return Decision{Allowed: reason == ReasonGranted || reason == ReasonOwner, Reason: reason, Revision: s.rev}, nil
+}
+
+// query is a parsed request: its target and its permission, resolved
+// against the target organization's catalogue.
+type query struct {
+	org                      *orgIndex
+	project                  int32 // -1: the organization
+	triple                   bool
+	bit                      int32 // a set name's bit
+	orgScoped                bool  // the named set is organization-scoped
+	service, resource, action string
+}
+
+func (q *query) parse(s *snapshot, req *Request) error {
+	if req.Principal.Type == PrincipalNone || req.Principal.ID == "" {
+		return invalidRequest("principal", "", "a request names its principal")
+	}
+	if (req.ProjectID == "") == (req.OrganizationID == "") {
+		return invalidRequest("project_id", req.ProjectID, "a request names exactly one of a project and an organization")
+	}
+	perm := req.Permission
+	if q.triple = IsPermission(perm); q.triple {
+		var ok bool
+		q.service, q.resource, q.action, ok = splitTriple(perm)
+		if !ok || !validSegment(q.service, false) || !validSegment(q.resource, false) || !validSegment(q.action, false) {
+			_, _, _, err := parseTriple(perm, false)
+			if err == nil {
+				err = invalidRequest("permission", perm, "malformed permission")
+			}
+			return err
+		}
+	} else if perm == "" || strings.IndexByte(perm, '*') >= 0 {
+		return invalidRequest("permission", perm, "a request names one permission set or one permission triple, without '*'")
+	}
+	if req.ProjectID != "" {
+		pe, ok := s.projects.Get(req.ProjectID)
+		if !ok {
+			return fmt.Errorf("iam: project %q: %w", req.ProjectID, ErrNotFound)
+		}
+		q.org, q.project = pe.org, pe.seq
+	} else {
+		org, ok := s.orgs.Get(req.OrganizationID)
+		if !ok {
+			return fmt.Errorf("iam: organization %q: %w", req.OrganizationID, ErrNotFound)
+		}
+		q.org, q.project = org, -1
+	}
+	cat := q.org.cat
+	if q.triple {
+		known, inProjects := cat.lookupTriple(q.service, q.resource, q.action)
+		if !known {
+			return fmt.Errorf("iam: permission %q: no permission set of organization %q holds it: %w", perm, q.org.id, ErrUnknownPermission)
+		}
+		if q.project >= 0 && !inProjects {
+			return fmt.Errorf("iam: permission %q is organization-level: ask for it with OrganizationID, not in project %q: %w", perm, req.ProjectID, ErrScopeMismatch)
+		}
+		return nil
+	}
+	bit, ok := cat.bits[perm]
+	if !ok {
+		return unknownSet(perm, cat)
+	}
+	q.bit = bit
+	q.orgScoped = cat.sets[bit].ScopeType == ScopeOrganization
+	if q.project >= 0 && q.orgScoped {
+		return fmt.Errorf("iam: permission set %q is organization-scoped: ask for it with OrganizationID, not in project %q: %w", perm, req.ProjectID, ErrScopeMismatch)
+	}
+	return nil
+}
+
+func unknownSet(name string, cat *catalogue) error {
+	names := make([]string, 0, len(cat.sets))
+	for _, s := range cat.sets {
+		names = append(names, s.Name)
+	}
+	msg := fmt.Sprintf("iam: permission set %q is not in the catalogue", name)
+	if hint := didYouMean(name, names); hint != "" {
+		msg += "; " + hint
+	}
+	return fmt.Errorf("%s: %w", msg, ErrUnknownPermission)
+}
+
+// resolve finds the caller's index entry. A non-None reason settles the
+// decision before grants are read.
+func (e *Evaluator) resolve(s *snapshot, q *query, p Principal) (*principalEntry, Reason, error) {
+	expired := false
+	if p.Type == PrincipalAPIKey {
+		k, ok := s.keys.Get(p.ID)
+		if !ok {
+			return nil, ReasonNone, fmt.Errorf("iam: API key %q: %w", p.ID, ErrNotFound)
+		}
+		expired = !k.expires.IsZero() && !e.now().Before(k.expires)
+		p = k.bearer
+	}
+	pe, ok := s.principals.Get(p.ID)
+	if !ok || pe.typ != p.Type {
+		return nil, ReasonNone, fmt.Errorf("iam: %s %q: %w", p.Type, p.ID, ErrNotFound)
+	}
+	switch {
+	case pe.org != q.org.id:
+		return pe, ReasonOtherOrganization, nil
+	case expired:
+		return pe, ReasonExpired, nil
+	case pe.locked:
+		return pe, ReasonLocked, nil
+	case pe.owner:
+		return pe, ReasonOwner, nil
+	}
+	return pe, ReasonNone, nil
+}
+
+// decide reads the grants of the caller and of its groups.
+func (q *query) decide(pe *principalEntry) Reason {
+	org := q.org
+	if pe.typ == PrincipalGroup {
+		if q.holds(org.group(pe.seq)) {
+			return ReasonGranted
+		}
+		return ReasonNotGranted
+	}
+	if q.holds(pe.own) {
+		return ReasonGranted
+	}
+	for _, seq := range pe.groups {
+		if q.holds(org.group(seq)) {
+			return ReasonGranted
+		}
+	}
+	var special []int32
+	switch {
+	case pe.typ == PrincipalUser:
+		special = org.allUsers
+	case pe.typ == PrincipalApplication && !pe.managed:
+		special = org.allApps
+	}
+	for _, seq := range special {
+		if q.holds(org.group(seq)) {
+			return ReasonGranted
+		}
+	}
+	return ReasonNotGranted
+}
+
+// holds reports whether one holder's grants allow the query.
+func (q *query) holds(g *grants) bool {
+	if g == nil {
+		return false
+	}
+	if q.triple {
+		cat := q.org.cat
+		if q.project < 0 {
+			return cat.grantsTriple(g.org, q.service, q.resource, q.action) ||
+				cat.grantsTriple(g.all, q.service, q.resource, q.action)
+		}
+		return cat.grantsTriple(g.all, q.service, q.resource, q.action) ||
+			cat.grantsTriple(g.inProject(q.project), q.service, q.resource, q.action)
+	}
+	switch {
+	case q.project >= 0:
+		return g.all.has(q.bit) || g.inProject(q.project).has(q.bit)
+	case q.orgScoped:
+		return g.org.has(q.bit)
+	default:
+		return g.all.has(q.bit)
+	}
+}

@@ -1,0 +1,556 @@
+package iam
+
+import (
+	"slices"
+	"time"
+
+	"github.com/iamkit/iam/internal/cowmap"
+)
+
+// The Evaluator's index. Readers see an immutable snapshot behind an
+// atomic pointer; one writer at a time derives the next snapshot from a
+// private mirror of the store, touching only what a change affects, and
+// publishes it before the store's write returns.
+//
+// What a check reads:
+//   - principals: principal ID → its entry: kind, organization, locked and
+//     owner flags, the grants of the policies naming it, and the sequence
+//     numbers of the groups it is an explicit member of;
+//   - projects: project ID → its organization's index and the project's
+//     sequence number in it;
+//   - orgs: organization ID → its index: the compiled catalogue, each
+//     group's grants, and which groups hold all users or all applications.
+//
+// Grants are kept per holder (user, application or group), never copied
+// into group members, and "all projects" stays one entry of its own, so a
+// project created later is covered at once.
+
+type snapshot struct {
+	rev        uint64
+	orgs       cowmap.Map[*orgIndex]
+	projects   cowmap.Map[*projectEntry]
+	principals cowmap.Map[*principalEntry]
+	keys       cowmap.Map[*keyEntry]
+}
+
+type orgIndex struct {
+	id       string
+	cat      *catalogue
+	groups   []*grants // by group sequence number; nil: none, or deleted
+	allUsers []int32   // groups with AllUsers
+	allApps  []int32   // groups with AllApplications
+}
+
+func (o *orgIndex) group(seq int32) *grants {
+	if int(seq) < len(o.groups) {
+		return o.groups[seq]
+	}
+	return nil
+}
+
+type projectEntry struct {
+	org *orgIndex
+	seq int32
+}
+
+type principalEntry struct {
+	typ     PrincipalType
+	org     string
+	locked  bool
+	owner   bool
+	managed bool
+	seq     int32   // a group's sequence number
+	own     *grants // a user's or application's own grants; nil: none
+	groups  []int32 // explicit groups
+}
+
+type keyEntry struct {
+	bearer  Principal
+	org     string
+	expires time.Time
+}
+
+// grants is what the policies naming one holder grant it, unconditionally.
+type grants struct {
+	org      mask           // organization-scoped sets, at the organization
+	all      mask           // project-scoped sets, in all projects
+	projects []projectGrant // project-scoped sets per project, by seq
+}
+
+type projectGrant struct {
+	seq int32
+	m   mask
+}
+
+// inProject returns the mask granted in project seq by a rule listing it.
+func (g *grants) inProject(seq int32) mask {
+	lo, hi := 0, len(g.projects)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if g.projects[mid].seq < seq {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	if lo < len(g.projects) && g.projects[lo].seq == seq {
+		return g.projects[lo].m
+	}
+	return mask{}
+}
+
+// ----- the writer's mirror -----
+
+type mirror struct {
+	builtin    []PermissionSet
+	builtinCat *catalogue
+	orgs       map[string]*mOrg
+}
+
+type mOrg struct {
+	id        string
+	cat       *catalogue
+	sets      map[string]PermissionSet
+	projSeq   map[string]int32
+	nextProj  int32
+	users     map[string]User
+	apps      map[string]Application
+	groups    map[string]Group
+	groupSeq  map[string]int32
+	nextGroup int32
+	groupG    map[int32]*grants
+	policies  map[string]Policy
+	byHolder  map[Principal]map[string]bool // policy IDs naming each principal
+	memberOf  map[Principal]map[string]bool // explicit groups of each user or application
+	idx       *orgIndex
+}
+
+func newMOrg(id string, cat *catalogue) *mOrg {
+	return &mOrg{
+		id:       id,
+		cat:      cat,
+		sets:     map[string]PermissionSet{},
+		projSeq:  map[string]int32{},
+		users:    map[string]User{},
+		apps:     map[string]Application{},
+		groups:   map[string]Group{},
+		groupSeq: map[string]int32{},
+		groupG:   map[int32]*grants{},
+		policies: map[string]Policy{},
+		byHolder: map[Principal]map[string]bool{},
+		memberOf: map[Principal]map[string]bool{},
+	}
+}
+
+func addTo[K comparable](m map[K]map[string]bool, k K, v string) {
+	s := m[k]
+	if s == nil {
+		s = map[string]bool{}
+		m[k] = s
+	}
+	s[v] = true
+}
+
+func removeFrom[K comparable](m map[K]map[string]bool, k K, v string) {
+	if s := m[k]; s != nil {
+		delete(s, v)
+		if len(s) == 0 {
+			delete(m, k)
+		}
+	}
+}
+
+// applier accumulates one change's effects before publishing them.
+type applier struct {
+	m          *mirror
+	orgs       *cowmap.Editor[*orgIndex]
+	projects   *cowmap.Editor[*projectEntry]
+	principals *cowmap.Editor[*principalEntry]
+	keys       *cowmap.Editor[*keyEntry]
+
+	catDirty   map[string]bool
+	orgDirty   map[string]bool
+	projDirty  map[string]map[string]bool // org → new project IDs
+	holders    map[Principal]string       // holder → org, grants to recompute
+	principalD map[Principal]string       // entry to rebuild → org
+}
+
+func (m *mirror) newApplier(s *snapshot) *applier {
+	return &applier{
+		m:          m,
+		orgs:       s.orgs.Edit(),
+		projects:   s.projects.Edit(),
+		principals: s.principals.Edit(),
+		keys:       s.keys.Edit(),
+		catDirty:   map[string]bool{},
+		orgDirty:   map[string]bool{},
+		projDirty:  map[string]map[string]bool{},
+		holders:    map[Principal]string{},
+		principalD: map[Principal]string{},
+	}
+}
+
+// apply folds one event into the mirror and marks what it affects.
+func (a *applier) apply(ev Event) {
+	if ev.Kind == KindOrganization {
+		a.applyOrganization(ev)
+		return
+	}
+	mo := a.m.orgs[ev.OrganizationID]
+	if mo == nil {
+		return // an event for an organization this index never saw
+	}
+	switch ev.Kind {
+	case KindPermissionSet:
+		if ev.Op == OpPut {
+			mo.sets[ev.ID] = ev.Value.(PermissionSet)
+		} else {
+			delete(mo.sets, ev.ID)
+		}
+		a.catDirty[mo.id] = true
+	case KindProject:
+		a.applyProject(mo, ev)
+	case KindUser:
+		p := UserPrincipal(ev.ID)
+		if ev.Op == OpPut {
+			mo.users[ev.ID] = ev.Value.(User)
+		} else {
+			delete(mo.users, ev.ID)
+			a.forgetMember(mo, p)
+		}
+		a.principalD[p] = mo.id
+	case KindApplication:
+		p := ApplicationPrincipal(ev.ID)
+		if ev.Op == OpPut {
+			mo.apps[ev.ID] = ev.Value.(Application)
+		} else {
+			delete(mo.apps, ev.ID)
+			a.forgetMember(mo, p)
+		}
+		a.principalD[p] = mo.id
+	case KindGroup:
+		a.applyGroup(mo, ev)
+	case KindPolicy:
+		if old, ok := mo.policies[ev.ID]; ok {
+			removeFrom(mo.byHolder, old.Principal, ev.ID)
+			a.holders[old.Principal] = mo.id
+			delete(mo.policies, ev.ID)
+		}
+		if ev.Op == OpPut {
+			p := ev.Value.(Policy)
+			mo.policies[ev.ID] = p
+			addTo(mo.byHolder, p.Principal, ev.ID)
+			a.holders[p.Principal] = mo.id
+		}
+	case KindAPIKey:
+		if ev.Op == OpPut {
+			k := ev.Value.(APIKey)
+			a.keys.Set(k.AccessKey, &keyEntry{bearer: k.Bearer, org: mo.id, expires: k.ExpiresAt})
+		} else {
+			a.keys.Delete(ev.ID)
+		}
+	}
+}
+
+func (a *applier) applyOrganization(ev Event) {
+	if ev.Op == OpPut {
+		if a.m.orgs[ev.ID] == nil {
+			a.m.orgs[ev.ID] = newMOrg(ev.ID, a.m.builtinCat)
+			a.orgDirty[ev.ID] = true
+		}
+		return
+	}
+	mo := a.m.orgs[ev.ID]
+	if mo == nil {
+		return
+	}
+	// The store deletes the contents first; drop whatever is left anyway.
+	for id := range mo.projSeq {
+		a.projects.Delete(id)
+	}
+	for id := range mo.users {
+		a.principals.Delete(id)
+	}
+	for id := range mo.apps {
+		a.principals.Delete(id)
+	}
+	for id := range mo.groups {
+		a.principals.Delete(id)
+	}
+	delete(a.m.orgs, ev.ID)
+	a.orgs.Delete(ev.ID)
+	delete(a.orgDirty, ev.ID)
+	delete(a.catDirty, ev.ID)
+}
+
+func (a *applier) applyProject(mo *mOrg, ev Event) {
+	if ev.Op == OpPut {
+		if _, ok := mo.projSeq[ev.ID]; !ok {
+			mo.projSeq[ev.ID] = mo.nextProj
+			mo.nextProj++
+			addTo(a.projDirty, mo.id, ev.ID)
+		}
+		return
+	}
+	delete(mo.projSeq, ev.ID)
+	removeFrom(a.projDirty, mo.id, ev.ID)
+	a.projects.Delete(ev.ID)
+	// Rules naming the project: the store rewrites those policies in the
+	// same change; recompute their holders in case it did not.
+	for pid, pol := range mo.policies {
+		for _, r := range pol.Rules {
+			if slices.Contains(r.Scope.ProjectIDs, ev.ID) {
+				a.holders[mo.policies[pid].Principal] = mo.id
+			}
+		}
+	}
+}
+
+func (a *applier) applyGroup(mo *mOrg, ev Event) {
+	gp := GroupPrincipal(ev.ID)
+	old, existed := mo.groups[ev.ID]
+	var now Group
+	if ev.Op == OpPut {
+		now = ev.Value.(Group)
+		mo.groups[ev.ID] = now
+		if !existed {
+			mo.groupSeq[ev.ID] = mo.nextGroup
+			mo.nextGroup++
+		}
+	} else {
+		delete(mo.groups, ev.ID)
+		delete(mo.groupG, mo.groupSeq[ev.ID])
+		delete(mo.groupSeq, ev.ID)
+	}
+	// Members who joined or left.
+	diff := func(kind PrincipalType, before, after []string) {
+		in := make(map[string]bool, len(after))
+		for _, id := range after {
+			in[id] = true
+		}
+		for _, id := range before {
+			if !in[id] {
+				p := Principal{Type: kind, ID: id}
+				removeFrom(mo.memberOf, p, ev.ID)
+				a.principalD[p] = mo.id
+			}
+		}
+		was := make(map[string]bool, len(before))
+		for _, id := range before {
+			was[id] = true
+		}
+		for _, id := range after {
+			if !was[id] {
+				p := Principal{Type: kind, ID: id}
+				addTo(mo.memberOf, p, ev.ID)
+				a.principalD[p] = mo.id
+			}
+		}
+	}
+	diff(PrincipalUser, old.UserIDs, now.UserIDs)
+	diff(PrincipalApplication, old.ApplicationIDs, now.ApplicationIDs)
+	a.principalD[gp] = mo.id
+	a.holders[gp] = mo.id
+	a.orgDirty[mo.id] = true
+}
+
+// forgetMember removes a deleted user or application from the groups the
+// mirror still lists it in (the store's own cascade normally did).
+func (a *applier) forgetMember(mo *mOrg, p Principal) {
+	for gid := range mo.memberOf[p] {
+		g := mo.groups[gid]
+		if p.Type == PrincipalUser {
+			g.UserIDs = slices.DeleteFunc(slices.Clone(g.UserIDs), func(id string) bool { return id == p.ID })
+		} else {
+			g.ApplicationIDs = slices.DeleteFunc(slices.Clone(g.ApplicationIDs), func(id string) bool { return id == p.ID })
+		}
+		mo.groups[gid] = g
+	}
+	delete(mo.memberOf, p)
+}
+
+// finish recomputes everything marked and returns the next snapshot.
+func (a *applier) finish(rev uint64) *snapshot {
+	for orgID := range a.catDirty {
+		mo := a.m.orgs[orgID]
+		if mo == nil {
+			continue
+		}
+		mo.cat = a.m.builtinCat
+		if len(mo.sets) > 0 {
+			own := make([]PermissionSet, 0, len(mo.sets))
+			for _, name := range sortedKeys(mo.sets) {
+				own = append(own, mo.sets[name])
+			}
+			mo.cat = compileCatalogue(a.m.builtin, own)
+		}
+		// Bits may have moved: every holder of the organization changes.
+		for h := range mo.byHolder {
+			a.holders[h] = orgID
+		}
+		a.orgDirty[orgID] = true
+	}
+	for h, orgID := range a.holders {
+		mo := a.m.orgs[orgID]
+		if mo == nil || h.IsZero() {
+			continue
+		}
+		g := mo.computeGrants(h)
+		if h.Type == PrincipalGroup {
+			if seq, ok := mo.groupSeq[h.ID]; ok {
+				if g == nil {
+					delete(mo.groupG, seq)
+				} else {
+					mo.groupG[seq] = g
+				}
+				a.orgDirty[orgID] = true
+			}
+			continue
+		}
+		a.principalD[h] = orgID
+	}
+	for orgID := range a.orgDirty {
+		mo := a.m.orgs[orgID]
+		if mo == nil {
+			continue
+		}
+		mo.idx = mo.buildIndex()
+		a.orgs.Set(orgID, mo.idx)
+		for pid, seq := range mo.projSeq {
+			a.projects.Set(pid, &projectEntry{org: mo.idx, seq: seq})
+		}
+		delete(a.projDirty, orgID)
+	}
+	for orgID, ids := range a.projDirty {
+		mo := a.m.orgs[orgID]
+		if mo == nil {
+			continue
+		}
+		for pid := range ids {
+			if seq, ok := mo.projSeq[pid]; ok {
+				a.projects.Set(pid, &projectEntry{org: mo.idx, seq: seq})
+			}
+		}
+	}
+	for p, orgID := range a.principalD {
+		mo := a.m.orgs[orgID]
+		if mo == nil {
+			continue
+		}
+		if e := mo.entry(p); e != nil {
+			a.principals.Set(p.ID, e)
+		} else if cur, ok := a.principals.Get(p.ID); ok && cur.typ == p.Type {
+			a.principals.Delete(p.ID)
+		}
+	}
+	return &snapshot{
+		rev:        rev,
+		orgs:       a.orgs.Map(),
+		projects:   a.projects.Map(),
+		principals: a.principals.Map(),
+		keys:       a.keys.Map(),
+	}
+}
+
+// computeGrants folds every unconditional rule of the policies naming h.
+// Conditional rules grant nothing here (see Evaluator).
+func (mo *mOrg) computeGrants(h Principal) *grants {
+	var orgB, allB bitset
+	perProject := map[int32]*bitset{}
+	for pid := range mo.byHolder[h] {
+		for _, r := range mo.policies[pid].Rules {
+			if r.Condition != "" {
+				continue
+			}
+			for _, name := range r.PermissionSets {
+				bit, ok := mo.cat.bits[name]
+				if !ok {
+					continue
+				}
+				cs := mo.cat.sets[bit]
+				closure := cs.closure.bytes()
+				switch {
+				case r.Scope.OrganizationID != "" && cs.ScopeType == ScopeOrganization:
+					orgB.or(closure)
+				case r.Scope.OrganizationID != "":
+					allB.or(closure)
+				case cs.ScopeType == ScopeProjects:
+					for _, project := range r.Scope.ProjectIDs {
+						seq, ok := mo.projSeq[project]
+						if !ok {
+							continue
+						}
+						b := perProject[seq]
+						if b == nil {
+							b = new(bitset)
+							perProject[seq] = b
+						}
+						b.or(closure)
+					}
+				}
+			}
+		}
+	}
+	g := &grants{org: orgB.mask(), all: allB.mask()}
+	for seq, b := range perProject {
+		g.projects = append(g.projects, projectGrant{seq: seq, m: b.mask()})
+	}
+	if g.org.empty() && g.all.empty() && len(g.projects) == 0 {
+		return nil
+	}
+	slices.SortFunc(g.projects, func(x, y projectGrant) int { return int(x.seq - y.seq) })
+	return g
+}
+
+func (mo *mOrg) buildIndex() *orgIndex {
+	idx := &orgIndex{id: mo.id, cat: mo.cat, groups: make([]*grants, mo.nextGroup)}
+	for seq, g := range mo.groupG {
+		idx.groups[seq] = g
+	}
+	for _, id := range sortedKeys(mo.groups) {
+		g := mo.groups[id]
+		if g.AllUsers {
+			idx.allUsers = append(idx.allUsers, mo.groupSeq[id])
+		}
+		if g.AllApplications {
+			idx.allApps = append(idx.allApps, mo.groupSeq[id])
+		}
+	}
+	return idx
+}
+
+// entry builds the index entry of principal p, or nil if it is gone.
+func (mo *mOrg) entry(p Principal) *principalEntry {
+	e := &principalEntry{typ: p.Type, org: mo.id}
+	switch p.Type {
+	case PrincipalUser:
+		u, ok := mo.users[p.ID]
+		if !ok {
+			return nil
+		}
+		e.locked, e.owner = u.Locked, u.IsOwner()
+	case PrincipalApplication:
+		app, ok := mo.apps[p.ID]
+		if !ok {
+			return nil
+		}
+		e.managed = app.Managed
+	case PrincipalGroup:
+		seq, ok := mo.groupSeq[p.ID]
+		if !ok {
+			return nil
+		}
+		e.seq = seq
+		return e
+	default:
+		return nil
+	}
+	e.own = mo.computeGrants(p)
+	for gid := range mo.memberOf[p] {
+		if seq, ok := mo.groupSeq[gid]; ok {
+			e.groups = append(e.groups, seq)
+		}
+	}
+	slices.Sort(e.groups)
+	return e
+}

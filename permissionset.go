@@ -1,0 +1,112 @@
+package iam
+
+import "strings"
+
+// ScopeType is where a permission set can be granted.
+type ScopeType string
+
+// Scope types.
+const (
+	// ScopeProjects: the set is granted in projects (listed ones, or all
+	// current and future ones through a rule on the organization).
+	ScopeProjects ScopeType = "projects"
+	// ScopeOrganization: the set is granted for organization-level features
+	// (IAM, billing, projects, tickets, audit trail), only by a rule on the
+	// organization.
+	ScopeOrganization ScopeType = "organization"
+)
+
+// PermissionSet is a named bundle of permission patterns. Each pattern is a
+// triple service:resource:action in which any whole segment may be "*"
+// ("instance:*:read"); a star never spans a ':' and never matches part of a
+// segment. A set also holds every set it includes, transitively.
+//
+// Sets with an empty OrganizationID form the store's built-in catalogue
+// (by default ScalewayCatalogue), available to every organization. An
+// organization's own sets sit beside it and may not reuse its names.
+type PermissionSet struct {
+	Name           string
+	OrganizationID string
+	ScopeType      ScopeType
+	Permissions    []string
+	Includes       []string
+	Description    string
+	Categories     []string
+}
+
+// IsPermission reports whether s is shaped as a permission triple (it
+// contains a ':'), as opposed to a permission set name.
+func IsPermission(s string) bool { return strings.IndexByte(s, ':') >= 0 }
+
+// splitTriple splits "a:b:c" into its three segments without allocating.
+// ok is false unless there are exactly three non-empty segments.
+func splitTriple(s string) (service, resource, action string, ok bool) {
+	i := strings.IndexByte(s, ':')
+	if i <= 0 {
+		return "", "", "", false
+	}
+	rest := s[i+1:]
+	j := strings.IndexByte(rest, ':')
+	if j <= 0 || j == len(rest)-1 || strings.IndexByte(rest[j+1:], ':') >= 0 {
+		return "", "", "", false
+	}
+	return s[:i], rest[:j], rest[j+1:], true
+}
+
+// validSegment reports whether seg is a usable triple segment: lower-case
+// ASCII letters, digits, '-', '_' and '.', or (in a pattern) exactly "*".
+func validSegment(seg string, pattern bool) bool {
+	if seg == "*" {
+		return pattern
+	}
+	if seg == "" || len(seg) > 64 {
+		return false
+	}
+	for i := 0; i < len(seg); i++ {
+		c := seg[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '_', c == '.':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// ParsePermission checks that p is a concrete permission triple (no "*")
+// and returns its segments. It returns a *ValidationError otherwise.
+func ParsePermission(p string) (service, resource, action string, err error) {
+	return parseTriple(p, false)
+}
+
+func parseTriple(p string, pattern bool) (service, resource, action string, err error) {
+	s, r, a, ok := splitTriple(p)
+	if !ok || !validSegment(s, pattern) || !validSegment(r, pattern) || !validSegment(a, pattern) {
+		what := "permission"
+		hint := `write service:resource:action in lower case, for example "instance:server:create"`
+		if pattern {
+			what = "permission pattern"
+			hint += `; a whole segment may be "*"`
+		} else if strings.Contains(p, "*") {
+			hint = `a request names one concrete permission; "*" belongs in permission set patterns`
+		}
+		return "", "", "", &ValidationError{Reason: "malformed " + what, Value: p, Hint: hint}
+	}
+	return s, r, a, nil
+}
+
+// MatchPermission reports whether the concrete triple permission matches
+// pattern, segment by segment, "*" matching any one whole segment.
+func MatchPermission(pattern, permission string) bool {
+	ps, pr, pa, ok := splitTriple(pattern)
+	if !ok {
+		return false
+	}
+	s, r, a, ok := splitTriple(permission)
+	if !ok {
+		return false
+	}
+	return segMatch(ps, s) && segMatch(pr, r) && segMatch(pa, a)
+}
+
+func segMatch(pattern, seg string) bool { return pattern == "*" || pattern == seg }

@@ -1,0 +1,210 @@
+package iam
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func scalewayByName(t *testing.T) map[string]PermissionSet {
+	t.Helper()
+	m := map[string]PermissionSet{}
+	for _, ps := range ScalewayCatalogue() {
+		m[ps.Name] = ps
+	}
+	return m
+}
+
+func TestScalewayCatalogueMatchesSharedList(t *testing.T) {
+	data, err := os.ReadFile("../shared/data/scaleway_permission_sets.tsv")
+	if os.IsNotExist(err) {
+		t.Skip("shared catalogue list not present")
+	}
+	require.NoError(t, err)
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	require.Equal(t, "name\tscope_type\tcategory", lines[0])
+
+	cat := ScalewayCatalogue()
+	require.Len(t, cat, len(lines)-1)
+	for i, line := range lines[1:] {
+		f := strings.Split(line, "\t")
+		require.Len(t, f, 3, "shared line %d", i+2)
+		assert.Equal(t, f[0], cat[i].Name, "row %d", i)
+		assert.Equal(t, ScopeType(f[1]), cat[i].ScopeType, f[0])
+		assert.Equal(t, []string{f[2]}, cat[i].Categories, f[0])
+	}
+}
+
+func TestScalewayCatalogueShape(t *testing.T) {
+	cat := ScalewayCatalogue()
+	require.Len(t, cat, 202)
+	seen := map[string]bool{}
+	for _, ps := range cat {
+		assert.False(t, seen[ps.Name], "duplicate %s", ps.Name)
+		seen[ps.Name] = true
+		assert.Empty(t, ps.OrganizationID, ps.Name)
+		assert.NotEmpty(t, ps.Description, ps.Name)
+		assert.LessOrEqual(t, len([]rune(ps.Description)), 200, ps.Name)
+		assert.Len(t, ps.Categories, 1, ps.Name)
+		if !strings.HasPrefix(ps.Name, "AllProducts") {
+			assert.NotEmpty(t, ps.Permissions, "%s has no patterns", ps.Name)
+		}
+		for _, p := range ps.Permissions {
+			service, _, _, err := parseTriple(p, true)
+			if assert.NoError(t, err, "%s: %s", ps.Name, p) {
+				assert.NotEqual(t, "*", service, "%s: %s", ps.Name, p)
+			}
+		}
+	}
+}
+
+func TestScalewayCatalogueExamples(t *testing.T) {
+	by := scalewayByName(t)
+	tests := []struct {
+		set          string
+		perms        []string // exact own patterns, when given
+		includes     []string
+		doesNotCover []string // neither included nor the set itself
+	}{
+		{set: "InstancesFullAccess", perms: []string{"instance:*:*"},
+			includes: []string{"InstancesServerCreate", "InstancesReadOnly", "InstancesServerSerialConsoleAccess"}},
+		{set: "InstancesReadOnly", perms: []string{"instance:*:read", "instance:*:list"},
+			includes:     []string{"InstancesServerList", "InstancesServerRead", "InstancesImageRead"},
+			doesNotCover: []string{"InstancesServerWrite", "InstancesServerCreate", "InstancesServerSerialConsoleAccess"}},
+		{set: "InstancesServerCreate", perms: []string{"instance:server:create"}},
+		{set: "InstancesServerList", perms: []string{"instance:server:list"}},
+		{set: "InstancesServerRead", perms: []string{"instance:server:read"}},
+		{set: "InstancesServerWrite", perms: []string{"instance:server:update"}},
+		{set: "ObjectStorageBucketsRead", perms: []string{"object-storage:bucket:read", "object-storage:bucket:list"}},
+		{set: "ObjectStorageReadOnly", includes: []string{"ObjectStorageBucketsRead", "ObjectStorageObjectsRead"},
+			doesNotCover: []string{"ObjectStorageObjectsWrite"}},
+		{set: "ServerlessSQLDatabaseReadOnly",
+			doesNotCover: []string{"ServerlessSQLDatabaseReadWrite", "ServerlessSQLDatabaseDataReadWrite"}},
+		{set: "IAMManager", perms: []string{"iam:*:*"},
+			includes: []string{"ProjectManager", "IAMPolicyManager", "IAMUserManager", "IAMReadOnly"}},
+		{set: "IAMReadOnly", perms: []string{"iam:*:read", "iam:*:list"}, includes: []string{"IAMUserReadOnly"},
+			doesNotCover: []string{"IAMUserManager"}},
+		{set: "IAMUserManager", perms: []string{"iam:user:*"}, includes: []string{"IAMUserReadOnly"}},
+		{set: "IAMUserReadOnly", perms: []string{"iam:user:read", "iam:user:list"}},
+		{set: "IAMPolicyManager", perms: []string{"iam:policy:*"}},
+		{set: "ProjectManager", perms: []string{"project:project:*"}},
+		{set: "ProjectReadOnly", perms: []string{"project:project:read", "project:project:list"}},
+		{set: "OrganizationManager", perms: []string{"organization:*:*"},
+			includes: []string{"BillingManager", "IAMManager", "ProjectManager", "SupportTicketManager",
+				"AbuseTicketManager", "OrganizationReadOnly"},
+			doesNotCover: []string{"AuditTrailReadOnly", "AuditTrailFullAccess", "NotificationManagerFullAccess"}},
+		{set: "BillingManager", perms: []string{"billing:*:*"}},
+		{set: "SupportTicketManager", perms: []string{"support:ticket:*"}},
+		{set: "AbuseTicketManager", perms: []string{"abuse:ticket:*"}},
+		{set: "VPCFullAccess", doesNotCover: []string{"VPCGatewayFullAccess", "VPCGatewayReadOnly"}},
+		{set: "AllProductsFullAccess", includes: []string{"InstancesFullAccess", "AllProductsReadOnly", "KeyManagerKeyDecrypt"},
+			doesNotCover: []string{"IAMManager", "BillingReadOnly"}},
+		{set: "AllProductsReadOnly", includes: []string{"InstancesReadOnly", "InstancesServerList", "ObjectStorageObjectsRead"},
+			doesNotCover: []string{"InstancesFullAccess", "ServerlessSQLDatabaseReadWrite", "IAMReadOnly", "AllProductsFullAccess"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.set, func(t *testing.T) {
+			ps, ok := by[tt.set]
+			require.True(t, ok, "no set %s", tt.set)
+			if tt.perms != nil {
+				assert.ElementsMatch(t, tt.perms, ps.Permissions)
+			}
+			for _, inc := range tt.includes {
+				assert.Contains(t, ps.Includes, inc)
+			}
+			for _, not := range tt.doesNotCover {
+				assert.NotContains(t, ps.Includes, not)
+				assert.NotContains(t, closure(by, tt.set), not)
+			}
+		})
+	}
+}
+
+// closure returns every set name that name includes, transitively.
+func closure(by map[string]PermissionSet, name string) []string {
+	var out []string
+	seen := map[string]bool{name: true}
+	stack := []string{name}
+	for len(stack) > 0 {
+		n := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, inc := range by[n].Includes {
+			if !seen[inc] {
+				seen[inc] = true
+				out = append(out, inc)
+				stack = append(stack, inc)
+			}
+		}
+	}
+	return out
+}
+
+func TestScalewayCatalogueIncludes(t *testing.T) {
+	by := scalewayByName(t)
+	for _, ps := range ScalewayCatalogue() {
+		assert.IsNonDecreasing(t, ps.Includes, ps.Name)
+		for _, inc := range ps.Includes {
+			other, ok := by[inc]
+			if !assert.True(t, ok, "%s includes unknown %s", ps.Name, inc) {
+				continue
+			}
+			assert.NotEqual(t, ps.Name, inc)
+			assert.Equal(t, ps.ScopeType, other.ScopeType, "%s includes %s", ps.Name, inc)
+			if strings.HasSuffix(ps.Name, "ReadOnly") {
+				assert.False(t, strings.HasSuffix(inc, "ReadWrite"), "%s includes %s", ps.Name, inc)
+			}
+		}
+		assert.NotContains(t, closure(by, ps.Name), ps.Name, "%s includes itself through a cycle", ps.Name)
+	}
+}
+
+func TestScalewayCatalogueReturnsCopies(t *testing.T) {
+	a := ScalewayCatalogue()
+	want := a[0].Permissions[0]
+	a[0].Permissions[0] = "mutated:x:y"
+	a[0].Includes[0] = "Mutated"
+	a[0].Categories[0] = "mutated"
+	a[0].Name = "Mutated"
+	a = append(a[:1], a[2:]...)
+
+	b := ScalewayCatalogue()
+	require.Len(t, b, 202)
+	assert.Equal(t, "ProjectManager", b[0].Name)
+	assert.Equal(t, want, b[0].Permissions[0])
+	assert.NotEqual(t, "Mutated", b[0].Includes[0])
+	assert.Equal(t, "Organization-scoped: Projects", b[0].Categories[0])
+	assert.Equal(t, "ProjectReadOnly", b[1].Name)
+}
+
+func TestParseScalewayCatalogueRejectsMalformedRows(t *testing.T) {
+	row := func(cells ...string) string { return scalewayHeader + "\n" + strings.Join(cells, "\t") + "\n" }
+	tests := map[string]string{
+		"header":        "name\tscope\n",
+		"columns":       row("A", "projects", "c", "a:b:c"),
+		"scope type":    row("A", "project", "c", "a:b:c", "d"),
+		"no patterns":   row("A", "projects", "c", "", "d"),
+		"star service":  row("A", "projects", "c", "*:b:c", "d"),
+		"bad pattern":   row("A", "projects", "c", "a:b", "d"),
+		"upper case":    row("A", "projects", "c", "A:b:c", "d"),
+		"partial glob":  row("A", "projects", "c", "a:b*:c", "d"),
+		"description":   row("A", "projects", "c", "a:b:c", ""),
+		"category":      row("A", "projects", "", "a:b:c", "d"),
+		"stray space":   row("A ", "projects", "c", "a:b:c", "d"),
+		"duplicate":     row("A", "projects", "c", "a:b:c", "d") + "A\tprojects\tc\ta:b:c\td\n",
+		"crosses scope": row("IAMManager", "organization", "c", "iam:*:*", "d") + "ProjectManager\tprojects\tc\tproject:*:*\td\n",
+	}
+	for name, data := range tests {
+		t.Run(name, func(t *testing.T) {
+			_, err := parseScalewayCatalogue(data)
+			require.Error(t, err)
+			assert.True(t, strings.HasPrefix(err.Error(), "iam: data/scaleway.tsv"), err.Error())
+		})
+	}
+	sets, err := parseScalewayCatalogue(row("AllProductsReadOnly", "projects", "c", "", "d") +
+		"XReadOnly\tprojects\tc\tx:*:read\td\n")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"XReadOnly"}, sets[0].Includes)
+}

@@ -1,0 +1,552 @@
+package iam
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Limits enforced on every write (DESIGN section 3). Lengths count runes.
+const (
+	MaxNameLength        = 64
+	MaxDescriptionLength = 200
+	MaxTags              = 10
+	MaxTagLength         = 70
+	MaxIDLength          = 128
+)
+
+func invalid(k Kind, id, field, value, reason, hint string) *ValidationError {
+	return &ValidationError{Entity: k.String(), ID: id, Field: field, Value: value, Reason: reason, Hint: hint}
+}
+
+// validateID accepts 1-128 runes without spaces or control characters.
+func validateID(k Kind, id, field string) error {
+	n := utf8.RuneCountInString(id)
+	if n == 0 || n > MaxIDLength || !utf8.ValidString(id) || strings.ContainsFunc(id, func(r rune) bool {
+		return unicode.IsSpace(r) || unicode.IsControl(r)
+	}) {
+		return invalid(k, id, field, id, fmt.Sprintf("an ID has 1 to %d characters and no spaces", MaxIDLength), "")
+	}
+	return nil
+}
+
+func validateName(k Kind, id, field, name string, required bool) error {
+	if name == "" && !required {
+		return nil
+	}
+	n := utf8.RuneCountInString(name)
+	if n == 0 || n > MaxNameLength || !utf8.ValidString(name) || strings.ContainsFunc(name, unicode.IsControl) || strings.TrimSpace(name) != name {
+		return invalid(k, id, field, name, fmt.Sprintf("a name has 1 to %d characters, no control characters and no leading or trailing space", MaxNameLength), "")
+	}
+	return nil
+}
+
+func validateDescription(k Kind, id, d string) error {
+	if utf8.RuneCountInString(d) > MaxDescriptionLength || !utf8.ValidString(d) {
+		return invalid(k, id, "description", "", fmt.Sprintf("a description has at most %d characters", MaxDescriptionLength), "shorten it")
+	}
+	return nil
+}
+
+func validateTags(k Kind, id string, tags []string) error {
+	if len(tags) > MaxTags {
+		return invalid(k, id, "tags", "", fmt.Sprintf("at most %d tags (got %d)", MaxTags, len(tags)), "")
+	}
+	for i, t := range tags {
+		if n := utf8.RuneCountInString(t); n == 0 || n > MaxTagLength || !utf8.ValidString(t) || strings.ContainsFunc(t, unicode.IsControl) {
+			return invalid(k, id, fmt.Sprintf("tags[%d]", i), t, fmt.Sprintf("a tag has 1 to %d characters", MaxTagLength), "")
+		}
+	}
+	return nil
+}
+
+func validateOrganization(o Organization) error {
+	if err := validateID(KindOrganization, o.ID, "id"); err != nil {
+		return err
+	}
+	return validateName(KindOrganization, o.ID, "name", o.Name, true)
+}
+
+func validateProject(p Project) error {
+	if err := validateID(KindProject, p.ID, "id"); err != nil {
+		return err
+	}
+	if err := validateName(KindProject, p.ID, "name", p.Name, true); err != nil {
+		return err
+	}
+	return validateDescription(KindProject, p.ID, p.Description)
+}
+
+func validateUser(u User) error {
+	if err := validateID(KindUser, u.ID, "id"); err != nil {
+		return err
+	}
+	at := strings.LastIndexByte(u.Email, '@')
+	if at <= 0 || at == len(u.Email)-1 || len(u.Email) > 254 || strings.ContainsFunc(u.Email, unicode.IsSpace) {
+		return invalid(KindUser, u.ID, "email", u.Email, "an email address is required, as name@domain", "")
+	}
+	if err := validateName(KindUser, u.ID, "username", u.Username, false); err != nil {
+		return err
+	}
+	if u.Type != UserOwner && u.Type != UserMember {
+		return invalid(KindUser, u.ID, "type", string(u.Type), `the type is "owner" or "member"`, "")
+	}
+	if u.IsOwner() && u.Locked {
+		return &ValidationError{Entity: "user", ID: u.ID, Field: "locked", Reason: "the owner cannot be locked", Hint: "move ownership to another user first", Cause: ErrForbidden}
+	}
+	return validateTags(KindUser, u.ID, u.Tags)
+}
+
+func validateApplication(a Application) error {
+	if err := validateID(KindApplication, a.ID, "id"); err != nil {
+		return err
+	}
+	if err := validateName(KindApplication, a.ID, "name", a.Name, true); err != nil {
+		return err
+	}
+	if err := validateDescription(KindApplication, a.ID, a.Description); err != nil {
+		return err
+	}
+	return validateTags(KindApplication, a.ID, a.Tags)
+}
+
+// checkRef validates a reference from an entity of organization mo to an
+// entity of kind k: it must exist and belong to the same organization.
+func (tx *memTx) checkRef(mo *memOrg, from Kind, fromID, field string, k Kind, id string) error {
+	ref, ok := tx.s.st.ids[id]
+	switch {
+	case ok && ref.kind == k && ref.org == mo.org.ID:
+		return nil
+	case ok && ref.kind == k:
+		return invalid(from, fromID, field, id, fmt.Sprintf("%s %q belongs to organization %q; nothing crosses the organization boundary", k, id, ref.org), "")
+	}
+	e := invalid(from, fromID, field, id, fmt.Sprintf("no %s %q in organization %q", k, id, mo.org.ID), "")
+	e.Cause = ErrNotFound
+	if ok {
+		e.Reason += fmt.Sprintf(" (%q is a %s)", id, ref.kind)
+	}
+	e.Hint = didYouMean(id, tx.idsOf(mo, k))
+	return e
+}
+
+// idsOf lists the IDs (and names) of an organization's entities of kind k,
+// as candidates for a suggestion.
+func (tx *memTx) idsOf(mo *memOrg, k Kind) []string {
+	var out []string
+	switch k {
+	case KindProject:
+		for id, p := range mo.projects {
+			out = append(out, id, p.Name)
+		}
+	case KindUser:
+		for id, u := range mo.users {
+			out = append(out, id, u.Email)
+		}
+	case KindApplication:
+		for id, a := range mo.apps {
+			out = append(out, id, a.Name)
+		}
+	case KindGroup:
+		for id, g := range mo.groups {
+			out = append(out, id, g.Name)
+		}
+	}
+	return out
+}
+
+func (tx *memTx) validateGroup(mo *memOrg, g Group) error {
+	if err := validateID(KindGroup, g.ID, "id"); err != nil {
+		return err
+	}
+	if err := validateName(KindGroup, g.ID, "name", g.Name, true); err != nil {
+		return err
+	}
+	if err := validateDescription(KindGroup, g.ID, g.Description); err != nil {
+		return err
+	}
+	if err := validateTags(KindGroup, g.ID, g.Tags); err != nil {
+		return err
+	}
+	for id, other := range mo.groups {
+		if id != g.ID && other.Name == g.Name {
+			return fmt.Errorf("iam: group %q: the name %q is already used by group %q in organization %q: %w", g.ID, g.Name, id, mo.org.ID, ErrConflict)
+		}
+	}
+	if g.AllUsers && len(g.UserIDs) > 0 {
+		return invalid(KindGroup, g.ID, "users", "", "a group of all users lists no users", "remove the users or all_users")
+	}
+	if g.AllApplications && len(g.ApplicationIDs) > 0 {
+		return invalid(KindGroup, g.ID, "applications", "", "a group of all applications lists no applications", "remove the applications or all_applications")
+	}
+	for i, id := range g.UserIDs {
+		if err := tx.checkRef(mo, KindGroup, g.ID, fmt.Sprintf("users[%d]", i), KindUser, id); err != nil {
+			return err
+		}
+	}
+	for i, id := range g.ApplicationIDs {
+		if err := tx.checkRef(mo, KindGroup, g.ID, fmt.Sprintf("applications[%d]", i), KindApplication, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (tx *memTx) validatePolicy(mo *memOrg, p Policy) error {
+	if err := validateID(KindPolicy, p.ID, "id"); err != nil {
+		return err
+	}
+	if err := validateName(KindPolicy, p.ID, "name", p.Name, false); err != nil {
+		return err
+	}
+	if err := validateDescription(KindPolicy, p.ID, p.Description); err != nil {
+		return err
+	}
+	if err := validateTags(KindPolicy, p.ID, p.Tags); err != nil {
+		return err
+	}
+	if err := tx.validatePrincipal(mo, p); err != nil {
+		return err
+	}
+	for i, r := range p.Rules {
+		if err := tx.validateRule(mo, p.ID, i, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (tx *memTx) validatePrincipal(mo *memOrg, p Policy) error {
+	pr := p.Principal
+	switch pr.Type {
+	case PrincipalNone:
+		if pr.ID != "" {
+			return invalid(KindPolicy, p.ID, "principal", pr.ID, "a principal ID without a type", "use UserPrincipal, ApplicationPrincipal or GroupPrincipal")
+		}
+		return nil
+	case PrincipalUser:
+		return tx.checkRef(mo, KindPolicy, p.ID, "user", KindUser, pr.ID)
+	case PrincipalApplication:
+		return tx.checkRef(mo, KindPolicy, p.ID, "application", KindApplication, pr.ID)
+	case PrincipalGroup:
+		return tx.checkRef(mo, KindPolicy, p.ID, "group", KindGroup, pr.ID)
+	default:
+		return invalid(KindPolicy, p.ID, "principal", pr.String(), "a policy's principal is one user, group or application", "give the policy to the key's bearer instead")
+	}
+}
+
+func (tx *memTx) validateRule(mo *memOrg, policyID string, i int, r Rule) error {
+	at := fmt.Sprintf("rules[%d]", i)
+	onProjects, onOrg := len(r.Scope.ProjectIDs) > 0, r.Scope.OrganizationID != ""
+	if onProjects == onOrg {
+		return invalid(KindPolicy, policyID, at, "", "a rule has exactly one scope: some projects, or the organization", `set either "projects" or "organization": true`)
+	}
+	if onOrg && r.Scope.OrganizationID != mo.org.ID {
+		return invalid(KindPolicy, policyID, at+".organization", r.Scope.OrganizationID, fmt.Sprintf("a rule can only be scoped to its policy's own organization %q", mo.org.ID), "")
+	}
+	for j, pid := range r.Scope.ProjectIDs {
+		if err := tx.checkRef(mo, KindPolicy, policyID, fmt.Sprintf("%s.projects[%d]", at, j), KindProject, pid); err != nil {
+			return err
+		}
+	}
+	if len(r.PermissionSets) == 0 {
+		return invalid(KindPolicy, policyID, at+".permission_sets", "", "a rule grants at least one permission set", "")
+	}
+	var first ScopeType
+	for j, name := range r.PermissionSets {
+		field := fmt.Sprintf("%s.permission_sets[%d]", at, j)
+		ps, ok := tx.findSet(mo, name)
+		if !ok {
+			e := invalid(KindPolicy, policyID, field, name, "unknown permission set", "")
+			e.Cause = ErrUnknownPermission
+			if IsPermission(name) {
+				e.Hint = "rules grant permission sets by name; define a set holding this permission"
+			} else {
+				e.Hint = didYouMean(name, tx.setNames(mo))
+			}
+			return e
+		}
+		if j == 0 {
+			first = ps.ScopeType
+		} else if ps.ScopeType != first {
+			e := invalid(KindPolicy, policyID, field, name, fmt.Sprintf("a rule's permission sets share one scope type: %s is %s-scoped, %s is %s-scoped", r.PermissionSets[0], first, name, ps.ScopeType), "split them into two rules")
+			e.Cause = ErrScopeMismatch
+			return e
+		}
+		if onProjects && ps.ScopeType == ScopeOrganization {
+			e := invalid(KindPolicy, policyID, field, name, "an organization-scoped permission set cannot be granted on projects", `grant it in a rule with "organization": true`)
+			e.Cause = ErrScopeMismatch
+			return e
+		}
+	}
+	if r.Condition != "" {
+		if tx.s.cond == nil {
+			return invalid(KindPolicy, policyID, at+".condition", r.Condition, "conditions are switched off in this store", "create the store with iam.NewMemoryStore(iam.WithConditions(conditions.New())) to switch them on")
+		}
+		if _, err := tx.s.cond.Compile(r.Condition); err != nil {
+			return invalid(KindPolicy, policyID, at+".condition", r.Condition, "the condition does not compile: "+strings.TrimPrefix(err.Error(), "iam: "), "")
+		}
+	}
+	return nil
+}
+
+// validPermissionSetName: letters and digits, starting with a letter, so
+// that a set name is never mistaken for a permission triple.
+func validPermissionSetName(name string) bool {
+	if name == "" || len(name) > MaxNameLength {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		switch c := name[i]; {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z':
+		case i > 0 && (c >= '0' && c <= '9' || c == '_' || c == '-'):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// checkPermissionSetShape validates a set on its own: name, scope type,
+// patterns and limits. find resolves included names.
+func checkPermissionSetShape(ps PermissionSet) error {
+	k, id := KindPermissionSet, ps.Name
+	if !validPermissionSetName(ps.Name) {
+		return invalid(k, id, "name", ps.Name, fmt.Sprintf("a permission set name has 1 to %d ASCII letters, digits, '-' or '_', starting with a letter", MaxNameLength), "")
+	}
+	if ps.ScopeType != ScopeProjects && ps.ScopeType != ScopeOrganization {
+		return invalid(k, id, "scope_type", string(ps.ScopeType), `the scope type is "projects" or "organization"`, "")
+	}
+	if len(ps.Permissions) == 0 && len(ps.Includes) == 0 {
+		return invalid(k, id, "permissions", "", "a permission set holds at least one permission pattern or included set", "")
+	}
+	for i, p := range ps.Permissions {
+		if _, _, _, err := parseTriple(p, true); err != nil {
+			e := err.(*ValidationError)
+			e.Entity, e.ID, e.Field = k.String(), id, fmt.Sprintf("permissions[%d]", i)
+			return e
+		}
+	}
+	if err := validateDescription(k, id, ps.Description); err != nil {
+		return err
+	}
+	if len(ps.Categories) > MaxTags {
+		return invalid(k, id, "categories", "", fmt.Sprintf("at most %d categories", MaxTags), "")
+	}
+	return nil
+}
+
+func (tx *memTx) validatePermissionSet(mo *memOrg, ps PermissionSet) error {
+	if err := checkPermissionSetShape(ps); err != nil {
+		return err
+	}
+	for i, inc := range ps.Includes {
+		field := fmt.Sprintf("includes[%d]", i)
+		other, ok := tx.findSet(mo, inc)
+		if inc == ps.Name {
+			other, ok = ps, true
+		}
+		if !ok {
+			e := invalid(KindPermissionSet, ps.Name, field, inc, "unknown permission set", didYouMean(inc, tx.setNames(mo)))
+			e.Cause = ErrUnknownPermission
+			return e
+		}
+		if other.ScopeType != ps.ScopeType {
+			e := invalid(KindPermissionSet, ps.Name, field, inc, fmt.Sprintf("a %s-scoped set cannot include the %s-scoped set %s", ps.ScopeType, other.ScopeType, inc), "")
+			e.Cause = ErrScopeMismatch
+			return e
+		}
+	}
+	// Includes must not loop back to this set.
+	find := func(name string) (PermissionSet, bool) {
+		if name == ps.Name {
+			return ps, true
+		}
+		return tx.findSet(mo, name)
+	}
+	if cycle := includeCycle(ps.Name, find); cycle != nil {
+		return invalid(KindPermissionSet, ps.Name, "includes", "", "includes form a cycle: "+strings.Join(cycle, " -> "), "remove one of these includes")
+	}
+	return nil
+}
+
+// includeCycle returns a path from start back to start through includes,
+// or nil.
+func includeCycle(start string, find func(string) (PermissionSet, bool)) []string {
+	seen := map[string]bool{}
+	var path []string
+	var walk func(name string) bool
+	walk = func(name string) bool {
+		ps, ok := find(name)
+		if !ok {
+			return false
+		}
+		for _, inc := range ps.Includes {
+			if inc == start {
+				path = append(path, name, inc)
+				return true
+			}
+			if seen[inc] {
+				continue
+			}
+			seen[inc] = true
+			if walk(inc) {
+				path = append([]string{name}, path...)
+				return true
+			}
+		}
+		return false
+	}
+	if walk(start) {
+		// walk prepends each frame; the innermost appended (name, start).
+		return dedupeAdjacent(path)
+	}
+	return nil
+}
+
+func dedupeAdjacent(s []string) []string {
+	out := s[:0]
+	for i, v := range s {
+		if i == 0 || v != s[i-1] {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// validateCatalogue checks a built-in catalogue once, at store creation.
+func validateCatalogue(sets []PermissionSet, byName map[string]int) error {
+	if len(byName) != len(sets) {
+		return fmt.Errorf("iam: built-in catalogue: repeated set names: %w", ErrInvalid)
+	}
+	find := func(name string) (PermissionSet, bool) {
+		i, ok := byName[name]
+		if !ok {
+			return PermissionSet{}, false
+		}
+		return sets[i], true
+	}
+	for _, ps := range sets {
+		if ps.OrganizationID != "" {
+			return fmt.Errorf("iam: built-in catalogue: set %q has an organization ID: %w", ps.Name, ErrInvalid)
+		}
+		if err := checkPermissionSetShape(ps); err != nil {
+			return fmt.Errorf("iam: built-in catalogue: %w", err)
+		}
+		for _, inc := range ps.Includes {
+			other, ok := find(inc)
+			if !ok || other.ScopeType != ps.ScopeType {
+				return fmt.Errorf("iam: built-in catalogue: set %q includes %q, unknown or of another scope type: %w", ps.Name, inc, ErrInvalid)
+			}
+		}
+		if includeCycle(ps.Name, find) != nil {
+			return fmt.Errorf("iam: built-in catalogue: set %q includes itself: %w", ps.Name, ErrInvalid)
+		}
+	}
+	return nil
+}
+
+func (tx *memTx) validateAPIKey(mo *memOrg, k APIKey) error {
+	if err := validateID(KindAPIKey, k.AccessKey, "access_key"); err != nil {
+		return err
+	}
+	if b, err := hex.DecodeString(k.SecretSHA256); err != nil || len(b) != sha256.Size || strings.ToLower(k.SecretSHA256) != k.SecretSHA256 {
+		return invalid(KindAPIKey, k.AccessKey, "secret_sha256", k.SecretSHA256, "the secret's SHA-256 is 64 lower-case hexadecimal digits", "")
+	}
+	switch k.Bearer.Type {
+	case PrincipalUser:
+		if err := tx.checkRef(mo, KindAPIKey, k.AccessKey, "user", KindUser, k.Bearer.ID); err != nil {
+			return err
+		}
+	case PrincipalApplication:
+		if err := tx.checkRef(mo, KindAPIKey, k.AccessKey, "application", KindApplication, k.Bearer.ID); err != nil {
+			return err
+		}
+	default:
+		return invalid(KindAPIKey, k.AccessKey, "bearer", k.Bearer.String(), "an API key's bearer is a user or an application", "")
+	}
+	if err := tx.checkRef(mo, KindAPIKey, k.AccessKey, "default_project_id", KindProject, k.DefaultProjectID); err != nil {
+		return err
+	}
+	return validateDescription(KindAPIKey, k.AccessKey, k.Description)
+}
+
+// didYouMean suggests the candidate closest to s, or returns "".
+func didYouMean(s string, candidates []string) string {
+	best, bestD := "", -1
+	limit := max(2, utf8.RuneCountInString(s)/3)
+	slices.Sort(candidates)
+	for _, c := range candidates {
+		if c == "" || c == s {
+			continue
+		}
+		d := editDistance(strings.ToLower(s), strings.ToLower(c))
+		if d <= limit && (bestD < 0 || d < bestD) {
+			best, bestD = c, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf("did you mean %s?", best)
+}
+
+// editDistance is the Levenshtein distance between a and b, in runes.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	prev := make([]int, len(rb)+1)
+	cur := make([]int, len(rb)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		cur[0] = i
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(rb)]
+}
+
+// newID returns a random UUID (version 4) string.
+func newID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b[:])
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// newAccessKey returns "SCW" and 17 random upper-case letters and digits,
+// the shape of a Scaleway access key.
+func newAccessKey() string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	var b [17]byte
+	rand.Read(b[:])
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return "SCW" + string(b[:])
+}
+
+// newSecret returns a random secret: a UUID, 122 random bits.
+func newSecret() string { return newID() }
+
+// HashSecret returns the hex SHA-256 of an API key secret, the form in
+// which stores and world files keep it.
+func HashSecret(secret string) string { return hashSecret(secret) }
+
+func hashSecret(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
