@@ -284,11 +284,11 @@ func (e *Evaluator) Check(ctx context.Context, req Request) (Decision, error) {
 // query is a parsed request: its target and its permission, resolved
 // against the target organization's catalogue.
 type query struct {
-	org                      *orgIndex
-	project                  int32 // -1: the organization
-	triple                   bool
-	bit                      int32 // a set name's bit
-	orgScoped                bool  // the named set is organization-scoped
+	org                       *orgIndex
+	project                   int32 // -1: the organization
+	triple                    bool
+	bit                       int32 // a set name's bit
+	orgScoped                 bool  // the named set is organization-scoped
 	service, resource, action string
 }
 

@@ -2,6 +2,7 @@ package iam
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"testing"
 
@@ -158,6 +159,33 @@ func TestScalewayCatalogueIncludes(t *testing.T) {
 			}
 		}
 		assert.NotContains(t, closure(by, ps.Name), ps.Name, "%s includes itself through a cycle", ps.Name)
+	}
+}
+
+// TestScalewayCataloguePatternsCoverIncludes checks that names and contents
+// agree: a set's own patterns already cover those of every set it includes,
+// except where the DESIGN joins different services (AllProducts*, IAMManager
+// with ProjectManager, OrganizationManager).
+func TestScalewayCataloguePatternsCoverIncludes(t *testing.T) {
+	by := scalewayByName(t)
+	covers := func(pattern, sub string) bool {
+		ps, pr, pa, _ := splitTriple(pattern)
+		s, r, a, _ := splitTriple(sub)
+		return segMatch(ps, s) && segMatch(pr, r) && segMatch(pa, a)
+	}
+	for _, ps := range ScalewayCatalogue() {
+		if strings.HasPrefix(ps.Name, "AllProducts") || ps.Name == "OrganizationManager" {
+			continue
+		}
+		for _, inc := range ps.Includes {
+			if ps.Name == "IAMManager" && inc == "ProjectManager" {
+				continue
+			}
+			for _, sub := range by[inc].Permissions {
+				assert.True(t, slices.ContainsFunc(ps.Permissions, func(p string) bool { return covers(p, sub) }),
+					"%s includes %s but its patterns do not cover %s", ps.Name, inc, sub)
+			}
+		}
 	}
 }
 
