@@ -148,17 +148,7 @@ func (c *catalogue) lookupTriple(service, resource, action string) (known, inPro
 // grantsTriple reports whether mask m holds a set with a pattern matching
 // service:resource:action.
 func (c *catalogue) grantsTriple(m mask, service, resource, action string) bool {
-	if m.empty() {
-		return false
-	}
-	for _, list := range [2][]catPattern{c.byService[service], c.wild} {
-		for _, p := range list {
-			if m.has(p.bit) && segMatch(p.resource, resource) && segMatch(p.action, action) {
-				return true
-			}
-		}
-	}
-	return false
+	return c.matchingSet(m, service, resource, action) >= 0
 }
 
 // names lists the set names a mask holds, in catalogue order.
@@ -171,3 +161,34 @@ func (c *catalogue) names(m mask) []string {
 	}
 	return out
 }
+
+// matchingSet returns the bit of a set of mask m with a pattern matching
+// service:resource:action, or -1.
+func (c *catalogue) matchingSet(m mask, service, resource, action string) int32 {
+	if m.empty() {
+		return -1
+	}
+	for _, list := range [2][]catPattern{c.byService[service], c.wild} {
+		for _, p := range list {
+			if m.has(p.bit) && segMatch(p.resource, resource) && segMatch(p.action, action) {
+				return p.bit
+			}
+		}
+	}
+	return -1
+}
+
+// eachBit calls fn for every bit set in the bytes of a mask or bitset.
+func eachBit(s string, fn func(bit int32)) {
+	for i := 0; i < len(s); i++ {
+		for c := s[i]; c != 0; c &= c - 1 {
+			j := int32(0)
+			for c&(1<<j) == 0 {
+				j++
+			}
+			fn(int32(i)*8 + j)
+		}
+	}
+}
+
+func (m mask) each(fn func(bit int32)) { eachBit(m.bytes(), fn) }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -78,18 +77,27 @@ type Decision struct {
 // does), so a check made after a write sees it. A check of unconditional
 // grants, allowed or denied, allocates nothing.
 //
-// Rules with a condition grant nothing in this version of the Evaluator:
-// condition evaluation arrives with the conditions package.
+// Conditional grants stay off that path: a check evaluates the conditions
+// of the caller's rules (compiled once, when the rule is indexed) only when
+// no unconditional grant allows the request. Without a condition engine
+// (see ConditionEngine) a rule with a condition grants nothing.
 type Evaluator struct {
 	snap   atomic.Pointer[snapshot]
-	mu     sync.Mutex // serializes index writers
+	mu     sync.Mutex // serializes index writers, and the reverse queries
 	mirror *mirror
 	cancel func()
 	now    func() time.Time
+	engine ConditionEngine
+	hook   DecisionHook
 
 	building bool
 	pending  []Change
 }
+
+// DecisionHook observes one decision: the request, its answer (or error)
+// and how long the check took. It runs on the checking goroutine, so it
+// should be quick; it must not retain req.Resource.
+type DecisionHook func(ctx context.Context, req Request, dec Decision, err error, took time.Duration)
 
 // EvaluatorOption configures an Evaluator.
 type EvaluatorOption func(*Evaluator)
@@ -99,10 +107,26 @@ func WithClock(now func() time.Time) EvaluatorOption {
 	return func(e *Evaluator) { e.now = now }
 }
 
+// WithConditionEngine sets the engine that compiles rule conditions. By
+// default the Evaluator uses the store's, when the store has a method
+// ConditionEngine() ConditionEngine (MemoryStore does).
+func WithConditionEngine(engine ConditionEngine) EvaluatorOption {
+	return func(e *Evaluator) { e.engine = engine }
+}
+
+// WithDecisionHook calls hook after every Check (and every request of a
+// CheckBatch), for audit logging. Unset, it costs one nil test.
+func WithDecisionHook(hook DecisionHook) EvaluatorOption {
+	return func(e *Evaluator) { e.hook = hook }
+}
+
 // NewEvaluator builds the index of everything store holds and follows its
 // changes until Close. ctx bounds the build only.
 func NewEvaluator(ctx context.Context, store Store, opts ...EvaluatorOption) (*Evaluator, error) {
 	e := &Evaluator{now: time.Now, building: true}
+	if p, ok := store.(interface{ ConditionEngine() ConditionEngine }); ok {
+		e.engine = p.ConditionEngine()
+	}
 	for _, opt := range opts {
 		opt(e)
 	}
@@ -148,7 +172,13 @@ func (e *Evaluator) build(ctx context.Context, store Store) error {
 		if err != nil {
 			return err
 		}
-		e.mirror = &mirror{builtin: builtin, builtinCat: compileCatalogue(builtin, nil), orgs: map[string]*mOrg{}}
+		e.mirror = &mirror{
+			builtin:    builtin,
+			builtinCat: compileCatalogue(builtin, nil),
+			orgs:       map[string]*mOrg{},
+			engine:     e.engine,
+			compiled:   map[string]Condition{},
+		}
 		evs, err := readAll(ctx, tx)
 		ch.Events = evs
 		return err
@@ -249,12 +279,6 @@ func (e *Evaluator) Close() error {
 // Revision returns the store revision the index reflects.
 func (e *Evaluator) Revision() uint64 { return e.snap.Load().rev }
 
-// errInvalidRequest is returned (wrapped, with details) for a malformed
-// request.
-func invalidRequest(field, value, reason string) error {
-	return &ValidationError{Entity: "request", Field: field, Value: value, Reason: reason}
-}
-
 // Check answers req. Errors come in this order (DESIGN section 5b): a
 // malformed request (ErrInvalid); an unknown project or organization
 // (ErrNotFound); a permission the target's organization does not know
@@ -266,9 +290,18 @@ func invalidRequest(field, value, reason string) error {
 //
 // ctx is not consulted: a check never blocks.
 func (e *Evaluator) Check(ctx context.Context, req Request) (Decision, error) {
-	s := e.snap.Load()
+	if e.hook != nil {
+		start := time.Now()
+		dec, err := e.check(e.snap.Load(), &req)
+		e.hook(ctx, req, dec, err, time.Since(start))
+		return dec, err
+	}
+	return e.check(e.snap.Load(), &req)
+}
+
+func (e *Evaluator) check(s *snapshot, req *Request) (Decision, error) {
 	var q query
-	if err := q.parse(s, &req); err != nil {
+	if err := q.parse(s, req); err != nil {
 		return Decision{}, err
 	}
 	pe, reason, err := e.resolve(s, &q, req.Principal)
@@ -277,76 +310,35 @@ func (e *Evaluator) Check(ctx context.Context, req Request) (Decision, error) {
 	}
 	if reason == ReasonNone {
 		reason = q.decide(pe)
+		if reason == ReasonNotGranted && q.anyConditional(pe) && len(e.conditionalGrants(&q, pe, req, true)) > 0 {
+			reason = ReasonGranted
+		}
 	}
 	return Decision{Allowed: reason == ReasonGranted || reason == ReasonOwner, Reason: reason, Revision: s.rev}, nil
 }
 
-// query is a parsed request: its target and its permission, resolved
-// against the target organization's catalogue.
-type query struct {
-	org                       *orgIndex
-	project                   int32 // -1: the organization
-	triple                    bool
-	bit                       int32 // a set name's bit
-	orgScoped                 bool  // the named set is organization-scoped
-	service, resource, action string
+// Result is one answer of CheckBatch.
+type Result struct {
+	Decision Decision
+	Err      error
 }
 
-func (q *query) parse(s *snapshot, req *Request) error {
-	if req.Principal.Type == PrincipalNone || req.Principal.ID == "" {
-		return invalidRequest("principal", "", "a request names its principal")
-	}
-	if (req.ProjectID == "") == (req.OrganizationID == "") {
-		return invalidRequest("project_id", req.ProjectID, "a request names exactly one of a project and an organization")
-	}
-	perm := req.Permission
-	if q.triple = IsPermission(perm); q.triple {
-		var ok bool
-		q.service, q.resource, q.action, ok = splitTriple(perm)
-		if !ok || !validSegment(q.service, false) || !validSegment(q.resource, false) || !validSegment(q.action, false) {
-			_, _, _, err := parseTriple(perm, false)
-			if err == nil {
-				err = invalidRequest("permission", perm, "malformed permission")
-			}
-			return err
+// CheckBatch answers every request against one and the same state of the
+// index, so the answers are mutually consistent even while writes land.
+func (e *Evaluator) CheckBatch(ctx context.Context, reqs []Request) []Result {
+	s := e.snap.Load()
+	out := make([]Result, len(reqs))
+	for i := range reqs {
+		var start time.Time
+		if e.hook != nil {
+			start = time.Now()
 		}
-	} else if perm == "" || strings.IndexByte(perm, '*') >= 0 {
-		return invalidRequest("permission", perm, "a request names one permission set or one permission triple, without '*'")
-	}
-	if req.ProjectID != "" {
-		pe, ok := s.projects.Get(req.ProjectID)
-		if !ok {
-			return fmt.Errorf("iam: project %q: %w", req.ProjectID, ErrNotFound)
+		out[i].Decision, out[i].Err = e.check(s, &reqs[i])
+		if e.hook != nil {
+			e.hook(ctx, reqs[i], out[i].Decision, out[i].Err, time.Since(start))
 		}
-		q.org, q.project = pe.org, pe.seq
-	} else {
-		org, ok := s.orgs.Get(req.OrganizationID)
-		if !ok {
-			return fmt.Errorf("iam: organization %q: %w", req.OrganizationID, ErrNotFound)
-		}
-		q.org, q.project = org, -1
 	}
-	cat := q.org.cat
-	if q.triple {
-		known, inProjects := cat.lookupTriple(q.service, q.resource, q.action)
-		if !known {
-			return fmt.Errorf("iam: permission %q: no permission set of organization %q holds it: %w", perm, q.org.id, ErrUnknownPermission)
-		}
-		if q.project >= 0 && !inProjects {
-			return fmt.Errorf("iam: permission %q is organization-level: ask for it with OrganizationID, not in project %q: %w", perm, req.ProjectID, ErrScopeMismatch)
-		}
-		return nil
-	}
-	bit, ok := cat.bits[perm]
-	if !ok {
-		return unknownSet(perm, cat)
-	}
-	q.bit = bit
-	q.orgScoped = cat.sets[bit].ScopeType == ScopeOrganization
-	if q.project >= 0 && q.orgScoped {
-		return fmt.Errorf("iam: permission set %q is organization-scoped: ask for it with OrganizationID, not in project %q: %w", perm, req.ProjectID, ErrScopeMismatch)
-	}
-	return nil
+	return out
 }
 
 func unknownSet(name string, cat *catalogue) error {
@@ -420,6 +412,105 @@ func (q *query) decide(pe *principalEntry) Reason {
 		}
 	}
 	return ReasonNotGranted
+}
+
+// anyConditional reports whether the caller or one of its groups has a
+// conditional rule.
+func (q *query) anyConditional(pe *principalEntry) bool {
+	for _, h := range q.holders(pe, Principal{}) {
+		if h.g.conditional {
+			return true
+		}
+	}
+	return false
+}
+
+// holder is one source of grants for a caller: itself or a group.
+type holder struct {
+	p Principal // the caller itself, or the group
+	g *grants
+}
+
+// holders lists the caller's sources of grants that have any: its own,
+// then its explicit groups, then the all-users or all-applications groups.
+// self names the caller in the result. (It allocates: slow paths only.)
+func (q *query) holders(pe *principalEntry, self Principal) []holder {
+	org := q.org
+	var out []holder
+	add := func(p Principal, g *grants) {
+		if g != nil {
+			out = append(out, holder{p, g})
+		}
+	}
+	if pe.typ == PrincipalGroup {
+		add(GroupPrincipal(org.groupIDs[pe.seq]), org.group(pe.seq))
+		return out
+	}
+	add(self, pe.own)
+	for _, seq := range pe.groups {
+		add(GroupPrincipal(org.groupIDs[seq]), org.group(seq))
+	}
+	var special []int32
+	switch {
+	case pe.typ == PrincipalUser:
+		special = org.allUsers
+	case pe.typ == PrincipalApplication && !pe.managed:
+		special = org.allApps
+	}
+	for _, seq := range special {
+		add(GroupPrincipal(org.groupIDs[seq]), org.group(seq))
+	}
+	return out
+}
+
+// ruleMatch returns the set of rule r that grants the query at its target
+// and the set that matched inside its closure (equal to the first when the
+// rule names it directly), or ok false.
+func (q *query) ruleMatch(r *ruleRef) (named, via string, ok bool) {
+	cat := q.org.cat
+	for _, bit := range r.sets {
+		cs := &cat.sets[bit]
+		if !r.appliesAt(q.project, cs.ScopeType) {
+			continue
+		}
+		if q.triple {
+			if m := cat.matchingSet(cs.closure, q.service, q.resource, q.action); m >= 0 {
+				return cs.Name, cat.sets[m].Name, true
+			}
+			continue
+		}
+		if cs.closure.has(q.bit) {
+			return cs.Name, cat.sets[q.bit].Name, true
+		}
+	}
+	return "", "", false
+}
+
+// conditionalGrants evaluates the conditional rules that would grant the
+// query and returns those whose condition holds (the first only, when
+// first is set).
+func (e *Evaluator) conditionalGrants(q *query, pe *principalEntry, req *Request, first bool) []Grant {
+	var out []Grant
+	for _, h := range q.holders(pe, req.Principal) {
+		for i := range h.g.rules {
+			r := &h.g.rules[i]
+			if r.condition == "" || r.cond == nil {
+				continue
+			}
+			named, via, ok := q.ruleMatch(r)
+			if !ok {
+				continue
+			}
+			if holds, err := r.cond.Eval(req); err != nil || !holds {
+				continue
+			}
+			out = append(out, q.grant(h.p, r, named, via))
+			if first {
+				return out
+			}
+		}
+	}
+	return out
 }
 
 // holds reports whether one holder's grants allow the query.

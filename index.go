@@ -1,6 +1,7 @@
 package iam
 
 import (
+	"encoding/hex"
 	"slices"
 	"time"
 
@@ -37,6 +38,7 @@ type orgIndex struct {
 	id       string
 	cat      *catalogue
 	groups   []*grants // by group sequence number; nil: none, or deleted
+	groupIDs []string  // by group sequence number
 	allUsers []int32   // groups with AllUsers
 	allApps  []int32   // groups with AllApplications
 }
@@ -68,13 +70,47 @@ type keyEntry struct {
 	bearer  Principal
 	org     string
 	expires time.Time
+	hash    [32]byte // SHA-256 of the secret
 }
 
-// grants is what the policies naming one holder grant it, unconditionally.
+// grants is what the policies naming one holder grant it. The masks hold
+// the unconditional grants, which is all a check reads on its fast path;
+// rules lists every rule behind them (and the conditional ones), for
+// Explain and for the slow path of conditional grants.
 type grants struct {
-	org      mask           // organization-scoped sets, at the organization
-	all      mask           // project-scoped sets, in all projects
-	projects []projectGrant // project-scoped sets per project, by seq
+	org         mask           // organization-scoped sets, at the organization
+	all         mask           // project-scoped sets, in all projects
+	projects    []projectGrant // project-scoped sets per project, by seq
+	rules       []ruleRef      // sorted by policy ID, then rule index
+	conditional bool           // some rule has a condition
+}
+
+// ruleRef is one rule of one policy, resolved against the index.
+type ruleRef struct {
+	policyID   string
+	policyName string
+	index      int32
+	org        bool    // scoped to the organization
+	projects   []int32 // sorted project seqs, when not org
+	sets       []int32 // the rule's sets, by bit
+	condition  string
+	cond       Condition // compiled; nil when it cannot be: grants nothing
+}
+
+// appliesAt reports whether the rule's scope covers the target for a set
+// of scope type st: project seq (or -1 for the organization).
+func (r *ruleRef) appliesAt(project int32, st ScopeType) bool {
+	if project < 0 {
+		return r.org
+	}
+	if st != ScopeProjects {
+		return false
+	}
+	if r.org {
+		return true
+	}
+	_, found := slices.BinarySearch(r.projects, project)
+	return found
 }
 
 type projectGrant struct {
@@ -105,10 +141,31 @@ type mirror struct {
 	builtin    []PermissionSet
 	builtinCat *catalogue
 	orgs       map[string]*mOrg
+	engine     ConditionEngine      // nil: conditions grant nothing
+	compiled   map[string]Condition // by expression
+}
+
+// compile returns the compiled condition, or nil (grants nothing) when
+// there is no engine or the expression does not compile.
+func (m *mirror) compile(expr string) Condition {
+	if m.engine == nil {
+		return nil
+	}
+	if c, ok := m.compiled[expr]; ok {
+		return c
+	}
+	c, err := m.engine.Compile(expr)
+	if err != nil {
+		c = nil
+	}
+	m.compiled[expr] = c
+	return c
 }
 
 type mOrg struct {
+	m         *mirror
 	id        string
+	owner     string // the owner's user ID, or ""
 	cat       *catalogue
 	sets      map[string]PermissionSet
 	projSeq   map[string]int32
@@ -125,10 +182,11 @@ type mOrg struct {
 	idx       *orgIndex
 }
 
-func newMOrg(id string, cat *catalogue) *mOrg {
+func newMOrg(m *mirror, id string) *mOrg {
 	return &mOrg{
+		m:        m,
 		id:       id,
-		cat:      cat,
+		cat:      m.builtinCat,
 		sets:     map[string]PermissionSet{},
 		projSeq:  map[string]int32{},
 		users:    map[string]User{},
@@ -213,10 +271,17 @@ func (a *applier) apply(ev Event) {
 	case KindUser:
 		p := UserPrincipal(ev.ID)
 		if ev.Op == OpPut {
-			mo.users[ev.ID] = ev.Value.(User)
+			u := ev.Value.(User)
+			mo.users[ev.ID] = u
+			if u.IsOwner() {
+				mo.owner = u.ID
+			}
 		} else {
 			delete(mo.users, ev.ID)
 			a.forgetMember(mo, p)
+		}
+		if u, ok := mo.users[ev.ID]; mo.owner == ev.ID && (!ok || !u.IsOwner()) {
+			mo.owner = ""
 		}
 		a.principalD[p] = mo.id
 	case KindApplication:
@@ -245,7 +310,9 @@ func (a *applier) apply(ev Event) {
 	case KindAPIKey:
 		if ev.Op == OpPut {
 			k := ev.Value.(APIKey)
-			a.keys.Set(k.AccessKey, &keyEntry{bearer: k.Bearer, org: mo.id, expires: k.ExpiresAt})
+			ke := &keyEntry{bearer: k.Bearer, org: mo.id, expires: k.ExpiresAt}
+			hex.Decode(ke.hash[:], []byte(k.SecretSHA256))
+			a.keys.Set(k.AccessKey, ke)
 		} else {
 			a.keys.Delete(ev.ID)
 		}
@@ -255,7 +322,7 @@ func (a *applier) apply(ev Event) {
 func (a *applier) applyOrganization(ev Event) {
 	if ev.Op == OpPut {
 		if a.m.orgs[ev.ID] == nil {
-			a.m.orgs[ev.ID] = newMOrg(ev.ID, a.m.builtinCat)
+			a.m.orgs[ev.ID] = newMOrg(a.m, ev.ID)
 			a.orgDirty[ev.ID] = true
 		}
 		return
@@ -452,34 +519,48 @@ func (a *applier) finish(rev uint64) *snapshot {
 	}
 }
 
-// computeGrants folds every unconditional rule of the policies naming h.
-// Conditional rules grant nothing here (see Evaluator).
+// computeGrants folds the rules of the policies naming h: unconditional
+// rules into masks, and every rule into the provenance list that Explain
+// and conditional checks read.
 func (mo *mOrg) computeGrants(h Principal) *grants {
 	var orgB, allB bitset
 	perProject := map[int32]*bitset{}
-	for pid := range mo.byHolder[h] {
-		for _, r := range mo.policies[pid].Rules {
-			if r.Condition != "" {
+	g := &grants{}
+	for _, pid := range sortedKeys(mo.byHolder[h]) {
+		pol := mo.policies[pid]
+		for i, r := range pol.Rules {
+			ref := ruleRef{policyID: pol.ID, policyName: pol.Name, index: int32(i), org: r.Scope.OrganizationID != "", condition: r.Condition}
+			for _, project := range r.Scope.ProjectIDs {
+				if seq, ok := mo.projSeq[project]; ok {
+					ref.projects = append(ref.projects, seq)
+				}
+			}
+			slices.Sort(ref.projects)
+			for _, name := range r.PermissionSets {
+				if bit, ok := mo.cat.bits[name]; ok {
+					ref.sets = append(ref.sets, bit)
+				}
+			}
+			if len(ref.sets) == 0 || (!ref.org && len(ref.projects) == 0) {
 				continue
 			}
-			for _, name := range r.PermissionSets {
-				bit, ok := mo.cat.bits[name]
-				if !ok {
-					continue
-				}
+			if r.Condition != "" {
+				ref.cond = mo.m.compile(r.Condition)
+				g.conditional = true
+				g.rules = append(g.rules, ref)
+				continue
+			}
+			g.rules = append(g.rules, ref)
+			for _, bit := range ref.sets {
 				cs := mo.cat.sets[bit]
 				closure := cs.closure.bytes()
 				switch {
-				case r.Scope.OrganizationID != "" && cs.ScopeType == ScopeOrganization:
+				case ref.org && cs.ScopeType == ScopeOrganization:
 					orgB.or(closure)
-				case r.Scope.OrganizationID != "":
+				case ref.org:
 					allB.or(closure)
 				case cs.ScopeType == ScopeProjects:
-					for _, project := range r.Scope.ProjectIDs {
-						seq, ok := mo.projSeq[project]
-						if !ok {
-							continue
-						}
+					for _, seq := range ref.projects {
 						b := perProject[seq]
 						if b == nil {
 							b = new(bitset)
@@ -491,21 +572,24 @@ func (mo *mOrg) computeGrants(h Principal) *grants {
 			}
 		}
 	}
-	g := &grants{org: orgB.mask(), all: allB.mask()}
+	if len(g.rules) == 0 {
+		return nil
+	}
+	g.org, g.all = orgB.mask(), allB.mask()
 	for seq, b := range perProject {
 		g.projects = append(g.projects, projectGrant{seq: seq, m: b.mask()})
-	}
-	if g.org.empty() && g.all.empty() && len(g.projects) == 0 {
-		return nil
 	}
 	slices.SortFunc(g.projects, func(x, y projectGrant) int { return int(x.seq - y.seq) })
 	return g
 }
 
 func (mo *mOrg) buildIndex() *orgIndex {
-	idx := &orgIndex{id: mo.id, cat: mo.cat, groups: make([]*grants, mo.nextGroup)}
+	idx := &orgIndex{id: mo.id, cat: mo.cat, groups: make([]*grants, mo.nextGroup), groupIDs: make([]string, mo.nextGroup)}
 	for seq, g := range mo.groupG {
 		idx.groups[seq] = g
+	}
+	for id, seq := range mo.groupSeq {
+		idx.groupIDs[seq] = id
 	}
 	for _, id := range sortedKeys(mo.groups) {
 		g := mo.groups[id]

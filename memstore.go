@@ -149,6 +149,10 @@ func (s *MemoryStore) Atomic(ctx context.Context, fn func(tx Tx) error) (err err
 	return nil
 }
 
+// ConditionEngine returns the engine given with WithConditions, or nil.
+// An Evaluator built on the store compiles conditions with it.
+func (s *MemoryStore) ConditionEngine() ConditionEngine { return s.cond }
+
 // Revision returns the number of successful writes so far.
 func (s *MemoryStore) Revision(ctx context.Context) (uint64, error) {
 	s.mu.RLock()

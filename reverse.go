@@ -1,0 +1,323 @@
+package iam
+
+import (
+	"cmp"
+	"context"
+	"slices"
+)
+
+// The reverse queries: each is a Request with one part left out. They read
+// the index (never the store's policies) and answer for one consistent
+// state of it. WhoCan and WhereCan hold the index's writer lock while they
+// run (a write waits for them; checks never do).
+
+// WhoCan lists the users and applications allowed req.Permission at
+// req.ProjectID or req.OrganizationID (req.Principal is ignored): groups
+// expanded, the owner included, locked users left out, sorted by type
+// (users first) then ID. Conditional rules count when their condition
+// holds for req's condition context.
+func (e *Evaluator) WhoCan(ctx context.Context, req Request) ([]Principal, error) {
+	if err := checkShape(&req, needTarget|needPermission); err != nil {
+		return nil, err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s := e.snap.Load()
+	var q query
+	if err := q.target(s, &req); err != nil {
+		return nil, err
+	}
+	if err := q.permission(req.Permission); err != nil {
+		return nil, err
+	}
+	mo := e.mirror.orgs[q.org.id]
+	found := map[Principal]bool{}
+	addUser := func(id string) {
+		if u, ok := mo.users[id]; ok && !u.Locked {
+			found[UserPrincipal(id)] = true
+		}
+	}
+	addApp := func(id string) {
+		if _, ok := mo.apps[id]; ok {
+			found[ApplicationPrincipal(id)] = true
+		}
+	}
+	if mo.owner != "" {
+		addUser(mo.owner)
+	}
+	for h := range mo.byHolder {
+		switch h.Type {
+		case PrincipalUser, PrincipalApplication:
+			pe, ok := s.principals.Get(h.ID)
+			if !ok || !e.allows(&q, pe.own, &req) {
+				continue
+			}
+			if h.Type == PrincipalUser {
+				addUser(h.ID)
+			} else {
+				addApp(h.ID)
+			}
+		case PrincipalGroup:
+			seq, ok := mo.groupSeq[h.ID]
+			if !ok || !e.allows(&q, q.org.group(seq), &req) {
+				continue
+			}
+			g := mo.groups[h.ID]
+			for _, id := range g.UserIDs {
+				addUser(id)
+			}
+			for _, id := range g.ApplicationIDs {
+				addApp(id)
+			}
+			if g.AllUsers {
+				for id := range mo.users {
+					addUser(id)
+				}
+			}
+			if g.AllApplications {
+				for id, a := range mo.apps {
+					if !a.Managed {
+						addApp(id)
+					}
+				}
+			}
+		}
+	}
+	out := make([]Principal, 0, len(found))
+	for p := range found {
+		out = append(out, p)
+	}
+	slices.SortFunc(out, func(a, b Principal) int {
+		return cmp.Or(cmp.Compare(a.Type, b.Type), cmp.Compare(a.ID, b.ID))
+	})
+	return out, nil
+}
+
+// allows reports whether grants g allow the query, conditions included.
+func (e *Evaluator) allows(q *query, g *grants, req *Request) bool {
+	if g == nil {
+		return false
+	}
+	if q.holds(g) {
+		return true
+	}
+	if !g.conditional {
+		return false
+	}
+	for i := range g.rules {
+		r := &g.rules[i]
+		if r.cond == nil {
+			continue
+		}
+		if _, _, ok := q.ruleMatch(r); ok {
+			if holds, err := r.cond.Eval(req); err == nil && holds {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// WhatCan lists the names of the permission sets req.Principal holds at
+// req.ProjectID or req.OrganizationID (req.Permission is ignored),
+// includes expanded, sorted. At the organization it lists the
+// organization-scoped sets held there and the project-scoped sets held in
+// all projects. The owner holds every set of the catalogue that applies
+// at the target; a locked user, an expired key or a caller of another
+// organization holds none.
+func (e *Evaluator) WhatCan(ctx context.Context, req Request) ([]string, error) {
+	if err := checkShape(&req, needPrincipal|needTarget); err != nil {
+		return nil, err
+	}
+	s := e.snap.Load()
+	var q query
+	if err := q.target(s, &req); err != nil {
+		return nil, err
+	}
+	pe, reason, err := e.resolve(s, &q, req.Principal)
+	if err != nil {
+		return nil, err
+	}
+	cat := q.org.cat
+	out := []string{}
+	switch reason {
+	case ReasonOwner:
+		for _, cs := range cat.sets {
+			if q.project < 0 || cs.ScopeType == ScopeProjects {
+				out = append(out, cs.Name)
+			}
+		}
+	case ReasonNone:
+		held := q.heldBits(pe)
+		for _, h := range q.holders(pe, req.Principal) {
+			if !h.g.conditional {
+				continue
+			}
+			for i := range h.g.rules {
+				r := &h.g.rules[i]
+				if r.cond == nil {
+					continue
+				}
+				for _, bit := range r.sets {
+					if r.appliesAt(q.project, cat.sets[bit].ScopeType) {
+						if ok, err := r.cond.Eval(&req); err == nil && ok {
+							held.or(cat.sets[bit].closure.bytes())
+						}
+					}
+				}
+			}
+		}
+		eachBit(string(held), func(bit int32) { out = append(out, cat.sets[bit].Name) })
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// heldBits is the union of the caller's unconditional grants at the
+// query's target.
+func (q *query) heldBits(pe *principalEntry) bitset {
+	var b bitset
+	for _, h := range q.holders(pe, Principal{}) {
+		if q.project >= 0 {
+			b.or(h.g.all.bytes())
+			b.or(h.g.inProject(q.project).bytes())
+		} else {
+			b.or(h.g.org.bytes())
+			b.or(h.g.all.bytes())
+		}
+	}
+	return b
+}
+
+func (b bitset) each(fn func(bit int32)) { eachBit(string(b), fn) }
+
+// WhereCan lists the IDs of the projects of req.Principal's organization
+// where it is allowed req.Permission (a project-scoped permission; leave
+// the target out), sorted: the answer to "which of these resources may I
+// list?". Conditional rules count when their condition holds for req.
+func (e *Evaluator) WhereCan(ctx context.Context, req Request) ([]string, error) {
+	if err := checkShape(&req, needPrincipal|needPermission); err != nil {
+		return nil, err
+	}
+	if req.ProjectID != "" || req.OrganizationID != "" {
+		return nil, invalidRequest("project_id", req.ProjectID+req.OrganizationID, "WhereCan answers for every project of the caller's organization: leave the target out")
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s := e.snap.Load()
+	bearer := e.caller(s, req.Principal)
+	pe, ok := s.principals.Get(bearer.ID)
+	if !ok || pe.typ != bearer.Type {
+		if req.Principal.Type == PrincipalAPIKey && bearer == req.Principal {
+			return nil, notFound(KindAPIKey, req.Principal.ID)
+		}
+		return nil, notFound(kindOf(bearer.Type), bearer.ID)
+	}
+	org, ok := s.orgs.Get(pe.org)
+	if !ok {
+		return nil, notFound(KindOrganization, pe.org)
+	}
+	// Parse the permission as if asked in some project, so that an
+	// organization-level permission is a scope mismatch.
+	q := query{org: org, project: 0}
+	if err := q.permission(req.Permission); err != nil {
+		return nil, err
+	}
+	_, reason, err := e.resolve(s, &q, req.Principal)
+	if err != nil {
+		return nil, err
+	}
+	mo := e.mirror.orgs[org.id]
+	out := []string{}
+	switch reason {
+	case ReasonOwner:
+		out = sortedKeys(mo.projSeq)
+	case ReasonNone:
+		all, seqs := e.whereSeqs(&q, pe, &req)
+		for id, seq := range mo.projSeq {
+			if all || seqs[seq] {
+				out = append(out, id)
+			}
+		}
+		slices.Sort(out)
+	}
+	return out, nil
+}
+
+// projectsWhere is WhereCan's answer for unconditional grants, for
+// Explain.
+func (e *Evaluator) projectsWhere(q *query, pe *principalEntry) []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	qq := *q
+	all, seqs := e.whereSeqs(&qq, pe, nil)
+	mo := e.mirror.orgs[q.org.id]
+	if mo == nil {
+		return nil
+	}
+	var out []string
+	for id, seq := range mo.projSeq {
+		if all || seqs[seq] {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// whereSeqs finds the projects where the caller's grants allow the query:
+// all of them, or the listed seqs. req nil: unconditional grants only.
+func (e *Evaluator) whereSeqs(q *query, pe *principalEntry, req *Request) (all bool, seqs map[int32]bool) {
+	seqs = map[int32]bool{}
+	cat := q.org.cat
+	for _, h := range q.holders(pe, Principal{}) {
+		if q.triple && cat.grantsTriple(h.g.all, q.service, q.resource, q.action) || !q.triple && h.g.all.has(q.bit) {
+			return true, nil
+		}
+		for _, pg := range h.g.projects {
+			if q.triple && cat.grantsTriple(pg.m, q.service, q.resource, q.action) || !q.triple && pg.m.has(q.bit) {
+				seqs[pg.seq] = true
+			}
+		}
+		if req == nil || !h.g.conditional {
+			continue
+		}
+		for i := range h.g.rules {
+			r := &h.g.rules[i]
+			if r.cond == nil {
+				continue
+			}
+			for _, seq := range r.projects {
+				q.project = seq
+				if _, _, ok := q.ruleMatch(r); ok {
+					if holds, err := r.cond.Eval(req); err == nil && holds {
+						seqs[seq] = true
+					}
+				}
+			}
+			if r.org {
+				q.project = 0 // any project: a rule on the organization covers all
+				if _, _, ok := q.ruleMatch(r); ok {
+					if holds, err := r.cond.Eval(req); err == nil && holds {
+						return true, nil
+					}
+				}
+			}
+		}
+	}
+	return false, seqs
+}
+
+func kindOf(t PrincipalType) Kind {
+	switch t {
+	case PrincipalUser:
+		return KindUser
+	case PrincipalApplication:
+		return KindApplication
+	case PrincipalGroup:
+		return KindGroup
+	case PrincipalAPIKey:
+		return KindAPIKey
+	}
+	return 0
+}
