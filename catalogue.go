@@ -2,6 +2,8 @@ package iam
 
 import (
 	"unique"
+
+	"github.com/iamkit/iam/internal/cowmap"
 )
 
 // mask is an interned, immutable bit set of permission sets, indexed by
@@ -65,9 +67,11 @@ func (b bitset) mask() mask {
 // organization. Immutable once built.
 type catalogue struct {
 	bits      map[string]int32
+	lookup    cowmap.Names // bits, for the check path
 	sets      []catSet
 	byService map[string][]catPattern // patterns by service segment
-	wild      []catPattern            // patterns whose service is "*"
+	services  cowmap.Frozen[[]catPattern]
+	wild      []catPattern // patterns whose service is "*"
 }
 
 type catSet struct {
@@ -107,6 +111,8 @@ func compileCatalogue(builtin, own []PermissionSet) *catalogue {
 			}
 		}
 	}
+	c.lookup = cowmap.NewNames(c.bits)
+	c.services = cowmap.Freeze(c.byService)
 	for i := range c.sets {
 		var b bitset
 		c.closeOver(int32(i), &b, make(map[int32]bool))
@@ -131,8 +137,8 @@ func (c *catalogue) closeOver(bit int32, b *bitset, seen map[int32]bool) {
 // lookupTriple reports whether any set of the catalogue has a pattern
 // matching service:resource:action (known), and whether a project-scoped
 // one does (inProjects).
-func (c *catalogue) lookupTriple(service, resource, action string) (known, inProjects bool) {
-	for _, list := range [2][]catPattern{c.byService[service], c.wild} {
+func (c *catalogue) lookupTriple(pats []catPattern, resource, action string) (known, inProjects bool) {
+	for _, list := range [2][]catPattern{pats, c.wild} {
 		for _, p := range list {
 			if segMatch(p.resource, resource) && segMatch(p.action, action) {
 				known = true
@@ -145,10 +151,11 @@ func (c *catalogue) lookupTriple(service, resource, action string) (known, inPro
 	return known, false
 }
 
-// grantsTriple reports whether mask m holds a set with a pattern matching
-// service:resource:action.
-func (c *catalogue) grantsTriple(m mask, service, resource, action string) bool {
-	return c.matchingSet(m, service, resource, action) >= 0
+// grantsTriple reports whether mask m holds a set with a pattern, among
+// pats (a service's patterns) and the wildcard-service ones, matching
+// resource:action.
+func (c *catalogue) grantsTriple(m mask, pats []catPattern, resource, action string) bool {
+	return c.matchingSet(m, pats, resource, action) >= 0
 }
 
 // names lists the set names a mask holds, in catalogue order.
@@ -163,12 +170,12 @@ func (c *catalogue) names(m mask) []string {
 }
 
 // matchingSet returns the bit of a set of mask m with a pattern matching
-// service:resource:action, or -1.
-func (c *catalogue) matchingSet(m mask, service, resource, action string) int32 {
+// resource:action among pats and the wildcard-service patterns, or -1.
+func (c *catalogue) matchingSet(m mask, pats []catPattern, resource, action string) int32 {
 	if m.empty() {
 		return -1
 	}
-	for _, list := range [2][]catPattern{c.byService[service], c.wild} {
+	for _, list := range [2][]catPattern{pats, c.wild} {
 		for _, p := range list {
 			if m.has(p.bit) && segMatch(p.resource, resource) && segMatch(p.action, action) {
 				return p.bit

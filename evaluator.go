@@ -309,9 +309,15 @@ func (e *Evaluator) check(s *snapshot, req *Request) (Decision, error) {
 		return Decision{}, err
 	}
 	if reason == ReasonNone {
-		reason = q.decide(pe)
-		if reason == ReasonNotGranted && q.anyConditional(pe) && len(e.conditionalGrants(&q, pe, req, true)) > 0 {
-			reason = ReasonGranted
+		var conditional bool
+		reason, conditional = q.decide(pe)
+		if reason == ReasonNotGranted && conditional {
+			// The slow path: a copy, so that req itself never escapes and
+			// unconditional checks stay free of allocation.
+			c := *req
+			if len(e.conditionalGrants(&q, pe, &c, true)) > 0 {
+				reason = ReasonGranted
+			}
 		}
 	}
 	return Decision{Allowed: reason == ReasonGranted || reason == ReasonOwner, Reason: reason, Revision: s.rev}, nil
@@ -382,22 +388,27 @@ func (e *Evaluator) resolve(s *snapshot, q *query, p Principal) (*principalEntry
 	return pe, ReasonNone, nil
 }
 
-// decide reads the grants of the caller and of its groups.
-func (q *query) decide(pe *principalEntry) Reason {
+// decide reads the grants of the caller and of its groups. conditional
+// reports whether any of them has a conditional rule, for the slow path.
+func (q *query) decide(pe *principalEntry) (r Reason, conditional bool) {
 	org := q.org
 	if pe.typ == PrincipalGroup {
-		if q.holds(org.group(pe.seq)) {
-			return ReasonGranted
+		g := org.group(pe.seq)
+		if q.holds(g) {
+			return ReasonGranted, false
 		}
-		return ReasonNotGranted
+		return ReasonNotGranted, g != nil && g.conditional
 	}
 	if q.holds(pe.own) {
-		return ReasonGranted
+		return ReasonGranted, false
 	}
+	conditional = pe.own != nil && pe.own.conditional
 	for _, seq := range pe.groups {
-		if q.holds(org.group(seq)) {
-			return ReasonGranted
+		g := org.group(seq)
+		if q.holds(g) {
+			return ReasonGranted, false
 		}
+		conditional = conditional || g != nil && g.conditional
 	}
 	var special []int32
 	switch {
@@ -407,22 +418,13 @@ func (q *query) decide(pe *principalEntry) Reason {
 		special = org.allApps
 	}
 	for _, seq := range special {
-		if q.holds(org.group(seq)) {
-			return ReasonGranted
+		g := org.group(seq)
+		if q.holds(g) {
+			return ReasonGranted, false
 		}
+		conditional = conditional || g != nil && g.conditional
 	}
-	return ReasonNotGranted
-}
-
-// anyConditional reports whether the caller or one of its groups has a
-// conditional rule.
-func (q *query) anyConditional(pe *principalEntry) bool {
-	for _, h := range q.holders(pe, Principal{}) {
-		if h.g.conditional {
-			return true
-		}
-	}
-	return false
+	return ReasonNotGranted, conditional
 }
 
 // holder is one source of grants for a caller: itself or a group.
@@ -474,7 +476,7 @@ func (q *query) ruleMatch(r *ruleRef) (named, via string, ok bool) {
 			continue
 		}
 		if q.triple {
-			if m := cat.matchingSet(cs.closure, q.service, q.resource, q.action); m >= 0 {
+			if m := cat.matchingSet(cs.closure, q.pats, q.resource, q.action); m >= 0 {
 				return cs.Name, cat.sets[m].Name, true
 			}
 			continue
@@ -521,11 +523,11 @@ func (q *query) holds(g *grants) bool {
 	if q.triple {
 		cat := q.org.cat
 		if q.project < 0 {
-			return cat.grantsTriple(g.org, q.service, q.resource, q.action) ||
-				cat.grantsTriple(g.all, q.service, q.resource, q.action)
+			return cat.grantsTriple(g.org, q.pats, q.resource, q.action) ||
+				cat.grantsTriple(g.all, q.pats, q.resource, q.action)
 		}
-		return cat.grantsTriple(g.all, q.service, q.resource, q.action) ||
-			cat.grantsTriple(g.inProject(q.project), q.service, q.resource, q.action)
+		return cat.grantsTriple(g.all, q.pats, q.resource, q.action) ||
+			cat.grantsTriple(g.inProject(q.project), q.pats, q.resource, q.action)
 	}
 	switch {
 	case q.project >= 0:

@@ -16,6 +16,7 @@ type query struct {
 	orgScoped bool  // the permission is organization-level only
 
 	service, resource, action string
+	pats                      []catPattern // the service's patterns
 }
 
 // What a request must name, by the kind of question asked.
@@ -34,22 +35,57 @@ func checkShape(req *Request, need int) error {
 	if need&needTarget != 0 && (req.ProjectID == "") == (req.OrganizationID == "") {
 		return invalidRequest("project_id", req.ProjectID, "a request names exactly one of a project and an organization")
 	}
-	if need&needPermission == 0 {
-		return nil
-	}
-	perm := req.Permission
-	if IsPermission(perm) {
-		s, r, a, ok := splitTriple(perm)
-		if !ok || !validSegment(s, false) || !validSegment(r, false) || !validSegment(a, false) {
-			_, _, _, err := parseTriple(perm, false)
-			return err
+	if need&needPermission != 0 {
+		if _, ok := scanPermission(req.Permission); !ok {
+			if IsPermission(req.Permission) {
+				_, _, _, err := parseTriple(req.Permission, false)
+				return err
+			}
+			return invalidRequest("permission", req.Permission, "a request names one permission set or one permission triple, without '*'")
 		}
-		return nil
-	}
-	if perm == "" || strings.IndexByte(perm, '*') >= 0 {
-		return invalidRequest("permission", perm, "a request names one permission set or one permission triple, without '*'")
 	}
 	return nil
+}
+
+// scanPermission checks a requested permission in one pass: a set name
+// (no ':' and no '*') or a concrete triple of valid segments. colons holds
+// the positions of the triple's two colons (zero for a set name).
+func scanPermission(p string) (colons [2]int, ok bool) {
+	if p == "" {
+		return colons, false
+	}
+	n, start := 0, 0
+	for i := 0; i < len(p); i++ {
+		switch c := p[i]; {
+		case c == ':':
+			if n == 2 || i == start {
+				return colons, false
+			}
+			colons[n] = i
+			n++
+			start = i + 1
+		case c == '*':
+			return colons, false
+		case n > 0:
+			// Inside a triple: lower-case ASCII letters, digits, '-', '_', '.'.
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+				return colons, false
+			}
+		}
+	}
+	if n == 0 {
+		return colons, true
+	}
+	if n != 2 || start == len(p) {
+		return colons, false
+	}
+	// The first segment was scanned before the first colon was seen.
+	for i := 0; i < colons[0]; i++ {
+		if c := p[i]; !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return colons, false
+		}
+	}
+	return colons, len(p)-colons[1]-1 <= 64 && colons[1]-colons[0]-1 <= 64 && colons[0] <= 64
 }
 
 func invalidRequest(field, value, reason string) error {
@@ -78,9 +114,9 @@ func (q *query) target(s *snapshot, req *Request) error {
 // shape has been checked.
 func (q *query) permission(perm string) error {
 	cat := q.org.cat
-	if q.triple = IsPermission(perm); q.triple {
-		q.service, q.resource, q.action, _ = splitTriple(perm)
-		known, inProjects := cat.lookupTriple(q.service, q.resource, q.action)
+	if q.triple = q.split(perm); q.triple {
+		q.pats, _ = cat.services.Get(q.service)
+		known, inProjects := cat.lookupTriple(q.pats, q.resource, q.action)
 		if !known {
 			return fmt.Errorf("iam: permission %q: no permission set of organization %q holds it: %w", perm, q.org.id, ErrUnknownPermission)
 		}
@@ -90,7 +126,7 @@ func (q *query) permission(perm string) error {
 		}
 		return nil
 	}
-	bit, ok := cat.bits[perm]
+	bit, ok := cat.lookup.Get(perm)
 	if !ok {
 		return unknownSet(perm, cat)
 	}
@@ -102,14 +138,50 @@ func (q *query) permission(perm string) error {
 	return nil
 }
 
-// parse runs checkShape, target and permission: the first three steps of
-// a check, in the order of DESIGN section 5b.
+// split records whether perm is a triple, and its segments. The shape
+// has been checked.
+func (q *query) split(perm string) bool {
+	i := strings.IndexByte(perm, ':')
+	if i < 0 {
+		return false
+	}
+	j := i + 1 + strings.IndexByte(perm[i+1:], ':')
+	q.service, q.resource, q.action = perm[:i], perm[i+1:j], perm[j+1:]
+	return true
+}
+
+// parse runs the first three steps of a check, in the order of DESIGN
+// section 5b: the shape, the target, the permission. The check path
+// validates a triple's characters at once but a set name's only on its
+// error paths: a name with '*' is in no catalogue, so it always reaches
+// one, where checkShape then reports it first, as the order requires.
 func (q *query) parse(s *snapshot, req *Request) error {
-	if err := checkShape(req, needPrincipal|needTarget|needPermission); err != nil {
-		return err
+	const all = needPrincipal | needTarget | needPermission
+	perm := req.Permission
+	if req.Principal.Type == PrincipalNone || req.Principal.ID == "" ||
+		(req.ProjectID == "") == (req.OrganizationID == "") || perm == "" {
+		return checkShape(req, all)
+	}
+	if strings.IndexByte(perm, ':') >= 0 {
+		if _, ok := scanPermission(perm); !ok {
+			return checkShape(req, all)
+		}
 	}
 	if err := q.target(s, req); err != nil {
-		return err
+		return cmpOr(checkShape(req, all), err)
 	}
-	return q.permission(req.Permission)
+	if err := q.permission(perm); err != nil {
+		return cmpOr(checkShape(req, all), err)
+	}
+	return nil
+}
+
+// cmpOr returns the first non-nil error.
+func cmpOr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -1,7 +1,13 @@
-// Package cowmap provides an immutable string-keyed map, sharded so that an
-// edit copies only the shards it touches. Readers hold a Map value and never
-// lock; a writer derives the next Map with an Editor and publishes it (for
-// example behind an atomic.Pointer). Old Maps stay valid and unchanged.
+// Package cowmap provides an immutable string-keyed hash map, sharded so
+// that an edit copies only the shards it touches. Readers hold a Map value
+// and never lock; a writer derives the next Map with an Editor and
+// publishes it (for example behind an atomic.Pointer). Old Maps stay valid
+// and unchanged.
+//
+// A lookup hashes the key once (with a per-process random seed, so keys
+// chosen by an attacker cannot force collisions): the top bits pick the
+// shard, the low bits the slot of an open-addressing table probed linearly.
+// Tables are at most half full. Lookups do not allocate.
 package cowmap
 
 import "hash/maphash"
@@ -14,23 +20,93 @@ const Shards = 1 << shardBits
 
 var seed = maphash.MakeSeed()
 
-func shardOf(key string) uint64 { return maphash.String(seed, key) & (Shards - 1) }
+func hash(key string) uint64 {
+	// 0 marks an empty slot.
+	return maphash.String(seed, key) | 1
+}
+
+func shardOf(h uint64) uint64 { return h >> (64 - shardBits) }
+
+type slot[V any] struct {
+	hash uint64
+	key  string
+	val  V
+}
+
+// table is one shard: a power-of-two open-addressing table.
+type table[V any] struct {
+	slots []slot[V]
+	n     int
+}
+
+func (t *table[V]) get(h uint64, key string) (V, bool) {
+	mask := uint64(len(t.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		s := &t.slots[i]
+		if s.hash == h && s.key == key {
+			return s.val, true
+		}
+		if s.hash == 0 {
+			var zero V
+			return zero, false
+		}
+	}
+}
+
+// build makes a table holding entries.
+func build[V any](entries map[string]V) *table[V] {
+	if len(entries) == 0 {
+		return nil
+	}
+	size := 2
+	for size < 2*len(entries) {
+		size <<= 1
+	}
+	t := &table[V]{slots: make([]slot[V], size), n: len(entries)}
+	mask := uint64(size - 1)
+	for k, v := range entries {
+		h := hash(k)
+		i := h & mask
+		for t.slots[i].hash != 0 {
+			i = (i + 1) & mask
+		}
+		t.slots[i] = slot[V]{hash: h, key: k, val: v}
+	}
+	return t
+}
+
+func (t *table[V]) entries() map[string]V {
+	if t == nil {
+		return map[string]V{}
+	}
+	m := make(map[string]V, t.n+1)
+	{
+		for _, s := range t.slots {
+			if s.hash != 0 {
+				m[s.key] = s.val
+			}
+		}
+	}
+	return m
+}
 
 // Map is an immutable map from string to V. The zero Map is empty.
 // A Map is safe for concurrent use by any number of readers.
 type Map[V any] struct {
-	shards *[Shards]map[string]V
+	shards *[Shards]*table[V]
 	n      int
 }
 
 // Get returns the value for key. It does not allocate.
 func (m Map[V]) Get(key string) (V, bool) {
-	if m.shards == nil {
-		var zero V
-		return zero, false
+	if m.shards != nil {
+		h := hash(key)
+		if t := m.shards[shardOf(h)]; t != nil {
+			return t.get(h, key)
+		}
 	}
-	v, ok := m.shards[shardOf(key)][key]
-	return v, ok
+	var zero V
+	return zero, false
 }
 
 // Len returns the number of entries.
@@ -42,9 +118,12 @@ func (m Map[V]) Range(fn func(key string, v V) bool) {
 	if m.shards == nil {
 		return
 	}
-	for _, sh := range m.shards {
-		for k, v := range sh {
-			if !fn(k, v) {
+	for _, t := range m.shards {
+		if t == nil {
+			continue
+		}
+		for _, s := range t.slots {
+			if s.hash != 0 && !fn(s.key, s.val) {
 				return
 			}
 		}
@@ -54,45 +133,37 @@ func (m Map[V]) Range(fn func(key string, v V) bool) {
 // Editor derives a new Map from a base Map. It is not safe for concurrent
 // use; the base Map is never modified.
 type Editor[V any] struct {
-	base   Map[V]
-	shards *[Shards]map[string]V
-	copied *[Shards]bool
-	n      int
+	base  Map[V]
+	dirty map[uint64]map[string]V // shard → its entries, being edited
+	n     int
 }
 
 // Edit starts deriving a new Map from m.
 func (m Map[V]) Edit() *Editor[V] {
-	return &Editor[V]{base: m, n: m.n}
+	return &Editor[V]{base: m, dirty: map[uint64]map[string]V{}, n: m.n}
 }
 
 func (e *Editor[V]) shard(key string) map[string]V {
-	if e.shards == nil {
-		e.shards = new([Shards]map[string]V)
-		e.copied = new([Shards]bool)
+	i := shardOf(hash(key))
+	sh, ok := e.dirty[i]
+	if !ok {
+		var t *table[V]
 		if e.base.shards != nil {
-			*e.shards = *e.base.shards
+			t = e.base.shards[i]
 		}
+		sh = t.entries()
+		e.dirty[i] = sh
 	}
-	i := shardOf(key)
-	if !e.copied[i] {
-		old := e.shards[i]
-		fresh := make(map[string]V, len(old)+1)
-		for k, v := range old {
-			fresh[k] = v
-		}
-		e.shards[i] = fresh
-		e.copied[i] = true
-	}
-	return e.shards[i]
+	return sh
 }
 
 // Get reads through the edits made so far.
 func (e *Editor[V]) Get(key string) (V, bool) {
-	if e.shards == nil {
-		return e.base.Get(key)
+	if sh, ok := e.dirty[shardOf(hash(key))]; ok {
+		v, ok := sh[key]
+		return v, ok
 	}
-	v, ok := e.shards[shardOf(key)][key]
-	return v, ok
+	return e.base.Get(key)
 }
 
 // Set puts key → v.
@@ -106,19 +177,41 @@ func (e *Editor[V]) Set(key string, v V) {
 
 // Delete removes key.
 func (e *Editor[V]) Delete(key string) {
-	if _, ok := e.Get(key); !ok {
-		return
+	sh := e.shard(key)
+	if _, ok := sh[key]; ok {
+		delete(sh, key)
+		e.n--
 	}
-	delete(e.shard(key), key)
-	e.n--
 }
 
 // Map returns the edited Map. The Editor must not be used afterwards.
 func (e *Editor[V]) Map() Map[V] {
-	if e.shards == nil {
+	if len(e.dirty) == 0 {
 		return e.base
 	}
-	m := Map[V]{shards: e.shards, n: e.n}
-	e.shards, e.copied = nil, nil
-	return m
+	shards := new([Shards]*table[V])
+	if e.base.shards != nil {
+		*shards = *e.base.shards
+	}
+	for i, entries := range e.dirty {
+		shards[i] = build(entries)
+	}
+	e.dirty = nil
+	return Map[V]{shards: shards, n: e.n}
+}
+
+// Frozen is an immutable, unsharded map built once: a table for small
+// read-mostly sets such as a catalogue's names. The zero Frozen is empty.
+type Frozen[V any] struct{ t *table[V] }
+
+// Freeze builds a Frozen holding the entries of m.
+func Freeze[V any](m map[string]V) Frozen[V] { return Frozen[V]{build(m)} }
+
+// Get returns the value for key. It does not allocate.
+func (f Frozen[V]) Get(key string) (V, bool) {
+	if f.t == nil {
+		var zero V
+		return zero, false
+	}
+	return f.t.get(hash(key), key)
 }
