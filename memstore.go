@@ -116,13 +116,31 @@ func newMemOrg(o Organization) *memOrg {
 }
 
 // Atomic runs fn as one transaction; see Store.Atomic.
-func (s *MemoryStore) Atomic(ctx context.Context, fn func(tx Tx) error) (err error) {
+func (s *MemoryStore) Atomic(ctx context.Context, fn func(tx Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	tx := &memTx{s: s, ctx: ctx}
+	if err := tx.run(fn); err != nil {
+		return err
+	}
+	if len(tx.events) == 0 {
+		return nil
+	}
+	s.rev++
+	ch := Change{Revision: s.rev, Events: tx.events}
+	for _, id := range sortedKeys(s.subs) {
+		s.subs[id](ch)
+	}
+	return nil
+}
+
+// run calls fn and checks the end-of-transaction invariants, rolling back
+// on an error or a panic (which it re-raises). Once run returns nil the
+// transaction is committed and can no longer be rolled back.
+func (tx *memTx) run(fn func(tx Tx) error) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			tx.rollback()
@@ -137,15 +155,7 @@ func (s *MemoryStore) Atomic(ctx context.Context, fn func(tx Tx) error) (err err
 		tx.rollback()
 		return err
 	}
-	tx.done = true
-	if len(tx.events) == 0 {
-		return nil
-	}
-	s.rev++
-	ch := Change{Revision: s.rev, Events: tx.events}
-	for _, id := range sortedKeys(s.subs) {
-		s.subs[id](ch)
-	}
+	tx.done, tx.undo = true, nil
 	return nil
 }
 
