@@ -462,9 +462,9 @@ func (a *applier) finish(rev uint64) *snapshot {
 		if mo == nil || h.IsZero() {
 			continue
 		}
-		g := mo.computeGrants(h)
 		if h.Type == PrincipalGroup {
 			if seq, ok := mo.groupSeq[h.ID]; ok {
+				g := mo.computeGrants(h)
 				if g == nil {
 					delete(mo.groupG, seq)
 				} else {
@@ -474,7 +474,7 @@ func (a *applier) finish(rev uint64) *snapshot {
 			}
 			continue
 		}
-		a.principalD[h] = orgID
+		a.principalD[h] = orgID // entry recomputes its own grants
 	}
 	for orgID := range a.orgDirty {
 		mo := a.m.orgs[orgID]
