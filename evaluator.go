@@ -315,6 +315,9 @@ func (e *Evaluator) check(s *snapshot, req *Request) (Decision, error) {
 			// The slow path: a copy, so that req itself never escapes and
 			// unconditional checks stay free of allocation.
 			c := *req
+			if c.Time.IsZero() {
+				c.Time = e.now() // one instant for every rule of this check
+			}
 			if len(e.conditionalGrants(&q, pe, &c, true)) > 0 {
 				reason = ReasonGranted
 			}
