@@ -139,6 +139,7 @@ func (q *query) grant(p Principal, r *ruleRef, named, via string) Grant {
 func (e *Evaluator) Explain(ctx context.Context, req Request) (Explanation, error) {
 	s := e.snap.Load()
 	x := Explanation{Request: req}
+	e.stamp(&req)
 	var q query
 	if err := q.parse(s, &req); err != nil {
 		return x, err

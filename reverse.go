@@ -20,6 +20,7 @@ func (e *Evaluator) WhoCan(ctx context.Context, req Request) ([]Principal, error
 	if err := checkShape(&req, needTarget|needPermission); err != nil {
 		return nil, err
 	}
+	e.stamp(&req)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	s := e.snap.Load()
@@ -129,6 +130,7 @@ func (e *Evaluator) WhatCan(ctx context.Context, req Request) ([]string, error) 
 	if err := checkShape(&req, needPrincipal|needTarget); err != nil {
 		return nil, err
 	}
+	e.stamp(&req)
 	s := e.snap.Load()
 	var q query
 	if err := q.target(s, &req); err != nil {
@@ -199,6 +201,7 @@ func (e *Evaluator) WhereCan(ctx context.Context, req Request) ([]string, error)
 	if err := checkShape(&req, needPrincipal|needPermission); err != nil {
 		return nil, err
 	}
+	e.stamp(&req)
 	if req.ProjectID != "" || req.OrganizationID != "" {
 		return nil, invalidRequest("project_id", req.ProjectID+req.OrganizationID, "WhereCan answers for every project of the caller's organization: leave the target out")
 	}
@@ -320,4 +323,12 @@ func kindOf(t PrincipalType) Kind {
 		return KindAPIKey
 	}
 	return 0
+}
+
+// stamp sets a request's time to now when it has none, so that every
+// condition read for it sees one instant.
+func (e *Evaluator) stamp(req *Request) {
+	if req.Time.IsZero() {
+		req.Time = e.now()
+	}
 }
