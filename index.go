@@ -502,6 +502,10 @@ func (a *applier) finish(rev uint64) *snapshot {
 	for p, orgID := range a.principalD {
 		mo := a.m.orgs[orgID]
 		if mo == nil {
+			// Its organization was deleted in this change.
+			if cur, ok := a.principals.Get(p.ID); ok && cur.typ == p.Type && cur.org == orgID {
+				a.principals.Delete(p.ID)
+			}
 			continue
 		}
 		if e := mo.entry(p); e != nil {

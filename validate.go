@@ -174,7 +174,9 @@ func (tx *memTx) validateGroup(mo *memOrg, g Group) error {
 	}
 	for id, other := range mo.groups {
 		if id != g.ID && other.Name == g.Name {
-			return fmt.Errorf("iam: group %q: the name %q is already used by group %q in organization %q: %w", g.ID, g.Name, id, mo.org.ID, ErrConflict)
+			return &ValidationError{Entity: "group", ID: g.ID, Field: "name", Value: g.Name,
+				Reason: fmt.Sprintf("the name is already used by group %q of organization %q", id, mo.org.ID),
+				Hint:   "group names are unique in an organization: choose another", Cause: ErrConflict}
 		}
 	}
 	if g.AllUsers && len(g.UserIDs) > 0 {
