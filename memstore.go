@@ -95,7 +95,9 @@ type memOrg struct {
 	policies map[string]Policy
 	sets     map[string]PermissionSet
 	keys     map[string]APIKey
-	owner    string // the owner's user ID, or ""
+	owner    string            // the owner's user ID, or ""
+	emails   map[string]string // lower-cased email → user ID
+	gnames   map[string]string // group name → group ID
 }
 
 func newMemState() memState {
@@ -112,7 +114,37 @@ func newMemOrg(o Organization) *memOrg {
 		policies: map[string]Policy{},
 		sets:     map[string]PermissionSet{},
 		keys:     map[string]APIKey{},
+		emails:   map[string]string{},
+		gnames:   map[string]string{},
 	}
+}
+
+// putUser stores u, keeping the email index.
+func (tx *memTx) putUser(mo *memOrg, u User) {
+	if old, ok := mo.users[u.ID]; ok {
+		setMap(tx, mo.emails, strings.ToLower(old.Email), "", true)
+	}
+	setMap(tx, mo.emails, strings.ToLower(u.Email), u.ID, false)
+	setMap(tx, mo.users, u.ID, u, false)
+}
+
+func (tx *memTx) deleteUser(mo *memOrg, id string) {
+	setMap(tx, mo.emails, strings.ToLower(mo.users[id].Email), "", true)
+	setMap(tx, mo.users, id, User{}, true)
+}
+
+// putGroup stores g, keeping the name index.
+func (tx *memTx) putGroup(mo *memOrg, g Group) {
+	if old, ok := mo.groups[g.ID]; ok {
+		setMap(tx, mo.gnames, old.Name, "", true)
+	}
+	setMap(tx, mo.gnames, g.Name, g.ID, false)
+	setMap(tx, mo.groups, g.ID, g, false)
+}
+
+func (tx *memTx) deleteGroup(mo *memOrg, id string) {
+	setMap(tx, mo.gnames, mo.groups[id].Name, "", true)
+	setMap(tx, mo.groups, id, Group{}, true)
 }
 
 // Atomic runs fn as one transaction; see Store.Atomic.
@@ -409,7 +441,7 @@ func (tx *memTx) DeleteOrganization(ctx context.Context, id string) error {
 		tx.emit(OpDelete, KindPolicy, k, id, nil)
 	}
 	for _, k := range sortedKeys(mo.groups) {
-		setMap(tx, mo.groups, k, Group{}, true)
+		tx.deleteGroup(mo, k)
 		tx.releaseID(k)
 		tx.emit(OpDelete, KindGroup, k, id, nil)
 	}
@@ -419,7 +451,7 @@ func (tx *memTx) DeleteOrganization(ctx context.Context, id string) error {
 		tx.emit(OpDelete, KindApplication, k, id, nil)
 	}
 	for _, k := range sortedKeys(mo.users) {
-		setMap(tx, mo.users, k, User{}, true)
+		tx.deleteUser(mo, k)
 		tx.releaseID(k)
 		tx.emit(OpDelete, KindUser, k, id, nil)
 	}
@@ -585,7 +617,7 @@ func (tx *memTx) CreateUser(ctx context.Context, u User) (User, error) {
 	if u.IsOwner() {
 		tx.setOwner(mo, u.ID)
 	}
-	setMap(tx, mo.users, u.ID, u, false)
+	tx.putUser(mo, u)
 	tx.emit(OpPut, KindUser, u.ID, u.OrganizationID, cloneUser(u))
 	return cloneUser(u), nil
 }
@@ -596,10 +628,8 @@ func (tx *memTx) checkUserUnique(mo *memOrg, u User) error {
 	if u.IsOwner() && mo.owner != "" && mo.owner != u.ID {
 		return fmt.Errorf("iam: user %q: organization %q already has an owner, %q: demote it in the same Atomic write to move ownership: %w", u.ID, mo.org.ID, mo.owner, ErrConflict)
 	}
-	for id, other := range mo.users {
-		if id != u.ID && strings.EqualFold(other.Email, u.Email) {
-			return fmt.Errorf("iam: user %q: email %q is already used by user %q: %w", u.ID, u.Email, id, ErrConflict)
-		}
+	if id, ok := mo.emails[strings.ToLower(u.Email)]; ok && id != u.ID {
+		return fmt.Errorf("iam: user %q: email %q is already used by user %q: %w", u.ID, u.Email, id, ErrConflict)
 	}
 	return nil
 }
@@ -658,7 +688,7 @@ func (tx *memTx) UpdateUser(ctx context.Context, u User) (User, error) {
 		}
 		tx.demoted[mo.org.ID] = true
 	}
-	setMap(tx, mo.users, u.ID, u, false)
+	tx.putUser(mo, u)
 	tx.emit(OpPut, KindUser, u.ID, u.OrganizationID, cloneUser(u))
 	return cloneUser(u), nil
 }
@@ -675,7 +705,7 @@ func (tx *memTx) DeleteUser(ctx context.Context, id string) error {
 		return fmt.Errorf("iam: user %q is the owner of organization %q and cannot be deleted: move ownership to another user first: %w", id, mo.org.ID, ErrForbidden)
 	}
 	tx.forgetPrincipal(mo, UserPrincipal(id))
-	setMap(tx, mo.users, id, User{}, true)
+	tx.deleteUser(mo, id)
 	tx.releaseID(id)
 	tx.emit(OpDelete, KindUser, id, mo.org.ID, nil)
 	return nil
@@ -710,7 +740,7 @@ func (tx *memTx) forgetPrincipal(mo *memOrg, p Principal) {
 			} else {
 				g.ApplicationIDs = slices.DeleteFunc(g.ApplicationIDs, drop)
 			}
-			setMap(tx, mo.groups, gid, g, false)
+			tx.putGroup(mo, g)
 			tx.emit(OpPut, KindGroup, gid, org, cloneGroup(g))
 		}
 	}
@@ -828,7 +858,7 @@ func (tx *memTx) CreateGroup(ctx context.Context, g Group) (Group, error) {
 	if err := tx.claimID(KindGroup, g.ID, mo.org.ID); err != nil {
 		return Group{}, err
 	}
-	setMap(tx, mo.groups, g.ID, g, false)
+	tx.putGroup(mo, g)
 	tx.emit(OpPut, KindGroup, g.ID, g.OrganizationID, cloneGroup(g))
 	return cloneGroup(g), nil
 }
@@ -870,7 +900,7 @@ func (tx *memTx) UpdateGroup(ctx context.Context, g Group) (Group, error) {
 	if err := tx.validateGroup(mo, g); err != nil {
 		return Group{}, err
 	}
-	setMap(tx, mo.groups, g.ID, g, false)
+	tx.putGroup(mo, g)
 	tx.emit(OpPut, KindGroup, g.ID, g.OrganizationID, cloneGroup(g))
 	return cloneGroup(g), nil
 }
@@ -884,7 +914,7 @@ func (tx *memTx) DeleteGroup(ctx context.Context, id string) error {
 		return err
 	}
 	tx.forgetPrincipal(mo, GroupPrincipal(id))
-	setMap(tx, mo.groups, id, Group{}, true)
+	tx.deleteGroup(mo, id)
 	tx.releaseID(id)
 	tx.emit(OpDelete, KindGroup, id, mo.org.ID, nil)
 	return nil

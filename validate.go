@@ -172,12 +172,10 @@ func (tx *memTx) validateGroup(mo *memOrg, g Group) error {
 	if err := validateTags(KindGroup, g.ID, g.Tags); err != nil {
 		return err
 	}
-	for id, other := range mo.groups {
-		if id != g.ID && other.Name == g.Name {
-			return &ValidationError{Entity: "group", ID: g.ID, Field: "name", Value: g.Name,
-				Reason: fmt.Sprintf("the name is already used by group %q of organization %q", id, mo.org.ID),
-				Hint:   "group names are unique in an organization: choose another", Cause: ErrConflict}
-		}
+	if id, ok := mo.gnames[g.Name]; ok && id != g.ID {
+		return &ValidationError{Entity: "group", ID: g.ID, Field: "name", Value: g.Name,
+			Reason: fmt.Sprintf("the name is already used by group %q of organization %q", id, mo.org.ID),
+			Hint:   "group names are unique in an organization: choose another", Cause: ErrConflict}
 	}
 	if g.AllUsers && len(g.UserIDs) > 0 {
 		return invalid(KindGroup, g.ID, "users", "", "a group of all users lists no users", "remove the users or all_users")
