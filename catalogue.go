@@ -12,11 +12,10 @@ import (
 // empty.
 type mask struct{ h unique.Handle[string] }
 
-func (m mask) has(bit int32) bool {
-	if m.h == (unique.Handle[string]{}) {
-		return false
-	}
-	s := m.h.Value()
+func (m mask) has(bit int32) bool { return hasBit(m.bytes(), bit) }
+
+// hasBit tests a bit of a mask's bytes.
+func hasBit(s string, bit int32) bool {
 	i := int(bit >> 3)
 	return i < len(s) && s[i]&(1<<(bit&7)) != 0
 }
@@ -132,23 +131,6 @@ func (c *catalogue) closeOver(bit int32, b *bitset, seen map[int32]bool) {
 			c.closeOver(ib, b, seen)
 		}
 	}
-}
-
-// lookupTriple reports whether any set of the catalogue has a pattern
-// matching service:resource:action (known), and whether a project-scoped
-// one does (inProjects).
-func (c *catalogue) lookupTriple(pats []catPattern, resource, action string) (known, inProjects bool) {
-	for _, list := range [2][]catPattern{pats, c.wild} {
-		for _, p := range list {
-			if segMatch(p.resource, resource) && segMatch(p.action, action) {
-				known = true
-				if c.sets[p.bit].ScopeType == ScopeProjects {
-					return true, true
-				}
-			}
-		}
-	}
-	return known, false
 }
 
 // grantsTriple reports whether mask m holds a set with a pattern, among

@@ -523,21 +523,30 @@ func (q *query) holds(g *grants) bool {
 	if g == nil {
 		return false
 	}
-	if q.triple {
-		cat := q.org.cat
-		if q.project < 0 {
-			return cat.grantsTriple(g.org, q.pats, q.resource, q.action) ||
-				cat.grantsTriple(g.all, q.pats, q.resource, q.action)
-		}
-		return cat.grantsTriple(g.all, q.pats, q.resource, q.action) ||
-			cat.grantsTriple(g.inProject(q.project), q.pats, q.resource, q.action)
-	}
+	var a, b string // the two masks that apply at the target
 	switch {
 	case q.project >= 0:
-		return g.all.has(q.bit) || g.inProject(q.project).has(q.bit)
+		a, b = g.all.bytes(), g.inProject(q.project).bytes()
+	case q.triple:
+		a, b = g.org.bytes(), g.all.bytes()
 	case q.orgScoped:
-		return g.org.has(q.bit)
+		a = g.org.bytes()
 	default:
-		return g.all.has(q.bit)
+		a = g.all.bytes()
 	}
+	if !q.triple {
+		return hasBit(a, q.bit) || hasBit(b, q.bit)
+	}
+	if q.overflow {
+		cat := q.org.cat
+		return cat.grantsTriple(g.org, q.pats, q.resource, q.action) && q.project < 0 ||
+			cat.grantsTriple(g.all, q.pats, q.resource, q.action) ||
+			cat.grantsTriple(g.inProject(q.project), q.pats, q.resource, q.action) && q.project >= 0
+	}
+	for _, bit := range q.matches[:q.nmatch] {
+		if hasBit(a, bit) || hasBit(b, bit) {
+			return true
+		}
+	}
+	return false
 }

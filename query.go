@@ -2,6 +2,7 @@ package iam
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -17,6 +18,12 @@ type query struct {
 
 	service, resource, action string
 	pats                      []catPattern // the service's patterns
+
+	// A triple's matching sets, found once per check: the sets with a
+	// pattern matching it (overflow: more than fit; then scan patterns).
+	matches  [16]int32
+	nmatch   int
+	overflow bool
 }
 
 // What a request must name, by the kind of question asked.
@@ -116,7 +123,7 @@ func (q *query) permission(perm string) error {
 	cat := q.org.cat
 	if q.triple = q.split(perm); q.triple {
 		q.pats, _ = cat.services.Get(q.service)
-		known, inProjects := cat.lookupTriple(q.pats, q.resource, q.action)
+		known, inProjects := q.collectMatches(cat)
 		if !known {
 			return fmt.Errorf("iam: permission %q: no permission set of organization %q holds it: %w", perm, q.org.id, ErrUnknownPermission)
 		}
@@ -184,4 +191,31 @@ func cmpOr(errs ...error) error {
 		}
 	}
 	return nil
+}
+
+// collectMatches finds the sets with a pattern matching the query's
+// triple: known when there is one, inProjects when one is project-scoped.
+func (q *query) collectMatches(cat *catalogue) (known, inProjects bool) {
+	q.nmatch, q.overflow = 0, false
+	for _, list := range [2][]catPattern{q.pats, cat.wild} {
+		for _, p := range list {
+			if !segMatch(p.resource, q.resource) || !segMatch(p.action, q.action) {
+				continue
+			}
+			known = true
+			if cat.sets[p.bit].ScopeType == ScopeProjects {
+				inProjects = true
+			}
+			if q.overflow || slices.Contains(q.matches[:q.nmatch], p.bit) {
+				continue
+			}
+			if q.nmatch == len(q.matches) {
+				q.overflow = true
+				continue
+			}
+			q.matches[q.nmatch] = p.bit
+			q.nmatch++
+		}
+	}
+	return known, inProjects
 }
