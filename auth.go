@@ -37,7 +37,7 @@ func (e *Evaluator) Authenticate(ctx context.Context, accessKey, secret string) 
 	if !k.expires.IsZero() && !e.now().Before(k.expires) {
 		return Principal{}, fmt.Errorf("iam: API key %q expired at %s: %w", accessKey, k.expires.UTC().Format("2006-01-02T15:04:05Z"), ErrExpired)
 	}
-	pe, ok := s.principals.Get(k.bearer.ID)
+	pe, ok := s.principals.Ref(k.bearer.ID)
 	if !ok || pe.typ != k.bearer.Type {
 		return Principal{}, fmt.Errorf("iam: API key %q: its bearer %s no longer exists: %w", accessKey, k.bearer, ErrUnauthenticated)
 	}

@@ -7,10 +7,11 @@ import (
 )
 
 // mask is an interned, immutable bit set of permission sets, indexed by
-// the bit numbers of a compiled catalogue. Equal masks share one copy, so
-// a grant costs a pointer however many sets it holds. The zero mask is
-// empty.
-type mask struct{ h unique.Handle[string] }
+// the bit numbers of a compiled catalogue, held as the bytes of a string.
+// Equal masks share their bytes (interned with package unique), so a grant
+// costs a string header however many sets it holds, and the few distinct
+// masks stay hot in the cache. The zero mask is empty.
+type mask struct{ s string }
 
 func (m mask) has(bit int32) bool { return hasBit(m.bytes(), bit) }
 
@@ -20,15 +21,10 @@ func hasBit(s string, bit int32) bool {
 	return i < len(s) && s[i]&(1<<(bit&7)) != 0
 }
 
-func (m mask) empty() bool { return m.h == (unique.Handle[string]{}) }
+func (m mask) empty() bool { return m.s == "" }
 
-// bits returns the mask's bytes (nil for the empty mask).
-func (m mask) bytes() string {
-	if m.empty() {
-		return ""
-	}
-	return m.h.Value()
-}
+// bytes returns the mask's bytes ("" for the empty mask).
+func (m mask) bytes() string { return m.s }
 
 // bitset is a mutable bit set, used to build masks.
 type bitset []byte
@@ -58,7 +54,7 @@ func (b bitset) mask() mask {
 	if n == 0 {
 		return mask{}
 	}
-	return mask{unique.Make(string(b[:n]))}
+	return mask{unique.Make(string(b[:n])).Value()}
 }
 
 // catalogue is a compiled permission-set catalogue: the built-in sets,

@@ -374,7 +374,7 @@ func (e *Evaluator) resolve(s *snapshot, q *query, p Principal) (*principalEntry
 		expired = !k.expires.IsZero() && !e.now().Before(k.expires)
 		p = k.bearer
 	}
-	pe, ok := s.principals.Get(p.ID)
+	pe, ok := s.principals.Ref(p.ID)
 	if !ok || pe.typ != p.Type {
 		return nil, ReasonNone, fmt.Errorf("iam: %s %q: %w", p.Type, p.ID, ErrNotFound)
 	}
@@ -402,10 +402,10 @@ func (q *query) decide(pe *principalEntry) (r Reason, conditional bool) {
 		}
 		return ReasonNotGranted, g != nil && g.conditional
 	}
-	if q.holds(pe.own) {
+	if q.holds(&pe.own) {
 		return ReasonGranted, false
 	}
-	conditional = pe.own != nil && pe.own.conditional
+	conditional = pe.own.conditional
 	for _, seq := range pe.groups {
 		g := org.group(seq)
 		if q.holds(g) {
@@ -451,7 +451,9 @@ func (q *query) holders(pe *principalEntry, self Principal) []holder {
 		add(GroupPrincipal(org.groupIDs[pe.seq]), org.group(pe.seq))
 		return out
 	}
-	add(self, pe.own)
+	if len(pe.own.rules) > 0 {
+		add(self, &pe.own)
+	}
 	for _, seq := range pe.groups {
 		add(GroupPrincipal(org.groupIDs[seq]), org.group(seq))
 	}

@@ -29,8 +29,8 @@ import (
 type snapshot struct {
 	rev        uint64
 	orgs       cowmap.Map[*orgIndex]
-	projects   cowmap.Map[*projectEntry]
-	principals cowmap.Map[*principalEntry]
+	projects   cowmap.Map[projectEntry]   // by value: one pointer less to chase
+	principals cowmap.Map[principalEntry] // by value
 	keys       cowmap.Map[*keyEntry]
 }
 
@@ -62,7 +62,7 @@ type principalEntry struct {
 	owner   bool
 	managed bool
 	seq     int32   // a group's sequence number
-	own     *grants // a user's or application's own grants; nil: none
+	own     grants  // a user's or application's own grants, inline
 	groups  []int32 // explicit groups
 }
 
@@ -222,8 +222,8 @@ func removeFrom[K comparable](m map[K]map[string]bool, k K, v string) {
 type applier struct {
 	m          *mirror
 	orgs       *cowmap.Editor[*orgIndex]
-	projects   *cowmap.Editor[*projectEntry]
-	principals *cowmap.Editor[*principalEntry]
+	projects   *cowmap.Editor[projectEntry]
+	principals *cowmap.Editor[principalEntry]
 	keys       *cowmap.Editor[*keyEntry]
 
 	catDirty   map[string]bool
@@ -484,7 +484,7 @@ func (a *applier) finish(rev uint64) *snapshot {
 		mo.idx = mo.buildIndex()
 		a.orgs.Set(orgID, mo.idx)
 		for pid, seq := range mo.projSeq {
-			a.projects.Set(pid, &projectEntry{org: mo.idx, seq: seq})
+			a.projects.Set(pid, projectEntry{org: mo.idx, seq: seq})
 		}
 		delete(a.projDirty, orgID)
 	}
@@ -495,7 +495,7 @@ func (a *applier) finish(rev uint64) *snapshot {
 		}
 		for pid := range ids {
 			if seq, ok := mo.projSeq[pid]; ok {
-				a.projects.Set(pid, &projectEntry{org: mo.idx, seq: seq})
+				a.projects.Set(pid, projectEntry{org: mo.idx, seq: seq})
 			}
 		}
 	}
@@ -509,7 +509,7 @@ func (a *applier) finish(rev uint64) *snapshot {
 			continue
 		}
 		if e := mo.entry(p); e != nil {
-			a.principals.Set(p.ID, e)
+			a.principals.Set(p.ID, *e)
 		} else if cur, ok := a.principals.Get(p.ID); ok && cur.typ == p.Type {
 			a.principals.Delete(p.ID)
 		}
@@ -633,7 +633,9 @@ func (mo *mOrg) entry(p Principal) *principalEntry {
 	default:
 		return nil
 	}
-	e.own = mo.computeGrants(p)
+	if g := mo.computeGrants(p); g != nil {
+		e.own = *g
+	}
 	for gid := range mo.memberOf[p] {
 		if seq, ok := mo.groupSeq[gid]; ok {
 			e.groups = append(e.groups, seq)

@@ -102,7 +102,7 @@ func invalidRequest(field, value, reason string) error {
 // target resolves the request's project or organization.
 func (q *query) target(s *snapshot, req *Request) error {
 	if req.ProjectID != "" {
-		pe, ok := s.projects.Get(req.ProjectID)
+		pe, ok := s.projects.Ref(req.ProjectID)
 		if !ok {
 			return fmt.Errorf("iam: project %q: %w", req.ProjectID, ErrNotFound)
 		}

@@ -49,8 +49,8 @@ func (e *Evaluator) WhoCan(ctx context.Context, req Request) ([]Principal, error
 	for h := range mo.byHolder {
 		switch h.Type {
 		case PrincipalUser, PrincipalApplication:
-			pe, ok := s.principals.Get(h.ID)
-			if !ok || !e.allows(&q, pe.own, &req) {
+			pe, ok := s.principals.Ref(h.ID)
+			if !ok || !e.allows(&q, &pe.own, &req) {
 				continue
 			}
 			if h.Type == PrincipalUser {
@@ -209,7 +209,7 @@ func (e *Evaluator) WhereCan(ctx context.Context, req Request) ([]string, error)
 	defer e.mu.Unlock()
 	s := e.snap.Load()
 	bearer := e.caller(s, req.Principal)
-	pe, ok := s.principals.Get(bearer.ID)
+	pe, ok := s.principals.Ref(bearer.ID)
 	if !ok || pe.typ != bearer.Type {
 		if req.Principal.Type == PrincipalAPIKey && bearer == req.Principal {
 			return nil, notFound(KindAPIKey, req.Principal.ID)

@@ -215,3 +215,24 @@ func (f Frozen[V]) Get(key string) (V, bool) {
 	}
 	return f.t.get(hash(key), key)
 }
+
+// Ref returns a pointer to the value stored for key, which the caller must
+// not modify: it saves copying a large V. It does not allocate.
+func (m Map[V]) Ref(key string) (*V, bool) {
+	if m.shards != nil {
+		h := hash(key)
+		if t := m.shards[shardOf(h)]; t != nil {
+			mask := uint64(len(t.slots) - 1)
+			for i := h & mask; ; i = (i + 1) & mask {
+				s := &t.slots[i]
+				if s.hash == h && s.key == key {
+					return &s.val, true
+				}
+				if s.hash == 0 {
+					break
+				}
+			}
+		}
+	}
+	return nil, false
+}
