@@ -16,7 +16,8 @@ const (
 	PrincipalAPIKey
 )
 
-// String returns "user", "application", "group", "api_key" or "none".
+// String returns "user", "application", "group", "api_key", "none", or
+// "unknown" for a value outside these.
 func (t PrincipalType) String() string {
 	switch t {
 	case PrincipalUser:
@@ -27,8 +28,10 @@ func (t PrincipalType) String() string {
 		return "group"
 	case PrincipalAPIKey:
 		return "api_key"
-	default:
+	case PrincipalNone:
 		return "none"
+	default:
+		return "unknown"
 	}
 }
 

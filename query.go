@@ -36,8 +36,8 @@ const (
 // checkShape rejects a malformed request (ErrInvalid), before anything is
 // looked up.
 func checkShape(req *Request, need int) error {
-	if need&needPrincipal != 0 && (req.Principal.Type == PrincipalNone || req.Principal.ID == "") {
-		return invalidRequest("principal", "", "a request names its principal")
+	if need&needPrincipal != 0 && (req.Principal.Type == PrincipalNone || req.Principal.Type > PrincipalAPIKey || req.Principal.ID == "") {
+		return invalidRequest("principal", req.Principal.String(), "a request names its principal: a user, an application, a group or an API key")
 	}
 	if need&needTarget != 0 && (req.ProjectID == "") == (req.OrganizationID == "") {
 		return invalidRequest("project_id", req.ProjectID, "a request names exactly one of a project and an organization")
@@ -165,7 +165,7 @@ func (q *query) split(perm string) bool {
 func (q *query) parse(s *snapshot, req *Request) error {
 	const all = needPrincipal | needTarget | needPermission
 	perm := req.Permission
-	if req.Principal.Type == PrincipalNone || req.Principal.ID == "" ||
+	if req.Principal.Type == PrincipalNone || req.Principal.Type > PrincipalAPIKey || req.Principal.ID == "" ||
 		(req.ProjectID == "") == (req.OrganizationID == "") || perm == "" {
 		return checkShape(req, all)
 	}

@@ -745,7 +745,8 @@ func TestCheckErrorOrder(t *testing.T) {
 		{"policy ID as user", req(iam.UserPrincipal("pol"), "p1", "", "InstancesServerCreate"), isNotFound},
 		{"project ID as user", req(iam.UserPrincipal("p1"), "p1", "", "InstancesServerCreate"), isNotFound},
 		{"organization ID as user", req(iam.UserPrincipal(w.org), "p1", "", "InstancesServerCreate"), isNotFound},
-		{"unknown principal type", req(iam.Principal{Type: 42, ID: "u"}, "p1", "", "InstancesServerCreate"), isNotFound},
+		// A principal type outside the four kinds is a malformed request.
+		{"unknown principal type", req(iam.Principal{Type: 42, ID: "u"}, "p1", "", "InstancesServerCreate"), isInvalid},
 		// 6. Then the decision: another organization, locked, owner, grants.
 		{"another organization before locked", req(iam.UserPrincipal(lockedUser), "bp1", "", "InstancesServerCreate"), otherOrg},
 		{"another organization before owner", req(owner, "bp1", "", "InstancesServerCreate"), otherOrg},
