@@ -341,7 +341,7 @@ func (tx *memTx) lookup(k Kind, id string) (*memOrg, error) {
 // claimID reserves a new entity ID, or reports the conflict.
 func (tx *memTx) claimID(k Kind, id, org string) error {
 	if ref, ok := tx.s.st.ids[id]; ok {
-		return fmt.Errorf("iam: %s %q: the ID is already used by a %s of organization %q: %w", k, id, ref.kind, ref.org, ErrConflict)
+		return fmt.Errorf("iam: %s %q: the ID is already used by %s of organization %q: %w", k, id, ref.kind.withArticle(), ref.org, ErrConflict)
 	}
 	if _, ok := tx.s.st.orgs[id]; ok && !(k == KindProject && id == org) {
 		return fmt.Errorf("iam: %s %q: the ID is already used by an organization: %w", k, id, ErrConflict)
@@ -370,7 +370,7 @@ func (tx *memTx) CreateOrganization(ctx context.Context, o Organization) (Organi
 		return Organization{}, fmt.Errorf("iam: organization %q already exists: %w", o.ID, ErrConflict)
 	}
 	if ref, ok := tx.s.st.ids[o.ID]; ok {
-		return Organization{}, fmt.Errorf("iam: organization %q: the ID is already used by a %s: %w", o.ID, ref.kind, ErrConflict)
+		return Organization{}, fmt.Errorf("iam: organization %q: the ID is already used by %s: %w", o.ID, ref.kind.withArticle(), ErrConflict)
 	}
 	mo := newMemOrg(o)
 	setMap(tx, tx.s.st.orgs, o.ID, mo, false)
@@ -553,7 +553,7 @@ func (tx *memTx) DeleteProject(ctx context.Context, id string) error {
 			pol = clonePolicy(pol)
 			pol.Rules = rules
 			setMap(tx, mo.policies, pid, pol, false)
-			tx.emit(OpPut, KindPolicy, pid, mo.org.ID, clonePolicy(pol))
+			tx.emit(OpPut, KindPolicy, pid, mo.org.ID, pol)
 		}
 	}
 	for _, k := range sortedKeys(mo.keys) {
@@ -618,7 +618,7 @@ func (tx *memTx) CreateUser(ctx context.Context, u User) (User, error) {
 		tx.setOwner(mo, u.ID)
 	}
 	tx.putUser(mo, u)
-	tx.emit(OpPut, KindUser, u.ID, u.OrganizationID, cloneUser(u))
+	tx.emit(OpPut, KindUser, u.ID, u.OrganizationID, u)
 	return cloneUser(u), nil
 }
 
@@ -689,7 +689,7 @@ func (tx *memTx) UpdateUser(ctx context.Context, u User) (User, error) {
 		tx.demoted[mo.org.ID] = true
 	}
 	tx.putUser(mo, u)
-	tx.emit(OpPut, KindUser, u.ID, u.OrganizationID, cloneUser(u))
+	tx.emit(OpPut, KindUser, u.ID, u.OrganizationID, u)
 	return cloneUser(u), nil
 }
 
@@ -741,7 +741,7 @@ func (tx *memTx) forgetPrincipal(mo *memOrg, p Principal) {
 				g.ApplicationIDs = slices.DeleteFunc(g.ApplicationIDs, drop)
 			}
 			tx.putGroup(mo, g)
-			tx.emit(OpPut, KindGroup, gid, org, cloneGroup(g))
+			tx.emit(OpPut, KindGroup, gid, org, g)
 		}
 	}
 	for _, pid := range sortedKeys(mo.policies) {
@@ -752,7 +752,7 @@ func (tx *memTx) forgetPrincipal(mo *memOrg, p Principal) {
 		pol = clonePolicy(pol)
 		pol.Principal = Principal{}
 		setMap(tx, mo.policies, pid, pol, false)
-		tx.emit(OpPut, KindPolicy, pid, org, clonePolicy(pol))
+		tx.emit(OpPut, KindPolicy, pid, org, pol)
 	}
 }
 
@@ -777,7 +777,7 @@ func (tx *memTx) CreateApplication(ctx context.Context, a Application) (Applicat
 		return Application{}, err
 	}
 	setMap(tx, mo.apps, a.ID, a, false)
-	tx.emit(OpPut, KindApplication, a.ID, a.OrganizationID, cloneApplication(a))
+	tx.emit(OpPut, KindApplication, a.ID, a.OrganizationID, a)
 	return cloneApplication(a), nil
 }
 
@@ -819,7 +819,7 @@ func (tx *memTx) UpdateApplication(ctx context.Context, a Application) (Applicat
 		return Application{}, err
 	}
 	setMap(tx, mo.apps, a.ID, a, false)
-	tx.emit(OpPut, KindApplication, a.ID, a.OrganizationID, cloneApplication(a))
+	tx.emit(OpPut, KindApplication, a.ID, a.OrganizationID, a)
 	return cloneApplication(a), nil
 }
 
@@ -859,7 +859,7 @@ func (tx *memTx) CreateGroup(ctx context.Context, g Group) (Group, error) {
 		return Group{}, err
 	}
 	tx.putGroup(mo, g)
-	tx.emit(OpPut, KindGroup, g.ID, g.OrganizationID, cloneGroup(g))
+	tx.emit(OpPut, KindGroup, g.ID, g.OrganizationID, g)
 	return cloneGroup(g), nil
 }
 
@@ -901,7 +901,7 @@ func (tx *memTx) UpdateGroup(ctx context.Context, g Group) (Group, error) {
 		return Group{}, err
 	}
 	tx.putGroup(mo, g)
-	tx.emit(OpPut, KindGroup, g.ID, g.OrganizationID, cloneGroup(g))
+	tx.emit(OpPut, KindGroup, g.ID, g.OrganizationID, g)
 	return cloneGroup(g), nil
 }
 
@@ -965,7 +965,7 @@ func (tx *memTx) CreatePolicy(ctx context.Context, p Policy) (Policy, error) {
 		return Policy{}, err
 	}
 	setMap(tx, mo.policies, p.ID, p, false)
-	tx.emit(OpPut, KindPolicy, p.ID, p.OrganizationID, clonePolicy(p))
+	tx.emit(OpPut, KindPolicy, p.ID, p.OrganizationID, p)
 	return clonePolicy(p), nil
 }
 
@@ -1007,7 +1007,7 @@ func (tx *memTx) UpdatePolicy(ctx context.Context, p Policy) (Policy, error) {
 		return Policy{}, err
 	}
 	setMap(tx, mo.policies, p.ID, p, false)
-	tx.emit(OpPut, KindPolicy, p.ID, p.OrganizationID, clonePolicy(p))
+	tx.emit(OpPut, KindPolicy, p.ID, p.OrganizationID, p)
 	return clonePolicy(p), nil
 }
 
@@ -1046,7 +1046,7 @@ func (tx *memTx) CreatePermissionSet(ctx context.Context, ps PermissionSet) (Per
 		return PermissionSet{}, fmt.Errorf("iam: permission set %q already exists in organization %q: %w", ps.Name, mo.org.ID, ErrConflict)
 	}
 	setMap(tx, mo.sets, ps.Name, ps, false)
-	tx.emit(OpPut, KindPermissionSet, ps.Name, mo.org.ID, clonePermissionSet(ps))
+	tx.emit(OpPut, KindPermissionSet, ps.Name, mo.org.ID, ps)
 	return clonePermissionSet(ps), nil
 }
 
@@ -1114,7 +1114,7 @@ func (tx *memTx) UpdatePermissionSet(ctx context.Context, ps PermissionSet) (Per
 		}
 	}
 	setMap(tx, mo.sets, ps.Name, ps, false)
-	tx.emit(OpPut, KindPermissionSet, ps.Name, mo.org.ID, clonePermissionSet(ps))
+	tx.emit(OpPut, KindPermissionSet, ps.Name, mo.org.ID, ps)
 	return clonePermissionSet(ps), nil
 }
 

@@ -171,6 +171,16 @@ func (k Kind) String() string {
 	return "unknown"
 }
 
+// withArticle returns "a user", "an application", "an API key"...
+func (k Kind) withArticle() string {
+	s := k.String()
+	switch s[0] {
+	case 'a', 'e', 'i', 'o', 'u', 'A', 'E', 'I', 'O', 'U':
+		return "an " + s
+	}
+	return "a " + s
+}
+
 // Event is one entity's change inside a Change.
 type Event struct {
 	Op             Op
@@ -179,7 +189,9 @@ type Event struct {
 	OrganizationID string
 	// Value is the entity as stored after an OpPut (an Organization,
 	// Project, User, Application, Group, Policy, PermissionSet or APIKey
-	// value, Secret never set), nil after an OpDelete.
+	// value, Secret never set), nil after an OpDelete. Its slices may be
+	// shared with the store: a subscriber reads them and never modifies
+	// them.
 	Value any
 }
 

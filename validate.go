@@ -128,7 +128,7 @@ func (tx *memTx) checkRef(mo *memOrg, from Kind, fromID, field string, k Kind, i
 	e := invalid(from, fromID, field, id, fmt.Sprintf("no %s %q in organization %q", k, id, mo.org.ID), "")
 	e.Cause = ErrNotFound
 	if ok {
-		e.Reason += fmt.Sprintf(" (%q is a %s)", id, ref.kind)
+		e.Reason += fmt.Sprintf(" (%q is %s)", id, ref.kind.withArticle())
 	}
 	e.Hint = didYouMean(id, tx.idsOf(mo, k))
 	return e
