@@ -178,6 +178,7 @@ func (e *Evaluator) build(ctx context.Context, store Store) error {
 			orgs:       map[string]*mOrg{},
 			engine:     e.engine,
 			compiled:   map[string]Condition{},
+			masks:      map[string]string{},
 		}
 		evs, err := readAll(ctx, tx)
 		ch.Events = evs
@@ -475,9 +476,13 @@ func (q *query) holders(pe *principalEntry, self Principal) []holder {
 // rule names it directly), or ok false.
 func (q *query) ruleMatch(r *ruleRef) (named, via string, ok bool) {
 	cat := q.org.cat
-	for _, bit := range r.sets {
+	for _, name := range r.rule().PermissionSets {
+		bit, known := cat.lookup.Get(name)
+		if !known {
+			continue
+		}
 		cs := &cat.sets[bit]
-		if !r.appliesAt(q.project, cs.ScopeType) {
+		if !r.appliesAt(q.projectID, cs.ScopeType) {
 			continue
 		}
 		if q.triple {
@@ -501,7 +506,7 @@ func (e *Evaluator) conditionalGrants(q *query, pe *principalEntry, req *Request
 	for _, h := range q.holders(pe, req.Principal) {
 		for i := range h.g.rules {
 			r := &h.g.rules[i]
-			if r.condition == "" || r.cond == nil {
+			if r.cond == nil {
 				continue
 			}
 			named, via, ok := q.ruleMatch(r)

@@ -117,7 +117,7 @@ func (x Explanation) String() string {
 
 // grant describes rule r of holder p granting the query.
 func (q *query) grant(p Principal, r *ruleRef, named, via string) Grant {
-	g := Grant{PolicyID: r.policyID, PolicyName: r.policyName, Rule: int(r.index), PermissionSet: named, Principal: p, Condition: r.condition}
+	g := Grant{PolicyID: r.pol.ID, PolicyName: r.pol.Name, Rule: int(r.index), PermissionSet: named, Principal: p, Condition: r.rule().Condition}
 	if via != named {
 		g.Via = via
 	}
@@ -125,7 +125,7 @@ func (q *query) grant(p Principal, r *ruleRef, named, via string) Grant {
 	switch {
 	case st == ScopeOrganization:
 		g.Scope.Organization = true
-	case r.org:
+	case r.onOrg():
 		g.Scope.AllProjects = true
 	default:
 		g.Scope.ProjectID = q.projectID
@@ -167,13 +167,13 @@ func (e *Evaluator) Explain(ctx context.Context, req Request) (Explanation, erro
 				if !ok {
 					continue
 				}
-				if r.condition != "" {
+				if cond := r.rule().Condition; cond != "" {
 					if r.cond == nil {
-						falseConds = append(falseConds, fmt.Sprintf("policy %s rule %d would grant it, but conditions are not evaluated (no condition engine)", r.policyID, r.index))
+						falseConds = append(falseConds, fmt.Sprintf("policy %s rule %d would grant it, but conditions are not evaluated (no condition engine)", r.pol.ID, r.index))
 						continue
 					}
 					if holds, err := r.cond.Eval(&req); err != nil || !holds {
-						falseConds = append(falseConds, fmt.Sprintf("policy %s rule %d would grant it, but its condition %s is false for this request", r.policyID, r.index, r.condition))
+						falseConds = append(falseConds, fmt.Sprintf("policy %s rule %d would grant it, but its condition %s is false for this request", r.pol.ID, r.index, cond))
 						continue
 					}
 				}

@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"slices"
 	"time"
+	"unique"
 
 	"github.com/iamkit/iam/internal/cowmap"
 )
@@ -85,32 +86,31 @@ type grants struct {
 	conditional bool           // some rule has a condition
 }
 
-// ruleRef is one rule of one policy, resolved against the index.
+// ruleRef is one rule of one policy. It points into the mirror's copy of
+// the policy, which is never modified (a new version is a new copy), so a
+// rule costs the index a few words; its names are resolved on the slow
+// paths that read it (Explain, conditions, reverse queries).
 type ruleRef struct {
-	policyID   string
-	policyName string
-	index      int32
-	org        bool    // scoped to the organization
-	projects   []int32 // sorted project seqs, when not org
-	sets       []int32 // the rule's sets, by bit
-	condition  string
-	cond       Condition // compiled; nil when it cannot be: grants nothing
+	pol   *Policy
+	index int32
+	cond  Condition // compiled condition; nil: none, or it cannot compile
 }
 
-// appliesAt reports whether the rule's scope covers the target for a set
-// of scope type st: project seq (or -1 for the organization).
-func (r *ruleRef) appliesAt(project int32, st ScopeType) bool {
-	if project < 0 {
-		return r.org
+func (r *ruleRef) rule() *Rule { return &r.pol.Rules[r.index] }
+
+// onOrg reports whether the rule is scoped to the organization.
+func (r *ruleRef) onOrg() bool { return r.rule().Scope.OrganizationID != "" }
+
+// appliesAt reports whether the rule's scope covers a target, projectID or
+// "" for the organization, for a set of scope type st.
+func (r *ruleRef) appliesAt(projectID string, st ScopeType) bool {
+	if projectID == "" {
+		return r.onOrg()
 	}
 	if st != ScopeProjects {
 		return false
 	}
-	if r.org {
-		return true
-	}
-	_, found := slices.BinarySearch(r.projects, project)
-	return found
+	return r.onOrg() || slices.Contains(r.rule().Scope.ProjectIDs, projectID)
 }
 
 type projectGrant struct {
@@ -143,6 +143,30 @@ type mirror struct {
 	orgs       map[string]*mOrg
 	engine     ConditionEngine      // nil: conditions grant nothing
 	compiled   map[string]Condition // by expression
+	masks      map[string]string    // interned masks
+}
+
+// intern returns the mask of b, sharing the bytes of an equal mask made
+// before. The mirror's table keeps each distinct mask once; it is cleared
+// when it grows past what the index can be holding, and masks are then
+// interned anew (correctness never depends on sharing).
+func (m *mirror) intern(b bitset) mask {
+	n := len(b)
+	for n > 0 && b[n-1] == 0 {
+		n--
+	}
+	if n == 0 {
+		return mask{}
+	}
+	if s, ok := m.masks[string(b[:n])]; ok {
+		return mask{s}
+	}
+	if len(m.masks) >= 1<<16 {
+		clear(m.masks)
+	}
+	s := unique.Make(string(b[:n])).Value()
+	m.masks[s] = s
+	return mask{s}
 }
 
 // compile returns the compiled condition, or nil (grants nothing) when
@@ -176,7 +200,7 @@ type mOrg struct {
 	groupSeq  map[string]int32
 	nextGroup int32
 	groupG    map[int32]*grants
-	policies  map[string]Policy
+	policies  map[string]*Policy
 	byHolder  map[Principal]map[string]bool // policy IDs naming each principal
 	memberOf  map[Principal]map[string]bool // explicit groups of each user or application
 	idx       *orgIndex
@@ -194,7 +218,7 @@ func newMOrg(m *mirror, id string) *mOrg {
 		groups:   map[string]Group{},
 		groupSeq: map[string]int32{},
 		groupG:   map[int32]*grants{},
-		policies: map[string]Policy{},
+		policies: map[string]*Policy{},
 		byHolder: map[Principal]map[string]bool{},
 		memberOf: map[Principal]map[string]bool{},
 	}
@@ -303,7 +327,7 @@ func (a *applier) apply(ev Event) {
 		}
 		if ev.Op == OpPut {
 			p := ev.Value.(Policy)
-			mo.policies[ev.ID] = p
+			mo.policies[ev.ID] = &p
 			addTo(mo.byHolder, p.Principal, ev.ID)
 			a.holders[p.Principal] = mo.id
 		}
@@ -364,10 +388,10 @@ func (a *applier) applyProject(mo *mOrg, ev Event) {
 	a.projects.Delete(ev.ID)
 	// Rules naming the project: the store rewrites those policies in the
 	// same change; recompute their holders in case it did not.
-	for pid, pol := range mo.policies {
+	for _, pol := range mo.policies {
 		for _, r := range pol.Rules {
 			if slices.Contains(r.Scope.ProjectIDs, ev.ID) {
-				a.holders[mo.policies[pid].Principal] = mo.id
+				a.holders[pol.Principal] = mo.id
 			}
 		}
 	}
@@ -527,44 +551,42 @@ func (a *applier) finish(rev uint64) *snapshot {
 // rules into masks, and every rule into the provenance list that Explain
 // and conditional checks read.
 func (mo *mOrg) computeGrants(h Principal) *grants {
+	ids := mo.byHolder[h]
+	if len(ids) == 0 {
+		return nil
+	}
 	var orgB, allB bitset
 	perProject := map[int32]*bitset{}
 	g := &grants{}
-	for _, pid := range sortedKeys(mo.byHolder[h]) {
+	for _, pid := range sortedKeys(ids) {
 		pol := mo.policies[pid]
-		for i, r := range pol.Rules {
-			ref := ruleRef{policyID: pol.ID, policyName: pol.Name, index: int32(i), org: r.Scope.OrganizationID != "", condition: r.Condition}
-			for _, project := range r.Scope.ProjectIDs {
-				if seq, ok := mo.projSeq[project]; ok {
-					ref.projects = append(ref.projects, seq)
-				}
-			}
-			slices.Sort(ref.projects)
-			for _, name := range r.PermissionSets {
-				if bit, ok := mo.cat.bits[name]; ok {
-					ref.sets = append(ref.sets, bit)
-				}
-			}
-			if len(ref.sets) == 0 || (!ref.org && len(ref.projects) == 0) {
-				continue
-			}
+		for i := range pol.Rules {
+			r := &pol.Rules[i]
+			onOrg := r.Scope.OrganizationID != ""
 			if r.Condition != "" {
-				ref.cond = mo.m.compile(r.Condition)
 				g.conditional = true
-				g.rules = append(g.rules, ref)
+				g.rules = append(g.rules, ruleRef{pol: pol, index: int32(i), cond: mo.m.compile(r.Condition)})
 				continue
 			}
-			g.rules = append(g.rules, ref)
-			for _, bit := range ref.sets {
-				cs := mo.cat.sets[bit]
+			g.rules = append(g.rules, ruleRef{pol: pol, index: int32(i)})
+			for _, name := range r.PermissionSets {
+				bit, ok := mo.cat.bits[name]
+				if !ok {
+					continue
+				}
+				cs := &mo.cat.sets[bit]
 				closure := cs.closure.bytes()
 				switch {
-				case ref.org && cs.ScopeType == ScopeOrganization:
+				case onOrg && cs.ScopeType == ScopeOrganization:
 					orgB.or(closure)
-				case ref.org:
+				case onOrg:
 					allB.or(closure)
 				case cs.ScopeType == ScopeProjects:
-					for _, seq := range ref.projects {
+					for _, project := range r.Scope.ProjectIDs {
+						seq, ok := mo.projSeq[project]
+						if !ok {
+							continue
+						}
 						b := perProject[seq]
 						if b == nil {
 							b = new(bitset)
@@ -579,9 +601,10 @@ func (mo *mOrg) computeGrants(h Principal) *grants {
 	if len(g.rules) == 0 {
 		return nil
 	}
-	g.org, g.all = orgB.mask(), allB.mask()
+	g.org, g.all = mo.m.intern(orgB), mo.m.intern(allB)
+	g.projects = make([]projectGrant, 0, len(perProject))
 	for seq, b := range perProject {
-		g.projects = append(g.projects, projectGrant{seq: seq, m: b.mask()})
+		g.projects = append(g.projects, projectGrant{seq: seq, m: mo.m.intern(*b)})
 	}
 	slices.SortFunc(g.projects, func(x, y projectGrant) int { return int(x.seq - y.seq) })
 	return g

@@ -160,8 +160,9 @@ func (e *Evaluator) WhatCan(ctx context.Context, req Request) ([]string, error) 
 				if r.cond == nil {
 					continue
 				}
-				for _, bit := range r.sets {
-					if r.appliesAt(q.project, cat.sets[bit].ScopeType) {
+				for _, name := range r.rule().PermissionSets {
+					bit, ok := cat.lookup.Get(name)
+					if ok && r.appliesAt(q.projectID, cat.sets[bit].ScopeType) {
 						if ok, err := r.cond.Eval(&req); err == nil && ok {
 							held.or(cat.sets[bit].closure.bytes())
 						}
@@ -236,7 +237,7 @@ func (e *Evaluator) WhereCan(ctx context.Context, req Request) ([]string, error)
 	case ReasonOwner:
 		out = sortedKeys(mo.projSeq)
 	case ReasonNone:
-		all, seqs := e.whereSeqs(&q, pe, &req)
+		all, seqs := e.whereSeqs(&q, pe, &req, mo.projSeq)
 		for id, seq := range mo.projSeq {
 			if all || seqs[seq] {
 				out = append(out, id)
@@ -253,7 +254,7 @@ func (e *Evaluator) projectsWhere(q *query, pe *principalEntry) []string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	qq := *q
-	all, seqs := e.whereSeqs(&qq, pe, nil)
+	all, seqs := e.whereSeqs(&qq, pe, nil, nil)
 	mo := e.mirror.orgs[q.org.id]
 	if mo == nil {
 		return nil
@@ -270,7 +271,7 @@ func (e *Evaluator) projectsWhere(q *query, pe *principalEntry) []string {
 
 // whereSeqs finds the projects where the caller's grants allow the query:
 // all of them, or the listed seqs. req nil: unconditional grants only.
-func (e *Evaluator) whereSeqs(q *query, pe *principalEntry, req *Request) (all bool, seqs map[int32]bool) {
+func (e *Evaluator) whereSeqs(q *query, pe *principalEntry, req *Request, projSeq map[string]int32) (all bool, seqs map[int32]bool) {
 	seqs = map[int32]bool{}
 	cat := q.org.cat
 	for _, h := range q.holders(pe, Principal{}) {
@@ -290,16 +291,22 @@ func (e *Evaluator) whereSeqs(q *query, pe *principalEntry, req *Request) (all b
 			if r.cond == nil {
 				continue
 			}
-			for _, seq := range r.projects {
-				q.project = seq
+			for _, pid := range r.rule().Scope.ProjectIDs {
+				seq, ok := projSeq[pid]
+				if !ok {
+					continue
+				}
+				q.project, q.projectID = seq, pid
 				if _, _, ok := q.ruleMatch(r); ok {
 					if holds, err := r.cond.Eval(req); err == nil && holds {
 						seqs[seq] = true
 					}
 				}
 			}
-			if r.org {
-				q.project = 0 // any project: a rule on the organization covers all
+			if r.onOrg() {
+				// A rule on the organization covers every project: ask in
+				// the default project, which always exists.
+				q.project, q.projectID = 0, q.org.id
 				if _, _, ok := q.ruleMatch(r); ok {
 					if holds, err := r.cond.Eval(req); err == nil && holds {
 						return true, nil
