@@ -82,6 +82,7 @@ type grants struct {
 	org         mask           // organization-scoped sets, at the organization
 	all         mask           // project-scoped sets, in all projects
 	projects    []projectGrant // project-scoped sets per project, by seq
+	dense       []mask         // a group's projects, indexed by seq (nil: use projects)
 	rules       []ruleRef      // sorted by policy ID, then rule index
 	conditional bool           // some rule has a condition
 }
@@ -120,6 +121,12 @@ type projectGrant struct {
 
 // inProject returns the mask granted in project seq by a rule listing it.
 func (g *grants) inProject(seq int32) mask {
+	if g.dense != nil {
+		if int(seq) < len(g.dense) {
+			return g.dense[seq]
+		}
+		return mask{}
+	}
 	lo, hi := 0, len(g.projects)
 	for lo < hi {
 		mid := int(uint(lo+hi) >> 1)
@@ -607,6 +614,14 @@ func (mo *mOrg) computeGrants(h Principal) *grants {
 		g.projects = append(g.projects, projectGrant{seq: seq, m: mo.m.intern(*b)})
 	}
 	slices.SortFunc(g.projects, func(x, y projectGrant) int { return int(x.seq - y.seq) })
+	if h.Type == PrincipalGroup && len(g.projects) > 4 {
+		// A group is read by every member's checks: index its projects
+		// directly rather than by binary search. Groups are few.
+		g.dense = make([]mask, g.projects[len(g.projects)-1].seq+1)
+		for _, pg := range g.projects {
+			g.dense[pg.seq] = pg.m
+		}
+	}
 	return g
 }
 
