@@ -71,7 +71,8 @@ type catalogue struct {
 
 type catSet struct {
 	PermissionSet
-	closure mask // the set and every set it includes, transitively
+	closure   mask    // the set and every set it includes, transitively
+	includers []int32 // the sets whose closure holds this one, itself included
 }
 
 type catPattern struct {
@@ -112,6 +113,11 @@ func compileCatalogue(builtin, own []PermissionSet) *catalogue {
 		var b bitset
 		c.closeOver(int32(i), &b, make(map[int32]bool))
 		c.sets[i].closure = b.mask()
+	}
+	for i := range c.sets {
+		c.sets[i].closure.each(func(bit int32) {
+			c.sets[bit].includers = append(c.sets[bit].includers, int32(i))
+		})
 	}
 	return c
 }

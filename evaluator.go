@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -504,7 +505,7 @@ func (q *query) ruleMatch(r *ruleRef) (named, via string, ok bool) {
 func (e *Evaluator) conditionalGrants(q *query, pe *principalEntry, req *Request, first bool) []Grant {
 	var out []Grant
 	for _, h := range q.holders(pe, req.Principal) {
-		for i := range h.g.rules {
+		for _, i := range q.candidates(h.g) {
 			r := &h.g.rules[i]
 			if r.cond == nil {
 				continue
@@ -523,6 +524,36 @@ func (e *Evaluator) conditionalGrants(q *query, pe *principalEntry, req *Request
 		}
 	}
 	return out
+}
+
+// candidates lists, in order, the indexes of g's rules that name a set
+// which could grant the query: a set whose closure holds the asked set,
+// or one of the sets matching the asked triple. The slow paths read only
+// these, never every rule of a holder. (It allocates.)
+func (q *query) candidates(g *grants) []int32 {
+	cat := q.org.cat
+	var out []int32
+	add := func(bit int32) {
+		for _, inc := range cat.sets[bit].includers {
+			out = g.rulesNaming(inc, out)
+		}
+	}
+	switch {
+	case !q.triple:
+		add(q.bit)
+	case q.overflow:
+		for bit := range cat.sets {
+			if cat.matchingSet(cat.sets[bit].closure, q.pats, q.resource, q.action) >= 0 {
+				out = g.rulesNaming(int32(bit), out)
+			}
+		}
+	default:
+		for _, bit := range q.matches[:q.nmatch] {
+			add(bit)
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // holds reports whether one holder's grants allow the query.

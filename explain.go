@@ -161,7 +161,7 @@ func (e *Evaluator) Explain(ctx context.Context, req Request) (Explanation, erro
 	default:
 		var falseConds []string
 		for _, h := range q.holders(pe, e.caller(s, req.Principal)) {
-			for i := range h.g.rules {
+			for _, i := range q.candidates(h.g) {
 				r := &h.g.rules[i]
 				named, via, ok := q.ruleMatch(r)
 				if !ok {

@@ -1,6 +1,7 @@
 package iam
 
 import (
+	"cmp"
 	"encoding/hex"
 	"slices"
 	"time"
@@ -84,7 +85,20 @@ type grants struct {
 	projects    []projectGrant // project-scoped sets per project, by seq
 	dense       []mask         // a group's projects, indexed by seq (nil: use projects)
 	rules       []ruleRef      // sorted by policy ID, then rule index
+	bySet       []setRule      // which rules name which set, sorted by set
 	conditional bool           // some rule has a condition
+}
+
+// setRule says that rule (an index into grants.rules) names set bit.
+type setRule struct{ bit, rule int32 }
+
+// rulesNaming appends to out the indexes of the rules naming set bit.
+func (g *grants) rulesNaming(bit int32, out []int32) []int32 {
+	i, _ := slices.BinarySearchFunc(g.bySet, bit, func(sr setRule, b int32) int { return int(sr.bit - b) })
+	for ; i < len(g.bySet) && g.bySet[i].bit == bit; i++ {
+		out = append(out, g.bySet[i].rule)
+	}
+	return out
 }
 
 // ruleRef is one rule of one policy. It points into the mirror's copy of
@@ -570,6 +584,11 @@ func (mo *mOrg) computeGrants(h Principal) *grants {
 		for i := range pol.Rules {
 			r := &pol.Rules[i]
 			onOrg := r.Scope.OrganizationID != ""
+			for _, name := range r.PermissionSets {
+				if bit, ok := mo.cat.bits[name]; ok {
+					g.bySet = append(g.bySet, setRule{bit: bit, rule: int32(len(g.rules))})
+				}
+			}
 			if r.Condition != "" {
 				g.conditional = true
 				g.rules = append(g.rules, ruleRef{pol: pol, index: int32(i), cond: mo.m.compile(r.Condition)})
@@ -608,6 +627,7 @@ func (mo *mOrg) computeGrants(h Principal) *grants {
 	if len(g.rules) == 0 {
 		return nil
 	}
+	slices.SortFunc(g.bySet, func(x, y setRule) int { return cmp.Or(int(x.bit-y.bit), int(x.rule-y.rule)) })
 	g.org, g.all = mo.m.intern(orgB), mo.m.intern(allB)
 	g.projects = make([]projectGrant, 0, len(perProject))
 	for seq, b := range perProject {

@@ -105,7 +105,7 @@ func (e *Evaluator) allows(q *query, g *grants, req *Request) bool {
 	if !g.conditional {
 		return false
 	}
-	for i := range g.rules {
+	for _, i := range q.candidates(g) {
 		r := &g.rules[i]
 		if r.cond == nil {
 			continue
@@ -286,7 +286,7 @@ func (e *Evaluator) whereSeqs(q *query, pe *principalEntry, req *Request, projSe
 		if req == nil || !h.g.conditional {
 			continue
 		}
-		for i := range h.g.rules {
+		for _, i := range q.candidates(h.g) {
 			r := &h.g.rules[i]
 			if r.cond == nil {
 				continue
