@@ -21,7 +21,8 @@ type Explanation struct {
 	// does hold the permission.
 	HeldIn []string
 	// Related lists, for a deny, the permission sets the caller holds at
-	// the target that touch the same services.
+	// the target that touch the same services (the outermost ones: not
+	// those that another listed set includes).
 	Related []string
 }
 
@@ -232,14 +233,29 @@ func (e *Evaluator) denialContext(q *query, pe *principalEntry, caller Principal
 		})
 	}
 	held := q.heldBits(pe)
+	var touching []int32
 	held.each(func(bit int32) {
 		for _, p := range cat.sets[bit].Permissions {
 			if s, _, _, ok := splitTriple(p); ok && services[s] {
-				related = append(related, cat.sets[bit].Name)
+				touching = append(touching, bit)
 				return
 			}
 		}
 	})
+	// Name only the outermost sets: one that another related set includes
+	// adds nothing a person can act on.
+	for _, bit := range touching {
+		inner := false
+		for _, other := range touching {
+			if other != bit && cat.sets[other].closure.has(bit) {
+				inner = true
+				break
+			}
+		}
+		if !inner {
+			related = append(related, cat.sets[bit].Name)
+		}
+	}
 	slices.Sort(related)
 	return heldIn, related
 }
