@@ -225,6 +225,39 @@ type mOrg struct {
 	byHolder  map[Principal]map[string]bool // policy IDs naming each principal
 	memberOf  map[Principal]map[string]bool // explicit groups of each user or application
 	idx       *orgIndex
+
+	// Sorted member lists of the special groups, for WhoCan; nil when a
+	// user or application event made them stale.
+	unlockedUsers []Principal
+	unmanagedApps []Principal
+}
+
+// sortedUsers returns the organization's users that are not locked,
+// sorted by ID. The caller must not modify it.
+func (mo *mOrg) sortedUsers() []Principal {
+	if mo.unlockedUsers == nil {
+		mo.unlockedUsers = []Principal{}
+		for _, id := range sortedKeys(mo.users) {
+			if !mo.users[id].Locked {
+				mo.unlockedUsers = append(mo.unlockedUsers, UserPrincipal(id))
+			}
+		}
+	}
+	return mo.unlockedUsers
+}
+
+// sortedApps returns the organization's non-managed applications, sorted
+// by ID. The caller must not modify it.
+func (mo *mOrg) sortedApps() []Principal {
+	if mo.unmanagedApps == nil {
+		mo.unmanagedApps = []Principal{}
+		for _, id := range sortedKeys(mo.apps) {
+			if !mo.apps[id].Managed {
+				mo.unmanagedApps = append(mo.unmanagedApps, ApplicationPrincipal(id))
+			}
+		}
+	}
+	return mo.unmanagedApps
 }
 
 func newMOrg(m *mirror, id string) *mOrg {
@@ -314,6 +347,7 @@ func (a *applier) apply(ev Event) {
 	case KindProject:
 		a.applyProject(mo, ev)
 	case KindUser:
+		mo.unlockedUsers = nil
 		p := UserPrincipal(ev.ID)
 		if ev.Op == OpPut {
 			u := ev.Value.(User)
@@ -330,6 +364,7 @@ func (a *applier) apply(ev Event) {
 		}
 		a.principalD[p] = mo.id
 	case KindApplication:
+		mo.unmanagedApps = nil
 		p := ApplicationPrincipal(ev.ID)
 		if ev.Op == OpPut {
 			mo.apps[ev.ID] = ev.Value.(Application)

@@ -1,7 +1,6 @@
 package iam
 
 import (
-	"cmp"
 	"context"
 	"slices"
 )
@@ -32,19 +31,10 @@ func (e *Evaluator) WhoCan(ctx context.Context, req Request) ([]Principal, error
 		return nil, err
 	}
 	mo := e.mirror.orgs[q.org.id]
-	found := map[Principal]bool{}
-	addUser := func(id string) {
-		if u, ok := mo.users[id]; ok && !u.Locked {
-			found[UserPrincipal(id)] = true
-		}
-	}
-	addApp := func(id string) {
-		if _, ok := mo.apps[id]; ok {
-			found[ApplicationPrincipal(id)] = true
-		}
-	}
+	users, apps := map[string]bool{}, map[string]bool{}
+	allUsers, allApps := false, false // a granting group holds every user / non-managed app
 	if mo.owner != "" {
-		addUser(mo.owner)
+		users[mo.owner] = true
 	}
 	for h := range mo.byHolder {
 		switch h.Type {
@@ -54,9 +44,9 @@ func (e *Evaluator) WhoCan(ctx context.Context, req Request) ([]Principal, error
 				continue
 			}
 			if h.Type == PrincipalUser {
-				addUser(h.ID)
+				users[h.ID] = true
 			} else {
-				addApp(h.ID)
+				apps[h.ID] = true
 			}
 		case PrincipalGroup:
 			seq, ok := mo.groupSeq[h.ID]
@@ -64,34 +54,54 @@ func (e *Evaluator) WhoCan(ctx context.Context, req Request) ([]Principal, error
 				continue
 			}
 			g := mo.groups[h.ID]
-			for _, id := range g.UserIDs {
-				addUser(id)
+			allUsers = allUsers || g.AllUsers
+			allApps = allApps || g.AllApplications
+			if !allUsers {
+				for _, id := range g.UserIDs {
+					users[id] = true
+				}
 			}
 			for _, id := range g.ApplicationIDs {
-				addApp(id)
-			}
-			if g.AllUsers {
-				for id := range mo.users {
-					addUser(id)
-				}
-			}
-			if g.AllApplications {
-				for id, a := range mo.apps {
-					if !a.Managed {
-						addApp(id)
-					}
-				}
+				apps[id] = true
 			}
 		}
 	}
-	out := make([]Principal, 0, len(found))
-	for p := range found {
-		out = append(out, p)
+	var out []Principal
+	if allUsers {
+		out = append(out, mo.sortedUsers()...)
+	} else {
+		out = appendSorted(out, users, func(id string) (Principal, bool) {
+			u, ok := mo.users[id]
+			return UserPrincipal(id), ok && !u.Locked
+		})
 	}
-	slices.SortFunc(out, func(a, b Principal) int {
-		return cmp.Or(cmp.Compare(a.Type, b.Type), cmp.Compare(a.ID, b.ID))
+	if allApps {
+		// Every non-managed application, and the managed ones a granting
+		// group lists explicitly.
+		for _, p := range mo.sortedApps() {
+			apps[p.ID] = true
+		}
+	}
+	out = appendSorted(out, apps, func(id string) (Principal, bool) {
+		_, ok := mo.apps[id]
+		return ApplicationPrincipal(id), ok
 	})
 	return out, nil
+}
+
+// appendSorted appends the principals of ids that keep accepts, sorted.
+func appendSorted(out []Principal, ids map[string]bool, keep func(string) (Principal, bool)) []Principal {
+	sorted := make([]string, 0, len(ids))
+	for id := range ids {
+		sorted = append(sorted, id)
+	}
+	slices.Sort(sorted)
+	for _, id := range sorted {
+		if p, ok := keep(id); ok {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // allows reports whether grants g allow the query, conditions included.
