@@ -9,6 +9,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/iamkit/iam/internal/suggest"
 )
 
 // Limits enforced on every write (DESIGN section 3). Lengths count runes.
@@ -477,44 +479,11 @@ func (tx *memTx) validateAPIKey(mo *memOrg, k APIKey) error {
 
 // didYouMean suggests the candidate closest to s, or returns "".
 func didYouMean(s string, candidates []string) string {
-	best, bestD := "", -1
-	limit := max(2, utf8.RuneCountInString(s)/3)
 	slices.Sort(candidates)
-	for _, c := range candidates {
-		if c == "" || c == s {
-			continue
-		}
-		d := editDistance(strings.ToLower(s), strings.ToLower(c))
-		if d <= limit && (bestD < 0 || d < bestD) {
-			best, bestD = c, d
-		}
+	if best := suggest.Closest(s, candidates); best != "" {
+		return fmt.Sprintf("did you mean %s?", best)
 	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf("did you mean %s?", best)
-}
-
-// editDistance is the Levenshtein distance between a and b, in runes.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
+	return ""
 }
 
 // newID returns a random UUID (version 4) string.

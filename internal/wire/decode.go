@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"unicode/utf8"
+
+	"github.com/iamkit/iam/internal/suggest"
 )
 
 // ErrorKind classifies a decoding Error.
@@ -762,35 +764,4 @@ func (fs *structFields) hint(t reflect.Type, key string) string {
 
 // closest returns the candidate nearest to s in edit distance, if near
 // enough to be a likely typo, or "".
-func closest(s string, candidates []string) string {
-	best, bestD := "", -1
-	limit := max(2, utf8.RuneCountInString(s)/3)
-	for _, c := range candidates {
-		d := editDistance(strings.ToLower(s), strings.ToLower(c))
-		if d <= limit && (bestD < 0 || d < bestD) {
-			best, bestD = c, d
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
-}
+func closest(s string, candidates []string) string { return suggest.Closest(s, candidates) }
