@@ -142,17 +142,6 @@ func (c *catalogue) grantsTriple(m mask, pats []catPattern, resource, action str
 	return c.matchingSet(m, pats, resource, action) >= 0
 }
 
-// names lists the set names a mask holds, in catalogue order.
-func (c *catalogue) names(m mask) []string {
-	var out []string
-	for i := range c.sets {
-		if m.has(int32(i)) {
-			out = append(out, c.sets[i].Name)
-		}
-	}
-	return out
-}
-
 // matchingSet returns the bit of a set of mask m with a pattern matching
 // resource:action among pats and the wildcard-service patterns, or -1.
 func (c *catalogue) matchingSet(m mask, pats []catPattern, resource, action string) int32 {

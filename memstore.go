@@ -229,11 +229,6 @@ func (s *MemoryStore) read(ctx context.Context, fn func(tx *memTx) error) error 
 	return fn(&memTx{s: s, ctx: ctx, readOnly: true})
 }
 
-// write runs one write operation as its own transaction.
-func (s *MemoryStore) write(ctx context.Context, fn func(tx Tx) error) error {
-	return s.Atomic(ctx, fn)
-}
-
 func sortedKeys[K interface{ ~int | ~string }, V any](m map[K]V) []K {
 	keys := make([]K, 0, len(m))
 	for k := range m {

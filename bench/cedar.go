@@ -251,7 +251,7 @@ func (c *cedarPeer) prepare(reqs []iam.Request) error {
 }
 
 func (c *cedarPeer) check(i int) (bool, error) {
-	d, diag := c.ps.IsAuthorized(c.entities, c.reqs[i])
+	d, diag := cedar.Authorize(c.ps, c.entities, c.reqs[i])
 	if len(diag.Errors) > 0 {
 		return false, fmt.Errorf("bench: cedar: %v", diag.Errors)
 	}
@@ -260,7 +260,7 @@ func (c *cedarPeer) check(i int) (bool, error) {
 
 func (c *cedarPeer) describe(i int) string {
 	r := c.reqs[i]
-	d, diag := c.ps.IsAuthorized(c.entities, r)
+	d, diag := cedar.Authorize(c.ps, c.entities, r)
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "  cedar %v %v %v: %v; reasons:\n", r.Principal, r.Action, r.Resource, d)
 	for _, reason := range diag.Reasons {
