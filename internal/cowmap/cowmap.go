@@ -10,7 +10,10 @@
 // Tables are at most half full. Lookups do not allocate.
 package cowmap
 
-import "hash/maphash"
+import (
+	"hash/maphash"
+	"slices"
+)
 
 const shardBits = 10
 
@@ -75,21 +78,6 @@ func build[V any](entries map[string]V) *table[V] {
 	return t
 }
 
-func (t *table[V]) entries() map[string]V {
-	if t == nil {
-		return map[string]V{}
-	}
-	m := make(map[string]V, t.n+1)
-	{
-		for _, s := range t.slots {
-			if s.hash != 0 {
-				m[s.key] = s.val
-			}
-		}
-	}
-	return m
-}
-
 // Map is an immutable map from string to V. The zero Map is empty.
 // A Map is safe for concurrent use by any number of readers.
 type Map[V any] struct {
@@ -131,73 +119,134 @@ func (m Map[V]) Range(fn func(key string, v V) bool) {
 }
 
 // Editor derives a new Map from a base Map. It is not safe for concurrent
-// use; the base Map is never modified.
+// use; the base Map is never modified. The first write to a shard copies
+// that shard's table (a flat copy of its slots); later writes to it are
+// made in place.
 type Editor[V any] struct {
-	base  Map[V]
-	dirty map[uint64]map[string]V // shard → its entries, being edited
-	n     int
+	base   Map[V]
+	shards *[Shards]*table[V] // nil until the first write
+	copied map[uint64]bool    // shards this editor owns
+	n      int
 }
 
 // Edit starts deriving a new Map from m.
 func (m Map[V]) Edit() *Editor[V] {
-	return &Editor[V]{base: m, dirty: map[uint64]map[string]V{}, n: m.n}
+	return &Editor[V]{base: m, n: m.n}
 }
 
-func (e *Editor[V]) shard(key string) map[string]V {
-	i := shardOf(hash(key))
-	sh, ok := e.dirty[i]
-	if !ok {
-		var t *table[V]
+// own returns the editor's own copy of the shard holding hash h.
+func (e *Editor[V]) own(h uint64) *table[V] {
+	if e.shards == nil {
+		e.shards = new([Shards]*table[V])
 		if e.base.shards != nil {
-			t = e.base.shards[i]
+			*e.shards = *e.base.shards
 		}
-		sh = t.entries()
-		e.dirty[i] = sh
+		e.copied = map[uint64]bool{}
 	}
-	return sh
+	i := shardOf(h)
+	if !e.copied[i] {
+		t := &table[V]{}
+		if old := e.shards[i]; old != nil {
+			t.slots, t.n = slices.Clone(old.slots), old.n
+		}
+		e.shards[i] = t
+		e.copied[i] = true
+	}
+	return e.shards[i]
 }
 
 // Get reads through the edits made so far.
 func (e *Editor[V]) Get(key string) (V, bool) {
-	if sh, ok := e.dirty[shardOf(hash(key))]; ok {
-		v, ok := sh[key]
-		return v, ok
+	if e.shards == nil {
+		return e.base.Get(key)
 	}
-	return e.base.Get(key)
+	h := hash(key)
+	if t := e.shards[shardOf(h)]; t != nil && len(t.slots) > 0 {
+		return t.get(h, key)
+	}
+	var zero V
+	return zero, false
 }
 
 // Set puts key → v.
 func (e *Editor[V]) Set(key string, v V) {
-	sh := e.shard(key)
-	if _, ok := sh[key]; !ok {
-		e.n++
+	h := hash(key)
+	t := e.own(h)
+	if 2*(t.n+1) > len(t.slots) {
+		t.grow()
 	}
-	sh[key] = v
+	mask := uint64(len(t.slots) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		s := &t.slots[i]
+		if s.hash == h && s.key == key {
+			s.val = v
+			return
+		}
+		if s.hash == 0 {
+			*s = slot[V]{hash: h, key: key, val: v}
+			t.n++
+			e.n++
+			return
+		}
+	}
+}
+
+// grow doubles the table (at least 2 slots) and re-places every entry.
+func (t *table[V]) grow() {
+	old := t.slots
+	t.slots = make([]slot[V], max(2, 2*len(old)))
+	mask := uint64(len(t.slots) - 1)
+	for _, s := range old {
+		if s.hash == 0 {
+			continue
+		}
+		i := s.hash & mask
+		for t.slots[i].hash != 0 {
+			i = (i + 1) & mask
+		}
+		t.slots[i] = s
+	}
 }
 
 // Delete removes key.
 func (e *Editor[V]) Delete(key string) {
-	sh := e.shard(key)
-	if _, ok := sh[key]; ok {
-		delete(sh, key)
-		e.n--
+	if _, ok := e.Get(key); !ok {
+		return
 	}
+	h := hash(key)
+	t := e.own(h)
+	mask := uint64(len(t.slots) - 1)
+	i := h & mask
+	for t.slots[i].hash != h || t.slots[i].key != key {
+		i = (i + 1) & mask
+	}
+	// Backward-shift deletion: pull later entries of the probe run into
+	// the hole when their home slot allows it, so no tombstones are needed.
+	for j := (i + 1) & mask; t.slots[j].hash != 0; j = (j + 1) & mask {
+		home := t.slots[j].hash & mask
+		if (j-home)&mask >= (j-i)&mask {
+			t.slots[i] = t.slots[j]
+			i = j
+		}
+	}
+	t.slots[i] = slot[V]{}
+	t.n--
+	e.n--
 }
 
 // Map returns the edited Map. The Editor must not be used afterwards.
 func (e *Editor[V]) Map() Map[V] {
-	if len(e.dirty) == 0 {
+	if e.shards == nil {
 		return e.base
 	}
-	shards := new([Shards]*table[V])
-	if e.base.shards != nil {
-		*shards = *e.base.shards
+	for i := range e.copied {
+		if e.shards[i].n == 0 {
+			e.shards[i] = nil
+		}
 	}
-	for i, entries := range e.dirty {
-		shards[i] = build(entries)
-	}
-	e.dirty = nil
-	return Map[V]{shards: shards, n: e.n}
+	m := Map[V]{shards: e.shards, n: e.n}
+	e.shards, e.copied = nil, nil
+	return m
 }
 
 // Frozen is an immutable, unsharded map built once: a table for small

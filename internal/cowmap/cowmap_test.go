@@ -1,6 +1,8 @@
 package cowmap
 
 import (
+	"maps"
+	"math/rand/v2"
 	"strconv"
 	"testing"
 )
@@ -81,5 +83,47 @@ func TestNamesAndFrozen(t *testing.T) {
 	var empty Names
 	if _, ok := empty.Get("a"); ok {
 		t.Fatal("empty Names found a key")
+	}
+}
+
+// TestEditsAgainstAMap applies random sets and deletes, several per edit,
+// and compares every derived Map (and every earlier one) with a Go map.
+func TestEditsAgainstAMap(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var m Map[int]
+	model := map[string]int{}
+	type version struct {
+		m     Map[int]
+		model map[string]int
+	}
+	var versions []version
+	for round := 0; round < 300; round++ {
+		e := m.Edit()
+		for op := 0; op < 1+rng.IntN(40); op++ {
+			k := strconv.Itoa(rng.IntN(3000))
+			if rng.IntN(3) == 0 {
+				e.Delete(k)
+				delete(model, k)
+			} else {
+				v := rng.Int()
+				e.Set(k, v)
+				model[k] = v
+			}
+		}
+		m = e.Map()
+		versions = append(versions, version{m, maps.Clone(model)})
+	}
+	for i, v := range versions {
+		if v.m.Len() != len(v.model) {
+			t.Fatalf("version %d: Len %d, want %d", i, v.m.Len(), len(v.model))
+		}
+		for k := 0; k < 3000; k++ {
+			key := strconv.Itoa(k)
+			got, ok := v.m.Get(key)
+			want, wok := v.model[key]
+			if ok != wok || got != want {
+				t.Fatalf("version %d: Get(%q) = %d, %v; want %d, %v", i, key, got, ok, want, wok)
+			}
+		}
 	}
 }
