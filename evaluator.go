@@ -292,13 +292,19 @@ func (e *Evaluator) Revision() uint64 { return e.snap.Load().rev }
 //
 // ctx is not consulted: a check never blocks.
 func (e *Evaluator) Check(ctx context.Context, req Request) (Decision, error) {
-	if e.hook != nil {
-		start := time.Now()
-		dec, err := e.check(e.snap.Load(), &req)
-		e.hook(ctx, req, dec, err, time.Since(start))
-		return dec, err
+	return e.observe(ctx, e.snap.Load(), &req)
+}
+
+// observe answers req from snapshot s and reports it to the decision hook,
+// if any.
+func (e *Evaluator) observe(ctx context.Context, s *snapshot, req *Request) (Decision, error) {
+	if e.hook == nil {
+		return e.check(s, req)
 	}
-	return e.check(e.snap.Load(), &req)
+	start := time.Now()
+	dec, err := e.check(s, req)
+	e.hook(ctx, *req, dec, err, time.Since(start))
+	return dec, err
 }
 
 func (e *Evaluator) check(s *snapshot, req *Request) (Decision, error) {
@@ -340,14 +346,7 @@ func (e *Evaluator) CheckBatch(ctx context.Context, reqs []Request) []Result {
 	s := e.snap.Load()
 	out := make([]Result, len(reqs))
 	for i := range reqs {
-		var start time.Time
-		if e.hook != nil {
-			start = time.Now()
-		}
-		out[i].Decision, out[i].Err = e.check(s, &reqs[i])
-		if e.hook != nil {
-			e.hook(ctx, reqs[i], out[i].Decision, out[i].Err, time.Since(start))
-		}
+		out[i].Decision, out[i].Err = e.observe(ctx, s, &reqs[i])
 	}
 	return out
 }
@@ -393,6 +392,19 @@ func (e *Evaluator) resolve(s *snapshot, q *query, p Principal) (*principalEntry
 	return pe, ReasonNone, nil
 }
 
+// specialGroups returns the groups pe belongs to without being listed: the
+// all-users groups for a user, the all-applications groups for a
+// non-managed application.
+func (o *orgIndex) specialGroups(pe *principalEntry) []int32 {
+	switch {
+	case pe.typ == PrincipalUser:
+		return o.allUsers
+	case pe.typ == PrincipalApplication && !pe.managed:
+		return o.allApps
+	}
+	return nil
+}
+
 // decide reads the grants of the caller and of its groups. conditional
 // reports whether any of them has a conditional rule, for the slow path.
 func (q *query) decide(pe *principalEntry) (r Reason, conditional bool) {
@@ -415,14 +427,7 @@ func (q *query) decide(pe *principalEntry) (r Reason, conditional bool) {
 		}
 		conditional = conditional || g != nil && g.conditional
 	}
-	var special []int32
-	switch {
-	case pe.typ == PrincipalUser:
-		special = org.allUsers
-	case pe.typ == PrincipalApplication && !pe.managed:
-		special = org.allApps
-	}
-	for _, seq := range special {
+	for _, seq := range org.specialGroups(pe) {
 		g := org.group(seq)
 		if q.holds(g) {
 			return ReasonGranted, false
@@ -459,14 +464,7 @@ func (q *query) holders(pe *principalEntry, self Principal) []holder {
 	for _, seq := range pe.groups {
 		add(GroupPrincipal(org.groupIDs[seq]), org.group(seq))
 	}
-	var special []int32
-	switch {
-	case pe.typ == PrincipalUser:
-		special = org.allUsers
-	case pe.typ == PrincipalApplication && !pe.managed:
-		special = org.allApps
-	}
-	for _, seq := range special {
+	for _, seq := range org.specialGroups(pe) {
 		add(GroupPrincipal(org.groupIDs[seq]), org.group(seq))
 	}
 	return out

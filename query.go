@@ -175,16 +175,16 @@ func (q *query) parse(s *snapshot, req *Request) error {
 		}
 	}
 	if err := q.target(s, req); err != nil {
-		return cmpOr(checkShape(req, all), err)
+		return firstErr(checkShape(req, all), err)
 	}
 	if err := q.permission(perm); err != nil {
-		return cmpOr(checkShape(req, all), err)
+		return firstErr(checkShape(req, all), err)
 	}
 	return nil
 }
 
-// cmpOr returns the first non-nil error.
-func cmpOr(errs ...error) error {
+// firstErr returns the first non-nil error.
+func firstErr(errs ...error) error {
 	for _, err := range errs {
 		if err != nil {
 			return err
