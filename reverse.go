@@ -170,12 +170,13 @@ func (e *Evaluator) WhatCan(ctx context.Context, req Request) ([]string, error) 
 				if r.cond == nil {
 					continue
 				}
+				if holds, err := r.cond.Eval(&req); err != nil || !holds {
+					continue
+				}
 				for _, name := range r.rule().PermissionSets {
 					bit, ok := cat.lookup.Get(name)
 					if ok && r.appliesAt(q.projectID, cat.sets[bit].ScopeType) {
-						if ok, err := r.cond.Eval(&req); err == nil && ok {
-							held.or(cat.sets[bit].closure.bytes())
-						}
+						held.or(cat.sets[bit].closure.bytes())
 					}
 				}
 			}
