@@ -203,6 +203,9 @@ func (m *mirror) compile(expr string) Condition {
 	if err != nil {
 		c = nil
 	}
+	if len(m.compiled) >= 1<<16 {
+		clear(m.compiled) // bounded, like the mask table; rules keep their own
+	}
 	m.compiled[expr] = c
 	return c
 }
