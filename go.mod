@@ -1,6 +1,6 @@
 module github.com/iamkit/iam
 
-go 1.26
+go 1.25
 
 require (
 	github.com/google/cel-go v0.31.0
