@@ -2,6 +2,7 @@ package iam
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -78,9 +79,32 @@ import (
 // Admin never shows a caller anything outside its own organization: an
 // entity of another organization, and a create, list or read aimed at
 // another organization, is ErrNotFound, exactly as if it did not exist,
-// never ErrForbidden. Inside its own organization a caller may learn that
-// an entity exists (ErrForbidden rather than ErrNotFound), as Scaleway
-// shows its members their organization's resources.
+// never ErrForbidden; so is a reference, inside a written entity, to
+// another organization's project, user, application or group (a policy's
+// principal, a rule's projects, a group's members, an API key's bearer or
+// default project). Such an error is the very error an ID that nothing
+// holds gets, word for word: it names neither the other organization nor
+// the kind of entity that holds the ID. Inside its own organization a
+// caller may learn that an entity exists (ErrForbidden rather than
+// ErrNotFound), as Scaleway shows its members their organization's
+// resources.
+//
+// # IDs chosen by the caller
+//
+// IDs are unique across the store, whatever the kind and the organization.
+// A create that names its own ID (Project.ID, User.ID, APIKey.AccessKey...;
+// not a permission set's name, which is unique only inside its
+// organization) is refused, once the caller may create, when anything in
+// the store holds that ID, with one and the same ErrConflict whoever holds
+// it, the caller's organization or another, and whatever its kind:
+//
+//	iam: user "ops": the ID is not available; leave it empty to have one generated: iam: conflict
+//
+// That the ID is taken somewhere is the one fact such a create tells, and
+// no answer can hide it, since the create cannot succeed; it tells nothing
+// of who holds the ID. Leave IDs empty and the store generates them (random
+// UUIDs, random access keys): a host whose API should not tell even that
+// much clears the ID, or refuses caller-chosen IDs, before calling Admin.
 //
 // Creating an organization is not an action inside an organization, so no
 // caller may do it through Admin (ErrForbidden): the host creates
@@ -391,7 +415,42 @@ func adminCreate[T any](ctx context.Context, v *adminView, k Kind, id, org strin
 	if err := v.authorize(ctx, act, adminAccess{kind: k, action: adminActCreate, org: org}); err != nil {
 		return zero, err
 	}
+	if err := v.available(ctx, k, id); err != nil {
+		return zero, err
+	}
 	return write(ctx, e)
+}
+
+// available refuses a caller-chosen ID that anything in the store holds,
+// with one answer whoever holds it (idUnavailable), so that the store's
+// own conflict, which may name the holder, is not what the caller sees. A
+// permission set's name is unique only inside its organization: it is not
+// looked up.
+func (v *adminView) available(ctx context.Context, k Kind, id string) error {
+	if id == "" || k == KindPermissionSet {
+		return nil
+	}
+	s := v.a.store
+	for _, get := range [...]func() error{
+		func() error { _, err := s.GetOrganization(ctx, id); return err },
+		func() error { _, err := s.GetProject(ctx, id); return err },
+		func() error { _, err := s.GetUser(ctx, id); return err },
+		func() error { _, err := s.GetApplication(ctx, id); return err },
+		func() error { _, err := s.GetGroup(ctx, id); return err },
+		func() error { _, err := s.GetPolicy(ctx, id); return err },
+		func() error { _, err := s.GetAPIKey(ctx, id); return err },
+	} {
+		switch err := get(); {
+		case err == nil:
+			return idUnavailable(k, id, "leave it empty to have one generated")
+		case errors.Is(err, ErrNotFound), errors.Is(err, ErrInvalid):
+			// Nothing of that kind holds it (an ID malformed for a kind is
+			// left to the create's own validation).
+		default:
+			return fmt.Errorf("iam: checking whether %s ID %q is available: %w", k, id, err)
+		}
+	}
+	return nil
 }
 
 // adminList authorizes listing entities of kind k in org, then runs read.
@@ -411,6 +470,11 @@ func adminList[T any](ctx context.Context, v *adminView, k Kind, org string, lis
 func adminExisting[T any](ctx context.Context, v *adminView, act adminActor, k Kind, action, id string, get func(context.Context, string) (T, error), orgOf func(T) string) (T, error) {
 	var zero T
 	cur, err := get(ctx, id)
+	if errors.Is(err, ErrNotFound) {
+		// The answer hidden() gives for another organization's entity, so
+		// the two stay alike whatever the store's own message says.
+		return zero, notFound(k, id)
+	}
 	if err != nil {
 		return zero, err
 	}
@@ -724,6 +788,9 @@ func (v *adminView) CreateAPIKey(ctx context.Context, k APIKey) (APIKey, error) 
 	if err := v.authorizeOwn(ctx, act, ac, own); err != nil {
 		return APIKey{}, err
 	}
+	if err := v.available(ctx, KindAPIKey, k.AccessKey); err != nil {
+		return APIKey{}, err
+	}
 	return v.a.store.CreateAPIKey(ctx, k)
 }
 
@@ -743,6 +810,9 @@ func (v *adminView) keyAccess(ctx context.Context, action, accessKey string) (AP
 		return APIKey{}, err
 	}
 	k, err := v.a.store.GetAPIKey(ctx, accessKey)
+	if errors.Is(err, ErrNotFound) {
+		return APIKey{}, notFound(KindAPIKey, accessKey) // as hidden() answers
+	}
 	if err != nil {
 		return APIKey{}, err
 	}

@@ -351,10 +351,15 @@ func (e *Evaluator) CheckBatch(ctx context.Context, reqs []Request) []Result {
 	return out
 }
 
-func unknownSet(name string, cat *catalogue) error {
+// unknownSet reports a set name that cat does not hold. Its suggestion is
+// taken from the built-in sets and from the own sets of organization org
+// only: another organization's sets are never shown.
+func unknownSet(name string, cat *catalogue, org string) error {
 	names := make([]string, 0, len(cat.sets))
 	for _, s := range cat.sets {
-		names = append(names, s.Name)
+		if s.OrganizationID == "" || s.OrganizationID == org {
+			names = append(names, s.Name)
+		}
 	}
 	msg := fmt.Sprintf("iam: permission set %q is not in the catalogue", name)
 	if hint := didYouMean(name, names); hint != "" {

@@ -154,7 +154,8 @@ func (e *Evaluator) Explain(ctx context.Context, req Request) (Explanation, erro
 	case ReasonOwner:
 		x.Grants = []Grant{{Owner: true}}
 	case ReasonOtherOrganization:
-		x.Denial = fmt.Sprintf("the caller belongs to organization %s and the target to organization %s: nothing crosses an organization's boundary", pe.org, q.org.id)
+		// Name neither organization: the request named at most the target's.
+		x.Denial = "the caller and the target are in different organizations: nothing crosses an organization's boundary"
 	case ReasonExpired:
 		x.Denial = fmt.Sprintf("API key %s has expired: create a new key", req.Principal.ID)
 	case ReasonLocked:

@@ -306,8 +306,11 @@ func TestExplainDeny(t *testing.T) {
 		x := xpExplain(w, atOrg(ana, "globex", "BillingReadOnly"))
 		require.False(t, x.Decision.Allowed)
 		require.Equal(t, iam.ReasonOtherOrganization, x.Decision.Reason)
-		assert.Contains(t, x.Denial, "acme")
-		assert.Contains(t, x.Denial, "globex")
+		// It names neither organization: the caller's is not for the
+		// target's to learn, nor the target's for the caller's.
+		assert.Contains(t, x.Denial, "different organizations")
+		assert.NotContains(t, x.Denial, "acme")
+		assert.NotContains(t, x.Denial, "globex")
 		assert.Empty(t, x.Grants)
 		x = xpExplain(w, inProject(iam.UserPrincipal("globex-owner"), "A", "InstancesFullAccess"))
 		require.Equal(t, iam.ReasonOtherOrganization, x.Decision.Reason, "another organization's owner owns nothing here")

@@ -11,11 +11,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/iamkit/iam"
@@ -573,4 +576,472 @@ func TestIsolationReadYourWrites(t *testing.T) {
 		_, err := isoSameRevision(results)
 		return err
 	})
+}
+
+// ----- tenants never learn about each other -----
+//
+// Whatever acts for a caller answers an ID of another organization exactly
+// as an ID that nothing holds: same sentinels, same message, same
+// *ValidationError fields, once the one ID string is swapped for the other.
+
+// Organization acme holds one entity of every kind under these IDs; gus,
+// the owner of globex, refers to them through Admin. tenantUnused turns
+// each into an ID that nothing holds.
+const (
+	tenantA       = "acme"
+	tenantB       = "globex"
+	tenantProject = "acme-proj-x1"
+	tenantUser    = "acme-user-x1"
+	tenantApp     = "acme-app-x1"
+	tenantGroup   = "acme-group-x1"
+	tenantPolicy  = "acme-policy-x1"
+	tenantKey     = "ACMEKEYX1"
+	tenantSet     = "AcmeSecretSet"
+)
+
+func tenantUnused(id string) string {
+	return strings.NewReplacer("acme", "zulu", "ACME", "ZULU", "Acme", "Zulu").Replace(id)
+}
+
+// newTenantsWorld builds acme (owner acme-boss, and one entity of every
+// kind) and globex (owner gus, project gx-web, application gx-ci with key
+// GXKEY1, group gx-team, policy gx-pol).
+func newTenantsWorld(t *testing.T) (*iam.MemoryStore, *iam.Evaluator, *iam.Admin) {
+	t.Helper()
+	ctx := t.Context()
+	store := iam.NewMemoryStore()
+	must := func(_ any, err error) {
+		t.Helper()
+		require.NoError(t, err)
+	}
+	for _, org := range []string{tenantA, tenantB} {
+		must(store.CreateOrganization(ctx, iam.Organization{ID: org, Name: org}))
+	}
+	must(store.CreateUser(ctx, iam.User{ID: "acme-boss", OrganizationID: tenantA, Email: "boss@acme.test", Type: iam.UserOwner}))
+	must(store.CreateProject(ctx, iam.Project{ID: tenantProject, OrganizationID: tenantA, Name: "secret"}))
+	must(store.CreateUser(ctx, iam.User{ID: tenantUser, OrganizationID: tenantA, Email: "ana@acme.test"}))
+	must(store.CreateApplication(ctx, iam.Application{ID: tenantApp, OrganizationID: tenantA, Name: "deploy"}))
+	must(store.CreateGroup(ctx, iam.Group{ID: tenantGroup, OrganizationID: tenantA, Name: "ops", UserIDs: ids(tenantUser)}))
+	must(store.CreatePermissionSet(ctx, iam.PermissionSet{Name: tenantSet, OrganizationID: tenantA,
+		ScopeType: iam.ScopeProjects, Permissions: ids("instance:image:create")}))
+	must(store.CreatePolicy(ctx, iam.Policy{ID: tenantPolicy, OrganizationID: tenantA, Principal: iam.GroupPrincipal(tenantGroup),
+		Rules: []iam.Rule{onProjects(ids(tenantProject), tenantSet)}}))
+	must(store.CreateAPIKey(ctx, iam.APIKey{AccessKey: tenantKey, OrganizationID: tenantA, Bearer: iam.ApplicationPrincipal(tenantApp), DefaultProjectID: tenantProject}))
+
+	must(store.CreateUser(ctx, iam.User{ID: "gus", OrganizationID: tenantB, Email: "gus@globex.test", Type: iam.UserOwner}))
+	must(store.CreateProject(ctx, iam.Project{ID: "gx-web", OrganizationID: tenantB, Name: "web"}))
+	must(store.CreateApplication(ctx, iam.Application{ID: "gx-ci", OrganizationID: tenantB, Name: "ci"}))
+	must(store.CreateGroup(ctx, iam.Group{ID: "gx-team", OrganizationID: tenantB, Name: "team"}))
+	must(store.CreatePolicy(ctx, iam.Policy{ID: "gx-pol", OrganizationID: tenantB, Principal: iam.GroupPrincipal("gx-team"),
+		Rules: []iam.Rule{onProjects(ids("gx-web"), "InstancesReadOnly")}}))
+	must(store.CreateAPIKey(ctx, iam.APIKey{AccessKey: "GXKEY1", OrganizationID: tenantB, Bearer: iam.ApplicationPrincipal("gx-ci")}))
+
+	ev, err := iam.NewEvaluator(ctx, store)
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, ev.Close()) })
+	return store, ev, iam.NewAdmin(store, ev)
+}
+
+// tenantSentinels are every sentinel error of the package.
+var tenantSentinels = []error{iam.ErrInvalid, iam.ErrNotFound, iam.ErrConflict, iam.ErrUnknownPermission,
+	iam.ErrScopeMismatch, iam.ErrForbidden, iam.ErrExpired, iam.ErrUnauthenticated}
+
+// requireSameAnswer asserts that got, the answer for id, is unknown, the
+// answer for unusedID, with unusedID replaced by id.
+func requireSameAnswer(t *testing.T, got, unknown error, id, unusedID string) {
+	t.Helper()
+	require.Error(t, unknown, "the call succeeded for %q, which nothing holds", unusedID)
+	require.Error(t, got, "the call succeeded for %q, another organization's", id)
+	swap := func(s string) string { return strings.ReplaceAll(s, unusedID, id) }
+	require.Equal(t, swap(unknown.Error()), got.Error(), "another organization's ID is answered otherwise than an unknown one")
+	for _, s := range tenantSentinels {
+		require.Equal(t, errors.Is(unknown, s), errors.Is(got, s), "errors.Is(err, %v) differs", s)
+	}
+	var gv, uv *iam.ValidationError
+	require.Equal(t, errors.As(unknown, &uv), errors.As(got, &gv), "errors.As(err, *ValidationError) differs")
+	if uv != nil {
+		want := *uv
+		for _, f := range []*string{&want.Entity, &want.ID, &want.Field, &want.Value, &want.Reason, &want.Hint, &want.File, &want.Path} {
+			*f = swap(*f)
+		}
+		require.Equal(t, want, *gv)
+	}
+}
+
+func errOf[T any](_ T, err error) error { return err }
+
+// tenantOp is one call through an Entities (an Admin view or the store),
+// naming id.
+type tenantOp func(ctx context.Context, e iam.Entities, id string) error
+
+func TestAnotherOrganizationsIDsAnswerAsUnknown(t *testing.T) {
+	t.Parallel()
+	const b = tenantB
+	readOnly := onProjects(ids("gx-web"), "InstancesReadOnly")
+	set := func(org string) iam.PermissionSet {
+		return iam.PermissionSet{Name: tenantSet, OrganizationID: org, ScopeType: iam.ScopeProjects, Permissions: ids("instance:image:read")}
+	}
+	policyFor := func(p iam.Principal, rules ...iam.Rule) iam.Policy {
+		if rules == nil {
+			rules = []iam.Rule{readOnly}
+		}
+		return iam.Policy{ID: "gx-new-pol", OrganizationID: b, Principal: p, Rules: rules}
+	}
+	tests := []struct {
+		name  string
+		id    string // acme's
+		op    tenantOp
+		store bool // the store's own answer must not tell either
+	}{
+		// Another organization's entities, read, written and deleted.
+		{name: "get a project", id: tenantProject, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.GetProject(ctx, id))
+		}},
+		{name: "get a default project", id: tenantA, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.GetProject(ctx, id))
+		}},
+		{name: "update a project", id: tenantProject, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.UpdateProject(ctx, iam.Project{ID: id, OrganizationID: b, Name: "mine"}))
+		}},
+		{name: "delete a project", id: tenantProject, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return e.DeleteProject(ctx, id)
+		}},
+		{name: "get a user", id: tenantUser, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.GetUser(ctx, id))
+		}},
+		{name: "update a user", id: tenantUser, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.UpdateUser(ctx, iam.User{ID: id, OrganizationID: b, Email: "mine@globex.test"}))
+		}},
+		{name: "delete a user", id: tenantUser, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return e.DeleteUser(ctx, id)
+		}},
+		{name: "get an application", id: tenantApp, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.GetApplication(ctx, id))
+		}},
+		{name: "update an application", id: tenantApp, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.UpdateApplication(ctx, iam.Application{ID: id, OrganizationID: b, Name: "mine"}))
+		}},
+		{name: "delete an application", id: tenantApp, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return e.DeleteApplication(ctx, id)
+		}},
+		{name: "get a group", id: tenantGroup, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.GetGroup(ctx, id))
+		}},
+		{name: "update a group", id: tenantGroup, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.UpdateGroup(ctx, iam.Group{ID: id, OrganizationID: b, Name: "mine"}))
+		}},
+		{name: "delete a group", id: tenantGroup, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return e.DeleteGroup(ctx, id)
+		}},
+		{name: "get a policy", id: tenantPolicy, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.GetPolicy(ctx, id))
+		}},
+		{name: "update a policy", id: tenantPolicy, op: func(ctx context.Context, e iam.Entities, id string) error {
+			p := policyFor(iam.GroupPrincipal("gx-team"))
+			p.ID = id
+			return errOf(e.UpdatePolicy(ctx, p))
+		}},
+		{name: "delete a policy", id: tenantPolicy, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return e.DeletePolicy(ctx, id)
+		}},
+		{name: "get an API key", id: tenantKey, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.GetAPIKey(ctx, id))
+		}},
+		{name: "update an API key", id: tenantKey, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.UpdateAPIKey(ctx, iam.APIKey{AccessKey: id, OrganizationID: b, Bearer: iam.ApplicationPrincipal("gx-ci")}))
+		}},
+		{name: "delete an API key", id: tenantKey, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return e.DeleteAPIKey(ctx, id)
+		}},
+		{name: "get a permission set by its name", id: tenantSet, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.GetPermissionSet(ctx, b, id))
+		}},
+		{name: "delete a permission set by its name", id: tenantSet, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return e.DeletePermissionSet(ctx, b, id)
+		}},
+
+		// Another organization's ID, named as the organization.
+		{name: "get a permission set", id: tenantA, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.GetPermissionSet(ctx, id, tenantSet))
+		}},
+		{name: "update a permission set", id: tenantA, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.UpdatePermissionSet(ctx, set(id)))
+		}},
+		{name: "delete a permission set", id: tenantA, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return e.DeletePermissionSet(ctx, id, tenantSet)
+		}},
+		{name: "create a permission set", id: tenantA, op: func(ctx context.Context, e iam.Entities, id string) error {
+			ps := set(id)
+			ps.Name = "Mine"
+			return errOf(e.CreatePermissionSet(ctx, ps))
+		}},
+		{name: "get the organization", id: tenantA, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.GetOrganization(ctx, id))
+		}},
+		{name: "update the organization", id: tenantA, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.UpdateOrganization(ctx, iam.Organization{ID: id, Name: "mine"}))
+		}},
+		{name: "delete the organization", id: tenantA, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return e.DeleteOrganization(ctx, id)
+		}},
+		{name: "list projects", id: tenantA, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.ListProjects(ctx, id))
+		}},
+		{name: "list users", id: tenantA, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.ListUsers(ctx, id))
+		}},
+		{name: "list applications", id: tenantA, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.ListApplications(ctx, id))
+		}},
+		{name: "list groups", id: tenantA, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.ListGroups(ctx, id))
+		}},
+		{name: "list policies", id: tenantA, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.ListPolicies(ctx, id))
+		}},
+		{name: "list permission sets", id: tenantA, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.ListPermissionSets(ctx, id))
+		}},
+		{name: "list API keys", id: tenantA, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.ListAPIKeys(ctx, id))
+		}},
+		{name: "create a project", id: tenantA, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.CreateProject(ctx, iam.Project{OrganizationID: id, Name: "mine"}))
+		}},
+		{name: "create a user", id: tenantA, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.CreateUser(ctx, iam.User{OrganizationID: id, Email: "mine@globex.test"}))
+		}},
+		{name: "create an application", id: tenantA, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.CreateApplication(ctx, iam.Application{OrganizationID: id, Name: "mine"}))
+		}},
+		{name: "create a group", id: tenantA, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.CreateGroup(ctx, iam.Group{OrganizationID: id, Name: "mine"}))
+		}},
+		{name: "create a policy", id: tenantA, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.CreatePolicy(ctx, iam.Policy{OrganizationID: id}))
+		}},
+		{name: "create an API key", id: tenantA, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.CreateAPIKey(ctx, iam.APIKey{OrganizationID: id, Bearer: iam.ApplicationPrincipal("gx-ci")}))
+		}},
+
+		// References from globex's entities to acme's.
+		{name: "a policy's user", id: tenantUser, store: true, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.CreatePolicy(ctx, policyFor(iam.UserPrincipal(id))))
+		}},
+		{name: "a policy's application", id: tenantApp, store: true, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.CreatePolicy(ctx, policyFor(iam.ApplicationPrincipal(id))))
+		}},
+		{name: "a policy's group", id: tenantGroup, store: true, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.CreatePolicy(ctx, policyFor(iam.GroupPrincipal(id))))
+		}},
+		{name: "an updated policy's user", id: tenantUser, store: true, op: func(ctx context.Context, e iam.Entities, id string) error {
+			p := policyFor(iam.UserPrincipal(id))
+			p.ID = "gx-pol"
+			return errOf(e.UpdatePolicy(ctx, p))
+		}},
+		{name: "a rule's project", id: tenantProject, store: true, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.CreatePolicy(ctx, policyFor(iam.GroupPrincipal("gx-team"), onProjects(ids("gx-web", id), "InstancesReadOnly"))))
+		}},
+		{name: "a rule's default project", id: tenantA, store: true, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.CreatePolicy(ctx, policyFor(iam.GroupPrincipal("gx-team"), onProjects(ids(id), "InstancesReadOnly"))))
+		}},
+		{name: "a rule's organization", id: tenantA, store: true, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.CreatePolicy(ctx, policyFor(iam.GroupPrincipal("gx-team"), onOrg(id, "BillingReadOnly"))))
+		}},
+		{name: "a group's user", id: tenantUser, store: true, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.CreateGroup(ctx, iam.Group{ID: "gx-new-group", OrganizationID: b, Name: "new", UserIDs: ids(id)}))
+		}},
+		{name: "a group's application", id: tenantApp, store: true, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.CreateGroup(ctx, iam.Group{ID: "gx-new-group", OrganizationID: b, Name: "new", ApplicationIDs: ids("gx-ci", id)}))
+		}},
+		{name: "an updated group's user", id: tenantUser, store: true, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.UpdateGroup(ctx, iam.Group{ID: "gx-team", OrganizationID: b, Name: "team", UserIDs: ids("gus", id)}))
+		}},
+		{name: "an API key's application", id: tenantApp, store: true, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.CreateAPIKey(ctx, iam.APIKey{AccessKey: "GXNEWKEY", OrganizationID: b, Bearer: iam.ApplicationPrincipal(id)}))
+		}},
+		{name: "an API key's user", id: tenantUser, store: true, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.CreateAPIKey(ctx, iam.APIKey{AccessKey: "GXNEWKEY", OrganizationID: b, Bearer: iam.UserPrincipal(id)}))
+		}},
+		{name: "an API key's default project", id: tenantProject, store: true, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.CreateAPIKey(ctx, iam.APIKey{AccessKey: "GXNEWKEY", OrganizationID: b, Bearer: iam.ApplicationPrincipal("gx-ci"), DefaultProjectID: id}))
+		}},
+		{name: "an updated API key's default project", id: tenantA, store: true, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.UpdateAPIKey(ctx, iam.APIKey{AccessKey: "GXKEY1", OrganizationID: b, Bearer: iam.ApplicationPrincipal("gx-ci"), DefaultProjectID: id}))
+		}},
+
+		{name: "a rule's permission set", id: tenantSet, store: true, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.CreatePolicy(ctx, policyFor(iam.GroupPrincipal("gx-team"), onProjects(ids("gx-web"), id))))
+		}},
+		{name: "a permission set's includes", id: tenantSet, store: true, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.CreatePermissionSet(ctx, iam.PermissionSet{Name: "Mine", OrganizationID: b, ScopeType: iam.ScopeProjects, Includes: ids(id)}))
+		}},
+		{name: "a user moved to another organization", id: tenantA, store: true, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.UpdateUser(ctx, iam.User{ID: "gus", OrganizationID: id, Email: "gus@globex.test", Type: iam.UserOwner}))
+		}},
+		{name: "a project moved to another organization", id: tenantA, store: true, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.UpdateProject(ctx, iam.Project{ID: "gx-web", OrganizationID: id, Name: "web"}))
+		}},
+
+		// An ID of another organization's entity of another kind.
+		{name: "a project as a group's user", id: tenantProject, store: true, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.CreateGroup(ctx, iam.Group{ID: "gx-new-group", OrganizationID: b, Name: "new", UserIDs: ids(id)}))
+		}},
+		{name: "an API key as a policy's application", id: tenantKey, store: true, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.CreatePolicy(ctx, policyFor(iam.ApplicationPrincipal(id))))
+		}},
+		{name: "a group as a rule's project", id: tenantGroup, store: true, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.CreatePolicy(ctx, policyFor(iam.GroupPrincipal("gx-team"), onProjects(ids(id), "InstancesReadOnly"))))
+		}},
+		{name: "a policy as an API key's default project", id: tenantPolicy, store: true, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.CreateAPIKey(ctx, iam.APIKey{AccessKey: "GXNEWKEY", OrganizationID: b, Bearer: iam.ApplicationPrincipal("gx-ci"), DefaultProjectID: id}))
+		}},
+		{name: "a user read as an application", id: tenantUser, op: func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.GetApplication(ctx, id))
+		}},
+	}
+	store, _, admin := newTenantsWorld(t)
+	before := dumpStore(t, store)
+	callers := []iam.Principal{iam.UserPrincipal("gus"), iam.APIKeyPrincipal("GXKEY1")}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := t.Context()
+			unused := tenantUnused(tt.id)
+			require.NotEqual(t, tt.id, unused)
+			for _, caller := range callers {
+				view := admin.As(caller)
+				requireSameAnswer(t, tt.op(ctx, view, tt.id), tt.op(ctx, view, unused), tt.id, unused)
+			}
+			if tt.store {
+				requireSameAnswer(t, tt.op(ctx, store, tt.id), tt.op(ctx, store, unused), tt.id, unused)
+			}
+		})
+	}
+	requireUnchanged(t, store, before)
+}
+
+// An explicit ID that anything in the store already holds cannot be
+// created again; Admin answers it with one ErrConflict, whoever holds the
+// ID (the caller's own organization or another, whatever the kind), and the
+// store's own answer for another organization's ID names neither that
+// organization nor the kind that holds it.
+func TestTakenIDsAnswerAlikeWhoeverHoldsThem(t *testing.T) {
+	t.Parallel()
+	const b = tenantB
+	creates := []struct {
+		kind string
+		op   tenantOp
+	}{
+		{"project", func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.CreateProject(ctx, iam.Project{ID: id, OrganizationID: b, Name: "fresh"}))
+		}},
+		{"user", func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.CreateUser(ctx, iam.User{ID: id, OrganizationID: b, Email: "fresh@globex.test"}))
+		}},
+		{"application", func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.CreateApplication(ctx, iam.Application{ID: id, OrganizationID: b, Name: "fresh"}))
+		}},
+		{"group", func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.CreateGroup(ctx, iam.Group{ID: id, OrganizationID: b, Name: "fresh"}))
+		}},
+		{"policy", func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.CreatePolicy(ctx, iam.Policy{ID: id, OrganizationID: b}))
+		}},
+		{"API key", func(ctx context.Context, e iam.Entities, id string) error {
+			return errOf(e.CreateAPIKey(ctx, iam.APIKey{AccessKey: id, OrganizationID: b, Bearer: iam.ApplicationPrincipal("gx-ci")}))
+		}},
+	}
+	others := []string{tenantProject, tenantUser, tenantApp, tenantGroup, tenantPolicy, tenantKey, tenantA}
+	own := []string{"gx-web", "gus", "gx-ci", "gx-team", "gx-pol", "GXKEY1", tenantB}
+	store, _, admin := newTenantsWorld(t)
+	before := dumpStore(t, store)
+	gus := admin.As(iam.UserPrincipal("gus"))
+	for _, c := range creates {
+		t.Run(c.kind, func(t *testing.T) {
+			ctx := t.Context()
+			first := c.op(ctx, gus, tenantProject)
+			require.ErrorIs(t, first, iam.ErrConflict)
+			for _, id := range slices.Concat(others, own) {
+				err := c.op(ctx, gus, id)
+				require.Equal(t, strings.ReplaceAll(first.Error(), tenantProject, id), err.Error(), "the answer for %q tells who holds it", id)
+				for _, s := range tenantSentinels {
+					require.Equal(t, errors.Is(first, s), errors.Is(err, s), "errors.Is(err, %v) differs for %q", s, id)
+				}
+			}
+			// The store's own answer, which a host may pass on, is one
+			// answer for every kind of acme's, naming no organization.
+			firstStored := c.op(ctx, store, tenantProject)
+			require.ErrorIs(t, firstStored, iam.ErrConflict)
+			require.NotContains(t, strings.ReplaceAll(firstStored.Error(), tenantProject, ""), tenantA)
+			for _, id := range others {
+				err := c.op(ctx, store, id)
+				require.Equal(t, strings.ReplaceAll(firstStored.Error(), tenantProject, id), err.Error(), "the store tells who holds %q", id)
+				for _, s := range tenantSentinels {
+					require.Equal(t, errors.Is(firstStored, s), errors.Is(err, s), "errors.Is(err, %v) differs for %q", s, id)
+				}
+			}
+		})
+	}
+	requireUnchanged(t, store, before)
+}
+
+// The Evaluator keeps denying a caller of another organization
+// (ReasonOtherOrganization), but nothing it says, in an explanation or in
+// an error, names an organization the request did not name, nor shows
+// another organization's own permission sets.
+func TestChecksNeverNameAnotherOrganization(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	_, ev, _ := newTenantsWorld(t)
+	gus := iam.UserPrincipal("gus")
+	// given removes what the request named, so that what is left names
+	// nothing of either organization.
+	given := func(s string, req iam.Request) string {
+		for _, g := range []string{req.ProjectID, req.OrganizationID, req.Permission, req.Principal.ID} {
+			if g != "" {
+				s = strings.ReplaceAll(s, g, "<given>")
+			}
+		}
+		return s
+	}
+	for _, req := range []iam.Request{
+		inProject(gus, tenantProject, "InstancesReadOnly"),
+		inProject(iam.APIKeyPrincipal("GXKEY1"), tenantA, "InstancesReadOnly"),
+		atOrg(gus, tenantA, "BillingReadOnly"),
+	} {
+		x, err := ev.Explain(ctx, req)
+		require.NoError(t, err)
+		require.False(t, x.Decision.Allowed)
+		require.Equal(t, iam.ReasonOtherOrganization, x.Decision.Reason)
+		text := given(x.String(), req)
+		assert.NotContains(t, text, tenantA, "%+v", req)
+		assert.NotContains(t, text, tenantB, "%+v", req)
+	}
+
+	for _, req := range []iam.Request{
+		inProject(gus, tenantProject, "widget:gear:spin"),
+		inProject(gus, tenantA, "widget:gear:spin"),
+		inProject(gus, tenantProject, "AcmeSecrtSet"),
+		inProject(gus, tenantProject, "InstancesReadOnli"),
+	} {
+		_, cerr := ev.Check(ctx, req)
+		_, xerr := ev.Explain(ctx, req)
+		for _, err := range []error{cerr, xerr} {
+			require.ErrorIs(t, err, iam.ErrUnknownPermission)
+			msg := given(err.Error(), req)
+			assert.NotContains(t, msg, tenantA, "%+v", req)
+			assert.NotContains(t, msg, tenantB, "%+v", req)
+			assert.NotContains(t, msg, tenantSet, "%+v", req)
+		}
+	}
+	// The catalogue's own sets are still suggested, and acme's to acme.
+	_, err := ev.Check(ctx, inProject(gus, tenantProject, "InstancesReadOnli"))
+	assert.ErrorContains(t, err, "did you mean InstancesReadOnly?")
+	_, err = ev.Check(ctx, inProject(iam.UserPrincipal("acme-boss"), tenantProject, "AcmeSecrtSet"))
+	assert.ErrorContains(t, err, "did you mean AcmeSecretSet?")
+
+	// WhoCan has no caller; its errors name only what the request named.
+	_, err = ev.WhoCan(ctx, iam.Request{ProjectID: tenantProject, Permission: "widget:gear:spin"})
+	require.ErrorIs(t, err, iam.ErrUnknownPermission)
+	assert.NotContains(t, strings.ReplaceAll(err.Error(), tenantProject, ""), tenantA)
 }

@@ -385,7 +385,7 @@ func TestLoadErrors(t *testing.T) {
 			file:     mustRead(t, "testdata/seed.json"),
 			conflict: true,
 			path:     "applications[0].name", at: `"production-c"}]`,
-			msg: []string{`organization "other"`, `give this application an explicit "id"`},
+			msg: []string{`application "production-c": the ID is not available:`, `give this application an explicit "id"`},
 		},
 		{
 			name:     "organization already loaded",

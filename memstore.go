@@ -333,16 +333,41 @@ func (tx *memTx) lookup(k Kind, id string) (*memOrg, error) {
 	return tx.s.st.orgs[ref.org], nil
 }
 
-// claimID reserves a new entity ID, or reports the conflict.
+// claimID reserves a new entity ID of organization org, or reports the
+// conflict. IDs are unique across the store, so an ID that another
+// organization holds cannot be claimed either; that conflict names neither
+// the organization nor the kind that holds the ID (idUnavailable), so that
+// a message passed on to a tenant tells it nothing about another. An ID
+// that org itself holds is named with its kind.
 func (tx *memTx) claimID(k Kind, id, org string) error {
 	if ref, ok := tx.s.st.ids[id]; ok {
+		if ref.org != org {
+			return idUnavailable(k, id, "")
+		}
 		return fmt.Errorf("iam: %s %q: the ID is already used by %s of organization %q: %w", k, id, ref.kind.withArticle(), ref.org, ErrConflict)
 	}
 	if _, ok := tx.s.st.orgs[id]; ok && !(k == KindProject && id == org) {
+		if id != org {
+			return idUnavailable(k, id, "")
+		}
 		return fmt.Errorf("iam: %s %q: the ID is already used by an organization: %w", k, id, ErrConflict)
 	}
 	setMap(tx, tx.s.st.ids, id, memRef{kind: k, org: org}, false)
 	return nil
+}
+
+// idUnavailable is the conflict of a new entity of kind k whose ID id is
+// held by something the caller may not learn about: it says that the ID is
+// taken, and nothing of who holds it. hint, when not empty, says what to do.
+func idUnavailable(k Kind, id, hint string) error {
+	what := "ID"
+	if k == KindAPIKey {
+		what = "access key"
+	}
+	if hint != "" {
+		hint = "; " + hint
+	}
+	return fmt.Errorf("iam: %s %q: the %s is not available%s: %w", k, id, what, hint, ErrConflict)
 }
 
 func (tx *memTx) releaseID(id string) {

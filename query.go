@@ -1,6 +1,7 @@
 package iam
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -125,7 +126,13 @@ func (q *query) permission(perm string) error {
 		q.pats, _ = cat.services.Get(q.service)
 		known, inProjects := q.collectMatches(cat)
 		if !known {
-			return fmt.Errorf("iam: permission %q: no permission set of organization %q holds it: %w", perm, q.org.id, ErrUnknownPermission)
+			// Name the target as the request did: a project's organization
+			// is not the caller's to learn.
+			where := fmt.Sprintf("of organization %q", q.org.id)
+			if q.projectID != "" {
+				where = fmt.Sprintf("available in project %q", q.projectID)
+			}
+			return fmt.Errorf("iam: permission %q: no permission set %s holds it: %w", perm, where, ErrUnknownPermission)
 		}
 		q.orgScoped = !inProjects
 		if q.project >= 0 && q.orgScoped {
@@ -135,7 +142,7 @@ func (q *query) permission(perm string) error {
 	}
 	bit, ok := cat.lookup.Get(perm)
 	if !ok {
-		return unknownSet(perm, cat)
+		return unknownSet(perm, cat, q.org.id)
 	}
 	q.bit = bit
 	q.orgScoped = cat.sets[bit].ScopeType == ScopeOrganization
@@ -178,9 +185,29 @@ func (q *query) parse(s *snapshot, req *Request) error {
 		return firstErr(checkShape(req, all), err)
 	}
 	if err := q.permission(perm); err != nil {
+		if org := callerOrg(s, req.Principal); !q.triple && org != q.org.id && errors.Is(err, ErrUnknownPermission) {
+			// The caller is not of the target's organization (or is
+			// unknown): suggest no set of the target's own.
+			err = unknownSet(perm, q.org.cat, org)
+		}
 		return firstErr(checkShape(req, all), err)
 	}
 	return nil
+}
+
+// callerOrg returns the organization of principal p (an API key's, for a
+// key), or "" when s does not hold it.
+func callerOrg(s *snapshot, p Principal) string {
+	if p.Type == PrincipalAPIKey {
+		if k, ok := s.keys.Get(p.ID); ok {
+			return k.org
+		}
+		return ""
+	}
+	if pe, ok := s.principals.Ref(p.ID); ok && pe.typ == p.Type {
+		return pe.org
+	}
+	return ""
 }
 
 // firstErr returns the first non-nil error.

@@ -119,17 +119,20 @@ func validateApplication(a Application) error {
 
 // checkRef validates a reference from an entity of organization mo to an
 // entity of kind k: it must exist and belong to the same organization.
+//
+// An ID that another organization holds, whatever the kind, is answered
+// word for word as an ID that nothing holds (ErrNotFound, naming neither
+// that organization nor the kind): nothing crosses the organization
+// boundary, not even the fact that the ID exists. Only an entity of mo
+// itself of another kind is named, as a hint.
 func (tx *memTx) checkRef(mo *memOrg, from Kind, fromID, field string, k Kind, id string) error {
 	ref, ok := tx.s.st.ids[id]
-	switch {
-	case ok && ref.kind == k && ref.org == mo.org.ID:
+	if ok && ref.kind == k && ref.org == mo.org.ID {
 		return nil
-	case ok && ref.kind == k:
-		return invalid(from, fromID, field, id, fmt.Sprintf("%s %q belongs to organization %q; nothing crosses the organization boundary", k, id, ref.org), "")
 	}
 	e := invalid(from, fromID, field, id, fmt.Sprintf("no %s %q in organization %q", k, id, mo.org.ID), "")
 	e.Cause = ErrNotFound
-	if ok {
+	if ok && ref.org == mo.org.ID {
 		e.Reason += fmt.Sprintf(" (%q is %s)", id, ref.kind.withArticle())
 	}
 	e.Hint = didYouMean(id, tx.idsOf(mo, k))

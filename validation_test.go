@@ -367,21 +367,23 @@ func TestValidationPrincipals(t *testing.T) {
 func TestValidationOrganizationBoundary(t *testing.T) {
 	t.Parallel()
 	runRejected(t, []rejected{
-		{"policy for another organization's user", createPolicyFor(iam.UserPrincipal("bu")), []error{iam.ErrInvalid}, "user", []string{"beta"}},
-		{"policy for another organization's application", createPolicyFor(iam.ApplicationPrincipal("ba")), []error{iam.ErrInvalid}, "application", nil},
-		{"policy for another organization's group", createPolicyFor(iam.GroupPrincipal("bg")), []error{iam.ErrInvalid}, "group", nil},
-		{"rule on another organization's project", createPolicy(onProjects(ids("p1", "bp1"), "InstancesFullAccess")), []error{iam.ErrInvalid}, "rules[0].projects[1]", []string{"bp1"}},
-		{"rule on another organization's default project", createPolicy(onProjects(ids("beta"), "InstancesFullAccess")), []error{iam.ErrInvalid}, "rules[0].projects[0]", nil},
+		// Another organization's entity is answered as one that does not
+		// exist (ErrNotFound), naming neither that organization nor the kind.
+		{"policy for another organization's user", createPolicyFor(iam.UserPrincipal("bu")), []error{iam.ErrInvalid, iam.ErrNotFound}, "user", []string{`no user "bu" in organization "acme"`}},
+		{"policy for another organization's application", createPolicyFor(iam.ApplicationPrincipal("ba")), []error{iam.ErrInvalid, iam.ErrNotFound}, "application", nil},
+		{"policy for another organization's group", createPolicyFor(iam.GroupPrincipal("bg")), []error{iam.ErrInvalid, iam.ErrNotFound}, "group", nil},
+		{"rule on another organization's project", createPolicy(onProjects(ids("p1", "bp1"), "InstancesFullAccess")), []error{iam.ErrInvalid, iam.ErrNotFound}, "rules[0].projects[1]", []string{"bp1"}},
+		{"rule on another organization's default project", createPolicy(onProjects(ids("beta"), "InstancesFullAccess")), []error{iam.ErrInvalid, iam.ErrNotFound}, "rules[0].projects[0]", nil},
 		{"rule on another organization", createPolicy(onOrg("beta", "InstancesFullAccess")), []error{iam.ErrInvalid}, "rules[0].organization", nil},
 		{"rule using another organization's set", createPolicy(onProjects(ids("p1"), "BetaSet")), []error{iam.ErrInvalid, iam.ErrUnknownPermission}, "rules[0].permission_sets[0]", nil},
 		{"group with another organization's user", func(ctx context.Context, s iam.Store) error {
 			_, err := s.CreateGroup(ctx, iam.Group{ID: "new", OrganizationID: "acme", Name: "n", UserIDs: ids("u1", "bu")})
 			return err
-		}, []error{iam.ErrInvalid}, "users[1]", nil},
+		}, []error{iam.ErrInvalid, iam.ErrNotFound}, "users[1]", nil},
 		{"group with another organization's application", func(ctx context.Context, s iam.Store) error {
 			_, err := s.CreateGroup(ctx, iam.Group{ID: "new", OrganizationID: "acme", Name: "n", ApplicationIDs: ids("ba")})
 			return err
-		}, []error{iam.ErrInvalid}, "applications[0]", nil},
+		}, []error{iam.ErrInvalid, iam.ErrNotFound}, "applications[0]", nil},
 		{"group updated with another organization's user", func(ctx context.Context, s iam.Store) error {
 			g, err := s.GetGroup(ctx, "team")
 			if err != nil {
@@ -390,19 +392,19 @@ func TestValidationOrganizationBoundary(t *testing.T) {
 			g.UserIDs = append(g.UserIDs, "beta-owner")
 			_, err = s.UpdateGroup(ctx, g)
 			return err
-		}, []error{iam.ErrInvalid}, "users[1]", nil},
+		}, []error{iam.ErrInvalid, iam.ErrNotFound}, "users[1]", nil},
 		{"API key for another organization's user", func(ctx context.Context, s iam.Store) error {
 			_, err := s.CreateAPIKey(ctx, iam.APIKey{OrganizationID: "acme", Bearer: iam.UserPrincipal("bu")})
 			return err
-		}, []error{iam.ErrInvalid}, "user", nil},
+		}, []error{iam.ErrInvalid, iam.ErrNotFound}, "user", nil},
 		{"API key for another organization's application", func(ctx context.Context, s iam.Store) error {
 			_, err := s.CreateAPIKey(ctx, iam.APIKey{OrganizationID: "acme", Bearer: iam.ApplicationPrincipal("ba")})
 			return err
-		}, []error{iam.ErrInvalid}, "application", nil},
+		}, []error{iam.ErrInvalid, iam.ErrNotFound}, "application", nil},
 		{"API key with another organization's default project", func(ctx context.Context, s iam.Store) error {
 			_, err := s.CreateAPIKey(ctx, iam.APIKey{OrganizationID: "acme", Bearer: iam.UserPrincipal("u1"), DefaultProjectID: "bp1"})
 			return err
-		}, []error{iam.ErrInvalid}, "default_project_id", nil},
+		}, []error{iam.ErrInvalid, iam.ErrNotFound}, "default_project_id", nil},
 		{"API key for a group", func(ctx context.Context, s iam.Store) error {
 			_, err := s.CreateAPIKey(ctx, iam.APIKey{OrganizationID: "acme", Bearer: iam.GroupPrincipal("team")})
 			return err
