@@ -141,7 +141,9 @@ func TestAssertionFailuresPrintTheExplanation(t *testing.T) {
 			[]string{"want application:ci instance:server:create in project nowhere denied, but the check failed"}},
 		{"CheckFails on an allow", func(tb testing.TB) { iamtest.CheckFails(tb, ev, create(ci, "A"), iam.ErrNotFound) },
 			[]string{"want an error matching iam: not found, got allowed", "ALLOW application:ci"}},
-		{"CheckFails on a deny", func(tb testing.TB) { iamtest.CheckFails(tb, ev, iam.Request{Principal: ana, ProjectID: "B", Permission: "instance:server:list"}, iam.ErrNotFound) },
+		{"CheckFails on a deny", func(tb testing.TB) {
+			iamtest.CheckFails(tb, ev, iam.Request{Principal: ana, ProjectID: "B", Permission: "instance:server:list"}, iam.ErrNotFound)
+		},
 			[]string{"want an error matching iam: not found, got denied", "it is held in: A"}},
 		{"CheckFails on another error", func(tb testing.TB) {
 			iamtest.CheckFails(tb, ev, iam.Request{Principal: ci, OrganizationID: "acme", Permission: "nosuch:server:create"}, iam.ErrNotFound)
@@ -257,7 +259,9 @@ func TestNewAPIKeyWithAKnownSecret(t *testing.T) {
 
 func TestWithEvaluatorOptionsReachesTheEvaluator(t *testing.T) {
 	var seen []iam.Request
-	hook := func(_ context.Context, req iam.Request, _ iam.Decision, _ error, _ time.Duration) { seen = append(seen, req) }
+	hook := func(_ context.Context, req iam.Request, _ iam.Decision, _ error, _ time.Duration) {
+		seen = append(seen, req)
+	}
 	w := iamtest.Load(t, acme, iamtest.WithEvaluatorOptions(iam.WithDecisionHook(hook)))
 	iamtest.Allowed(t, w.Evaluator, create(ci, "A"))
 	if len(seen) != 1 {
