@@ -134,10 +134,14 @@ func (g *Guard) Authenticate(next http.Handler) http.Handler {
 // since the request began, 401; not granted, or a locked user, 403; a
 // target that does not exist or belongs to another organization, 404 with
 // one and the same body; a malformed request (no target, a malformed
-// permission), 400. A permission that the caller's own organization does
-// not know, or at the wrong level (a programming error in the handler) is
-// 500; asked at another organization's target, whose catalogue may differ,
-// it is 404 like any other target there.
+// permission), 400. A permission the target's organization does not know,
+// or of the other level (an organization-level permission in a project),
+// is a programming error in the handler when the target is the caller's
+// organization or its default project: 500. At any other project it is
+// 404, since catalogues differ between organizations and the guard cannot
+// tell the caller's projects from another organization's without
+// revealing which exist; the log says, at level Error, when the caller's
+// own organization fails alike.
 func (g *Guard) Check(w http.ResponseWriter, r *http.Request, req iam.Request) bool {
 	c, ok := CallerFrom(r.Context())
 	if !ok {
@@ -154,8 +158,17 @@ func (g *Guard) Check(w http.ResponseWriter, r *http.Request, req iam.Request) b
 	ctx := r.Context()
 	dec, err := g.ev.Check(ctx, req)
 	if err != nil {
-		if (errors.Is(err, iam.ErrUnknownPermission) || errors.Is(err, iam.ErrScopeMismatch)) && !g.ownTarget(ctx, c, req) {
-			g.refuse(w, r, http.StatusNotFound, bodyNotFound, err.Error())
+		if (errors.Is(err, iam.ErrUnknownPermission) || errors.Is(err, iam.ErrScopeMismatch)) && !ownTarget(c, req) {
+			// The target's organization, maybe another, does not know the
+			// permission: answered as a target that does not exist, since
+			// catalogues differ between organizations. When the caller's
+			// own organization fails alike, the handler has a bug: say so
+			// in the log.
+			level := slog.LevelInfo
+			if g.logger != nil && g.failsAtHome(ctx, c, req) {
+				level = slog.LevelError
+			}
+			g.refuseAt(w, r, level, http.StatusNotFound, bodyNotFound, err.Error())
 			return false
 		}
 		g.Error(w, r, err)
@@ -175,25 +188,27 @@ func (g *Guard) Check(w http.ResponseWriter, r *http.Request, req iam.Request) b
 	return false
 }
 
-// ownTarget reports whether the failure of req (an unknown permission or a
-// scope mismatch) is the caller's own organization's answer: the target is
-// in it, or the same request fails alike there. Otherwise the target is in
-// another organization, whose catalogue differs, and the failure must not
-// be told apart from "not found".
-func (g *Guard) ownTarget(ctx context.Context, c Caller, req iam.Request) bool {
+// ownTarget reports whether req's target is, for sure, in the caller's
+// organization: the organization itself or its default project (which has
+// the organization's ID). Of other projects the guard cannot tell without
+// revealing which exist elsewhere.
+func ownTarget(c Caller, req iam.Request) bool {
+	return c.OrganizationID != "" && (req.OrganizationID == c.OrganizationID || req.ProjectID == c.OrganizationID)
+}
+
+// failsAtHome reports whether req, asked in the caller's own organization
+// (at its default project, for a project-level request), fails with an
+// unknown permission or a scope mismatch as well.
+func (g *Guard) failsAtHome(ctx context.Context, c Caller, req iam.Request) bool {
 	if c.OrganizationID == "" {
 		return false
 	}
-	if req.OrganizationID == c.OrganizationID || req.ProjectID == c.OrganizationID {
-		return true
-	}
-	own := req
-	if own.ProjectID != "" {
-		own.ProjectID = c.OrganizationID // the default project has the organization's ID
+	if req.ProjectID != "" {
+		req.ProjectID = c.OrganizationID
 	} else {
-		own.OrganizationID = c.OrganizationID
+		req.OrganizationID = c.OrganizationID
 	}
-	_, err := g.ev.Check(ctx, own)
+	_, err := g.ev.Check(ctx, req)
 	return errors.Is(err, iam.ErrUnknownPermission) || errors.Is(err, iam.ErrScopeMismatch)
 }
 
@@ -280,17 +295,19 @@ func clientMessage(err error) string {
 	return m
 }
 
-// refuse writes the response and logs why.
+// refuse writes the response and logs why: at level Error for a 500, else
+// at level Info.
 func (g *Guard) refuse(w http.ResponseWriter, r *http.Request, status int, body ErrorBody, why string) {
-	WriteError(w, status, body)
-	if g.logger == nil {
-		return
-	}
 	level := slog.LevelInfo
 	if status >= 500 {
 		level = slog.LevelError
 	}
-	if g.logger.Enabled(r.Context(), level) {
+	g.refuseAt(w, r, level, status, body, why)
+}
+
+func (g *Guard) refuseAt(w http.ResponseWriter, r *http.Request, level slog.Level, status int, body ErrorBody, why string) {
+	WriteError(w, status, body)
+	if g.logger != nil && g.logger.Enabled(r.Context(), level) {
 		g.logger.LogAttrs(r.Context(), level, "iamhttp: request refused", g.attrs(r, status, body, slog.String("error", why))...)
 	}
 }
