@@ -29,7 +29,8 @@ import (
 
 // World is a MemoryStore, an Evaluator following it and the Clock the
 // Evaluator reads, made for one test. Write to Store as the code under
-// test would; every check sees a write once it returns.
+// test would; every check sees a write once it returns. Its parts are safe
+// for concurrent use, so a World serves parallel subtests and handlers.
 type World struct {
 	Store     *iam.MemoryStore
 	Evaluator *iam.Evaluator
