@@ -34,6 +34,7 @@ type snapshot struct {
 	projects   cowmap.Map[projectEntry]   // by value: one pointer less to chase
 	principals cowmap.Map[principalEntry] // by value
 	keys       cowmap.Map[*keyEntry]
+	secrets    cowmap.Map[[]string] // SHA-256 of a secret (32 bytes) → the keys that have it
 }
 
 type orgIndex struct {
@@ -306,6 +307,7 @@ type applier struct {
 	projects   *cowmap.Editor[projectEntry]
 	principals *cowmap.Editor[principalEntry]
 	keys       *cowmap.Editor[*keyEntry]
+	secrets    *cowmap.Editor[[]string]
 
 	catDirty   map[string]bool
 	orgDirty   map[string]bool
@@ -321,6 +323,7 @@ func (m *mirror) newApplier(s *snapshot) *applier {
 		projects:   s.projects.Edit(),
 		principals: s.principals.Edit(),
 		keys:       s.keys.Edit(),
+		secrets:    s.secrets.Edit(),
 		catDirty:   map[string]bool{},
 		orgDirty:   map[string]bool{},
 		projDirty:  map[string]map[string]bool{},
@@ -391,11 +394,15 @@ func (a *applier) apply(ev Event) {
 			a.holders[p.Principal] = mo.id
 		}
 	case KindAPIKey:
+		if old, ok := a.keys.Get(ev.ID); ok {
+			a.unindexSecret(old.hash, ev.ID)
+		}
 		if ev.Op == OpPut {
 			k := ev.Value.(APIKey)
 			ke := &keyEntry{bearer: k.Bearer, org: mo.id, expires: k.ExpiresAt}
 			hex.Decode(ke.hash[:], []byte(k.SecretSHA256))
 			a.keys.Set(k.AccessKey, ke)
+			a.indexSecret(ke.hash, k.AccessKey)
 		} else {
 			a.keys.Delete(ev.ID)
 		}
@@ -603,6 +610,7 @@ func (a *applier) finish(rev uint64) *snapshot {
 		projects:   a.projects.Map(),
 		principals: a.principals.Map(),
 		keys:       a.keys.Map(),
+		secrets:    a.secrets.Map(),
 	}
 }
 

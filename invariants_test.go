@@ -709,6 +709,8 @@ func TestInvariantExpiredRevokedLockedCredentialsFail(t *testing.T) {
 		_, err = w.ev.Authenticate(w.ctx, expiring.AccessKey, "wrong")
 		require.ErrorIs(t, err, iam.ErrUnauthenticated)
 		require.NotErrorIs(t, err, iam.ErrExpired, "the expiry is told only to who gave the right secret")
+		_, err = w.ev.AuthenticateSecret(w.ctx, "expiring-secret")
+		require.ErrorIs(t, err, iam.ErrExpired)
 		_, err = admin.As(k).ListUsers(w.ctx, w.org)
 		require.ErrorIs(t, err, iam.ErrForbidden)
 		_, err = admin.As(k).CreateAPIKey(w.ctx, iam.APIKey{OrganizationID: w.org, Bearer: u})
@@ -724,12 +726,16 @@ func TestInvariantExpiredRevokedLockedCredentialsFail(t *testing.T) {
 	w.expect(t, inP1(iam.APIKeyPrincipal(revoked.AccessKey)), isNotFound)
 	_, err = w.ev.Authenticate(w.ctx, revoked.AccessKey, "revoked-secret")
 	require.ErrorIs(t, err, iam.ErrUnauthenticated)
+	_, err = w.ev.AuthenticateSecret(w.ctx, "revoked-secret")
+	require.ErrorIs(t, err, iam.ErrUnauthenticated)
 	_, err = admin.As(iam.APIKeyPrincipal(revoked.AccessKey)).ListUsers(w.ctx, w.org)
 	require.Error(t, err)
 	// A new key with the same access key and another secret does not
 	// bring back the old secret.
 	w.key(iam.APIKey{AccessKey: revoked.AccessKey, OrganizationID: w.org, Bearer: u, Secret: "fresh-secret"})
 	_, err = w.ev.Authenticate(w.ctx, revoked.AccessKey, "revoked-secret")
+	require.ErrorIs(t, err, iam.ErrUnauthenticated)
+	_, err = w.ev.AuthenticateSecret(w.ctx, "revoked-secret")
 	require.ErrorIs(t, err, iam.ErrUnauthenticated)
 
 	// Locked: the user and every key of it, everywhere, at once.
@@ -753,6 +759,8 @@ func TestInvariantExpiredRevokedLockedCredentialsFail(t *testing.T) {
 	require.NoError(t, err)
 	require.NotContains(t, who, u)
 	_, err = w.ev.Authenticate(w.ctx, steady.AccessKey, "steady-secret")
+	require.ErrorIs(t, err, iam.ErrForbidden)
+	_, err = w.ev.AuthenticateSecret(w.ctx, "steady-secret")
 	require.ErrorIs(t, err, iam.ErrForbidden)
 	_, err = w.ev.Authenticate(w.ctx, steady.AccessKey, "wrong")
 	require.ErrorIs(t, err, iam.ErrUnauthenticated)
@@ -837,8 +845,17 @@ func TestInvariantSecretsNeverStoredOrLogged(t *testing.T) {
 			}
 		}
 	}
+	secrets = append(secrets, "not-a-secret-0123456789")
+	for _, s := range secrets {
+		if _, err := hooked.AuthenticateSecret(w.ctx, s); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	w.clock.Set(clockStart.Add(time.Hour))
 	_, err = hooked.Authenticate(w.ctx, expiring.AccessKey, expiring.Secret)
+	require.ErrorIs(t, err, iam.ErrExpired)
+	errs = append(errs, err)
+	_, err = hooked.AuthenticateSecret(w.ctx, expiring.Secret)
 	require.ErrorIs(t, err, iam.ErrExpired)
 	errs = append(errs, err)
 	w.clock.Set(clockStart)
