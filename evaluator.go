@@ -356,7 +356,7 @@ func unknownSet(name string, cat *catalogue) error {
 	for _, s := range cat.sets {
 		names = append(names, s.Name)
 	}
-	msg := fmt.Sprintf("iam: permission set %q is not in the catalogue", name)
+	msg := fmt.Sprintf("iam: permission set %q is not in the catalogue", clip(name))
 	if hint := didYouMean(name, names); hint != "" {
 		msg += "; " + hint
 	}
@@ -370,14 +370,20 @@ func (e *Evaluator) resolve(s *snapshot, q *query, p Principal) (*principalEntry
 	if p.Type == PrincipalAPIKey {
 		k, ok := s.keys.Get(p.ID)
 		if !ok {
-			return nil, ReasonNone, fmt.Errorf("iam: API key %q: %w", p.ID, ErrNotFound)
+			if err := checkIDSize("principal", p.ID); err != nil {
+				return nil, ReasonNone, err
+			}
+			return nil, ReasonNone, fmt.Errorf("iam: API key %q: %w", clip(p.ID), ErrNotFound)
 		}
 		expired = !k.expires.IsZero() && !e.now().Before(k.expires)
 		p = k.bearer
 	}
 	pe, ok := s.principals.Ref(p.ID)
 	if !ok || pe.typ != p.Type {
-		return nil, ReasonNone, fmt.Errorf("iam: %s %q: %w", p.Type, p.ID, ErrNotFound)
+		if err := checkIDSize("principal", p.ID); err != nil {
+			return nil, ReasonNone, err
+		}
+		return nil, ReasonNone, fmt.Errorf("iam: %s %q: %w", p.Type, clip(p.ID), ErrNotFound)
 	}
 	switch {
 	case pe.org != q.org.id:
