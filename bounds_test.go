@@ -458,3 +458,37 @@ type failingEngine struct{}
 func (failingEngine) Compile(string) (iam.Condition, error) {
 	return nil, errors.New("iam: condition: never compiles")
 }
+
+// Names have 1 to 255 characters: real Scaleway organizations hold
+// application names longer than the 64 of Scaleway's API reference, and a
+// world exported from one loads. (An entity without an "id" takes its name
+// as ID, and IDs have at most 128 characters: a longer name needs an
+// explicit "id", as a name with spaces does.)
+func TestNamesOfUpTo255CharactersLoad(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	app := "terraform-provider-production-cluster-eu-west-" + strings.Repeat("x", 41) // 87 characters
+	require.Len(t, app, 87)
+	world := fmt.Sprintf(`{
+	  "organization": {"id": "acme", "name": %[2]q},
+	  "projects": [{"name": "A"}],
+	  "users": [{"email": "owner@acme.test", "type": "owner"}],
+	  "applications": [{"name": %[1]q}],
+	  "groups": [{"id": "g", "name": %[2]q, "applications": [%[1]q]}],
+	  "policies": [{"id": "p", "name": %[2]q, "application": %[1]q, "rules": [{"projects": ["A"], "permission_sets": ["InstancesReadOnly"]}]}]
+	}`, app, strings.Repeat("n", iam.MaxNameLength))
+	store := iam.NewMemoryStore()
+	require.NoError(t, iam.Load(ctx, store, "world.json", []byte(world)))
+	ev, err := iam.NewEvaluator(ctx, store)
+	require.NoError(t, err)
+	defer ev.Close()
+	d, err := ev.Check(ctx, inProject(iam.ApplicationPrincipal(app), "A", "InstancesReadOnly"))
+	require.NoError(t, err)
+	require.True(t, d.Allowed)
+
+	_, err = store.CreateApplication(ctx, iam.Application{OrganizationID: "acme", Name: runes('é', iam.MaxNameLength+1)})
+	ve := requireValidation(t, err, "name")
+	require.Contains(t, ve.Reason, "1 to 255 characters")
+	_, err = store.CreatePermissionSet(ctx, iam.PermissionSet{Name: "S" + strings.Repeat("s", iam.MaxNameLength-1), OrganizationID: "acme", ScopeType: iam.ScopeProjects, Permissions: []string{"shop:item:read"}})
+	require.NoError(t, err, "a permission set name of 255 characters")
+}

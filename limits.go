@@ -15,7 +15,7 @@ import (
 // All the limits in one place:
 //
 //   - names (of organizations, projects, users, applications, groups,
-//     policies, permission sets): 1 to MaxNameLength (64) characters;
+//     policies, permission sets): 1 to MaxNameLength (255) characters;
 //   - descriptions: at most MaxDescriptionLength (200) characters;
 //   - tags: at most MaxTags (10), each 1 to MaxTagLength (70) characters;
 //     a permission set has at most MaxTags categories;

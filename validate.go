@@ -14,9 +14,12 @@ import (
 )
 
 // Limits enforced on every write; limits.go lists them all. Lengths count
-// runes.
+// runes. Names have up to 255 characters: Scaleway's API reference says
+// 64, but its service holds longer ones (real organizations hold
+// application names of 87 characters), and a world exported from one
+// must load.
 const (
-	MaxNameLength        = 64
+	MaxNameLength        = 255
 	MaxDescriptionLength = 200
 	MaxTags              = 10
 	MaxTagLength         = 70
