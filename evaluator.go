@@ -25,6 +25,9 @@ type Request struct {
 	Permission string
 
 	// The condition context, read only by rules that have a condition.
+	// UserAgent and the Resource's fields have at most MaxRequestField
+	// bytes each: a request with a longer one is malformed (ErrInvalid),
+	// whether or not a condition would read it.
 	IP        netip.Addr
 	Time      time.Time // zero: now
 	UserAgent string
@@ -110,7 +113,10 @@ func WithClock(now func() time.Time) EvaluatorOption {
 
 // WithConditionEngine sets the engine that compiles rule conditions. By
 // default the Evaluator uses the store's, when the store has a method
-// ConditionEngine() ConditionEngine (MemoryStore does).
+// ConditionEngine() ConditionEngine (MemoryStore does); MemoryStore's
+// engine hands the Evaluator the conditions the store compiled for a
+// write, while an engine given here compiles them again as the Evaluator
+// folds the write in, before the write returns.
 func WithConditionEngine(engine ConditionEngine) EvaluatorOption {
 	return func(e *Evaluator) { e.engine = engine }
 }
