@@ -71,7 +71,7 @@ func readBounded(path string) ([]byte, error) {
 	var buf bytes.Buffer
 	buf.Grow(int(size) + bytes.MinRead) // room to see the end of the file at once
 	if _, err := buf.ReadFrom(io.LimitReader(f, MaxFileSize+1)); err != nil {
-		return nil, fmt.Errorf("iam: load: %s: %w", path, err)
+		return nil, fmt.Errorf("iam: load: %w", err)
 	}
 	if buf.Len() > MaxFileSize {
 		return nil, fileTooLarge(path)

@@ -312,15 +312,15 @@ func checkPolicySize(p Policy) error {
 		return invalid(KindPolicy, p.ID, "rules", "", fmt.Sprintf("a policy has at most %d rules (got %d)", MaxRulesPerPolicy, len(p.Rules)), "split it into several policies")
 	}
 	for i, r := range p.Rules {
-		at := fmt.Sprintf("rules[%d]", i)
+		at := func(field string) string { return fmt.Sprintf("rules[%d].%s", i, field) }
 		if len(r.Scope.ProjectIDs) > MaxProjectsPerRule {
-			return invalid(KindPolicy, p.ID, at+".projects", "", fmt.Sprintf("a rule lists at most %d projects (got %d)", MaxProjectsPerRule, len(r.Scope.ProjectIDs)), "split it into several rules, or grant on the organization (all current and future projects)")
+			return invalid(KindPolicy, p.ID, at("projects"), "", fmt.Sprintf("a rule lists at most %d projects (got %d)", MaxProjectsPerRule, len(r.Scope.ProjectIDs)), "split it into several rules, or grant on the organization (all current and future projects)")
 		}
 		if len(r.PermissionSets) > MaxPermissionSetsPerRule {
-			return invalid(KindPolicy, p.ID, at+".permission_sets", "", fmt.Sprintf("a rule grants at most %d permission sets (got %d)", MaxPermissionSetsPerRule, len(r.PermissionSets)), "split it into several rules, or define a set that includes the others")
+			return invalid(KindPolicy, p.ID, at("permission_sets"), "", fmt.Sprintf("a rule grants at most %d permission sets (got %d)", MaxPermissionSetsPerRule, len(r.PermissionSets)), "split it into several rules, or define a set that includes the others")
 		}
 		if runesOver(r.Condition, MaxConditionLength) {
-			return invalid(KindPolicy, p.ID, at+".condition", clip(r.Condition), fmt.Sprintf("a condition has at most %d characters", MaxConditionLength), "")
+			return invalid(KindPolicy, p.ID, at("condition"), clip(r.Condition), fmt.Sprintf("a condition has at most %d characters", MaxConditionLength), "")
 		}
 	}
 	return nil
