@@ -10,7 +10,8 @@ import "time"
 // one time, and keeps SecretSHA256, the hex SHA-256 of the secret. (A plain
 // hash is right here because generated secrets are random UUIDs, 122 bits of entropy;
 // they are not passwords.) A key may also be created from a known
-// SecretSHA256 alone, as world files do.
+// SecretSHA256 alone, as world files do. A secret given to CreateAPIKey
+// has at most MaxSecretLength bytes.
 type APIKey struct {
 	AccessKey        string // the key's ID
 	OrganizationID   string

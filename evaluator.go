@@ -25,6 +25,9 @@ type Request struct {
 	Permission string
 
 	// The condition context, read only by rules that have a condition.
+	// UserAgent and the Resource's fields have at most MaxRequestField
+	// bytes each: a request with a longer one is malformed (ErrInvalid),
+	// whether or not a condition would read it.
 	IP        netip.Addr
 	Time      time.Time // zero: now
 	UserAgent string
@@ -110,7 +113,10 @@ func WithClock(now func() time.Time) EvaluatorOption {
 
 // WithConditionEngine sets the engine that compiles rule conditions. By
 // default the Evaluator uses the store's, when the store has a method
-// ConditionEngine() ConditionEngine (MemoryStore does).
+// ConditionEngine() ConditionEngine (MemoryStore does); MemoryStore's
+// engine hands the Evaluator the conditions the store compiled for a
+// write, while an engine given here compiles them again as the Evaluator
+// folds the write in, before the write returns.
 func WithConditionEngine(engine ConditionEngine) EvaluatorOption {
 	return func(e *Evaluator) { e.engine = engine }
 }
@@ -361,7 +367,7 @@ func unknownSet(name string, cat *catalogue, org string) error {
 			names = append(names, s.Name)
 		}
 	}
-	msg := fmt.Sprintf("iam: permission set %q is not in the catalogue", name)
+	msg := fmt.Sprintf("iam: permission set %q is not in the catalogue", clip(name))
 	if hint := didYouMean(name, names); hint != "" {
 		msg += "; " + hint
 	}
@@ -375,14 +381,20 @@ func (e *Evaluator) resolve(s *snapshot, q *query, p Principal) (*principalEntry
 	if p.Type == PrincipalAPIKey {
 		k, ok := s.keys.Get(p.ID)
 		if !ok {
-			return nil, ReasonNone, fmt.Errorf("iam: API key %q: %w", p.ID, ErrNotFound)
+			if err := checkIDSize("principal", p.ID); err != nil {
+				return nil, ReasonNone, err
+			}
+			return nil, ReasonNone, fmt.Errorf("iam: API key %q: %w", clip(p.ID), ErrNotFound)
 		}
 		expired = !k.expires.IsZero() && !e.now().Before(k.expires)
 		p = k.bearer
 	}
 	pe, ok := s.principals.Ref(p.ID)
 	if !ok || pe.typ != p.Type {
-		return nil, ReasonNone, fmt.Errorf("iam: %s %q: %w", p.Type, p.ID, ErrNotFound)
+		if err := checkIDSize("principal", p.ID); err != nil {
+			return nil, ReasonNone, err
+		}
+		return nil, ReasonNone, fmt.Errorf("iam: %s %q: %w", p.Type, clip(p.ID), ErrNotFound)
 	}
 	switch {
 	case pe.org != q.org.id:

@@ -845,7 +845,7 @@ func fzDecodePolicy(data []byte) iam.Policy {
 	p := iam.Policy{
 		ID:             d.str("", "fz-pol", "fz pol", "pol-existing", "acme", "p1", "bu", long('x', 129), "k1"),
 		OrganizationID: d.str("acme", "beta", "", "ghost"),
-		Name:           d.str("", "Fuzz policy", " lead", "tab\tname", long('é', 64), long('é', 65)),
+		Name:           d.str("", "Fuzz policy", " lead", "tab\tname", long('é', 255), long('é', 256)),
 		Description:    d.str("", "d", long('日', 200), long('日', 201)),
 	}
 	p.Principal = iam.Principal{

@@ -4,7 +4,8 @@ package iam
 // them. Groups do not nest. A group with AllUsers holds every user of the
 // organization (current and future), one with AllApplications every
 // non-managed application; such groups list no members of that kind.
-// Group names are unique in an organization.
+// Group names are unique in an organization. A group lists at most
+// MaxGroupMembers users and applications together.
 type Group struct {
 	ID              string
 	OrganizationID  string

@@ -87,15 +87,15 @@ func invFileCases() []invFileCase {
 	long := func(n int) string { return runes('é', n) }
 	return []invFileCase{
 		// Organization.
-		{name: "organization name of 65 runes", patch: func(m map[string]any) { invAt(m, "organization")["name"] = long(65) }, is: []error{iam.ErrInvalid}},
+		{name: "organization name of 256 runes", patch: func(m map[string]any) { invAt(m, "organization")["name"] = long(256) }, is: []error{iam.ErrInvalid}},
 		{name: "organization id with a space", patch: func(m map[string]any) { invAt(m, "organization")["id"] = "ac me" }, is: []error{iam.ErrInvalid}},
 		{name: "organization id of 129 runes", patch: func(m map[string]any) { invAt(m, "organization")["id"] = runes('x', 129) }, is: []error{iam.ErrInvalid}},
 		{name: "organization missing", patch: func(m map[string]any) { delete(m, "organization") }, is: []error{iam.ErrInvalid}},
 		{name: "IntoOrganization names another organization", patch: func(map[string]any) {}, is: []error{iam.ErrInvalid}, opts: []iam.LoadOption{iam.IntoOrganization("globex")}},
 		// Projects.
-		{name: "project name of 65 runes", patch: func(m map[string]any) {
+		{name: "project name of 256 runes", patch: func(m map[string]any) {
 			invAt(m, "projects", 0)["id"] = "A"
-			invAt(m, "projects", 0)["name"] = long(65)
+			invAt(m, "projects", 0)["name"] = long(256)
 		}, is: []error{iam.ErrInvalid}},
 		{name: "project description of 201 runes", patch: func(m map[string]any) { invAt(m, "projects", 1)["description"] = long(201) }, is: []error{iam.ErrInvalid}},
 		{name: "project id with a space", patch: func(m map[string]any) { invAt(m, "projects", 1)["id"] = "f f" }, is: []error{iam.ErrInvalid}},
@@ -110,11 +110,11 @@ func invFileCases() []invFileCase {
 		{name: "user with 11 tags", patch: func(m map[string]any) {
 			invAt(m, "users", 1)["tags"] = invJSON(`["1","2","3","4","5","6","7","8","9","10","11"]`)
 		}, is: []error{iam.ErrInvalid}},
-		{name: "username of 65 runes", patch: func(m map[string]any) { invAt(m, "users", 1)["username"] = long(65) }, is: []error{iam.ErrInvalid}},
+		{name: "username of 256 runes", patch: func(m map[string]any) { invAt(m, "users", 1)["username"] = long(256) }, is: []error{iam.ErrInvalid}},
 		// Applications.
-		{name: "application name of 65 runes", patch: func(m map[string]any) {
+		{name: "application name of 256 runes", patch: func(m map[string]any) {
 			invAt(m, "applications", 0)["id"] = "production-c"
-			invAt(m, "applications", 0)["name"] = long(65)
+			invAt(m, "applications", 0)["name"] = long(256)
 		}, is: []error{iam.ErrInvalid}},
 		{name: "application description of 201 runes", patch: func(m map[string]any) { invAt(m, "applications", 0)["description"] = long(201) }, is: []error{iam.ErrInvalid}},
 		{name: "application tag of 71 runes", patch: func(m map[string]any) { invAt(m, "applications", 0)["tags"] = []any{long(71)} }, is: []error{iam.ErrInvalid}},
@@ -130,9 +130,9 @@ func invFileCases() []invFileCase {
 		}, is: []error{iam.ErrInvalid}},
 		{name: "group member unknown", patch: func(m map[string]any) { invAt(m, "groups", 0)["users"] = []any{"nobody@acme.test"} }, is: []error{iam.ErrInvalid, iam.ErrNotFound}},
 		{name: "group member of another organization", patch: func(m map[string]any) { invAt(m, "groups", 0)["users"] = []any{"u-bob"} }, is: []error{iam.ErrInvalid}},
-		{name: "group name of 65 runes", patch: func(m map[string]any) {
+		{name: "group name of 256 runes", patch: func(m map[string]any) {
 			invAt(m, "groups", 0)["id"] = "Billing"
-			invAt(m, "groups", 0)["name"] = long(65)
+			invAt(m, "groups", 0)["name"] = long(256)
 		}, is: []error{iam.ErrInvalid}},
 		// API keys.
 		{name: "API key without a bearer", patch: func(m map[string]any) { delete(invAt(m, "api_keys", 0), "application") }, is: []error{iam.ErrInvalid}},
@@ -219,13 +219,40 @@ func invFileCases() []invFileCase {
 			invAt(m, "policies", 0, "rules", 0)["projects"] = []any{"p-web"}
 		}, is: []error{iam.ErrInvalid}},
 		{name: "rule project unknown", patch: func(m map[string]any) { invAt(m, "policies", 0, "rules", 0)["projects"] = []any{"Z"} }, is: []error{iam.ErrInvalid, iam.ErrNotFound}},
-		{name: "policy name of 65 runes", patch: func(m map[string]any) {
+		{name: "policy name of 256 runes", patch: func(m map[string]any) {
 			invAt(m, "policies", 0)["id"] = "prod-c"
-			invAt(m, "policies", 0)["name"] = long(65)
+			invAt(m, "policies", 0)["name"] = long(256)
 		}, is: []error{iam.ErrInvalid}},
 		{name: "policy description of 201 runes", patch: func(m map[string]any) { invAt(m, "policies", 0)["description"] = long(201) }, is: []error{iam.ErrInvalid}},
 		{name: "policy with 11 tags", patch: func(m map[string]any) {
 			invAt(m, "policies", 0)["tags"] = invJSON(`["1","2","3","4","5","6","7","8","9","10","11"]`)
+		}, is: []error{iam.ErrInvalid}},
+		// Bounds on what a file can make large.
+		{name: "policy with a rule too many", patch: func(m map[string]any) {
+			rules := make([]any, iam.MaxRulesPerPolicy+1)
+			for i := range rules {
+				rules[i] = invJSON(`{"projects": ["A"], "permission_sets": ["InstancesReadOnly"]}`)
+			}
+			invAt(m, "policies", 0)["rules"] = rules
+		}, is: []error{iam.ErrInvalid}},
+		{name: "rule with a permission set too many", patch: func(m map[string]any) {
+			invAt(m, "policies", 0, "rules", 0)["permission_sets"] = repeatAny("InstancesReadOnly", iam.MaxPermissionSetsPerRule+1)
+		}, is: []error{iam.ErrInvalid}},
+		{name: "rule with a project too many", patch: func(m map[string]any) {
+			invAt(m, "policies", 0, "rules", 0)["projects"] = repeatAny("A", iam.MaxProjectsPerRule+1)
+		}, is: []error{iam.ErrInvalid}},
+		{name: "condition a character too long", patch: func(m map[string]any) {
+			invAt(m, "policies", 0, "rules", 2)["condition"] = "request.ip == '" + runes('9', iam.MaxConditionLength-15) + "'" // MaxConditionLength+1
+		}, is: []error{iam.ErrInvalid}},
+		{name: "group with a member too many", patch: func(m map[string]any) {
+			invAt(m, "groups", 0)["users"] = repeatAny("ana@acme.test", iam.MaxGroupMembers+1)
+		}, is: []error{iam.ErrInvalid}},
+		{name: "permission set with a pattern too many", patch: func(m map[string]any) {
+			pats := make([]any, iam.MaxPermissionsPerSet+1)
+			for i := range pats {
+				pats[i] = fmt.Sprintf("shop:item%d:read", i)
+			}
+			m["permission_sets"] = []any{map[string]any{"name": "Shop", "scope_type": "projects", "permissions": pats}}
 		}, is: []error{iam.ErrInvalid}},
 		// IDs and references.
 		{name: "two entities of the file with one id", patch: func(m map[string]any) {
@@ -250,6 +277,15 @@ func invFileCases() []invFileCase {
 		{name: "not an object", raw: func([]byte) []byte { return []byte(`[]`) }, is: []error{iam.ErrInvalid}},
 		{name: "empty", raw: func([]byte) []byte { return nil }, is: []error{iam.ErrInvalid}},
 	}
+}
+
+// repeatAny returns n copies of v, as a JSON list.
+func repeatAny(v any, n int) []any {
+	out := make([]any, n)
+	for i := range out {
+		out[i] = v
+	}
+	return out
 }
 
 // invLoadStore returns a store holding globex and, unless withoutAcme,

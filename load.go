@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"slices"
 	"strconv"
@@ -42,19 +43,51 @@ func ReplaceExisting() LoadOption {
 }
 
 // LoadFile reads the file at path and loads it as Load does, naming path
-// in its errors.
+// in its errors. A file over MaxFileSize bytes is refused (ErrInvalid,
+// naming the bound) without being read, and LoadFile never reads more than
+// the bound from a file that grows or is no regular file.
 func LoadFile(ctx context.Context, store Store, path string, opts ...LoadOption) error {
-	data, err := os.ReadFile(path)
+	data, err := readBounded(path)
 	if err != nil {
-		return fmt.Errorf("iam: load: %w", err)
+		return err
 	}
 	return Load(ctx, store, path, data, opts...)
+}
+
+// readBounded reads the file at path, refusing one over MaxFileSize bytes.
+func readBounded(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("iam: load: %w", err)
+	}
+	defer f.Close()
+	var size int64
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+		size = fi.Size()
+	}
+	if size > MaxFileSize {
+		return nil, fileTooLarge(path)
+	}
+	var buf bytes.Buffer
+	buf.Grow(int(size) + bytes.MinRead) // room to see the end of the file at once
+	if _, err := buf.ReadFrom(io.LimitReader(f, MaxFileSize+1)); err != nil {
+		return nil, fmt.Errorf("iam: load: %w", err)
+	}
+	if buf.Len() > MaxFileSize {
+		return nil, fileTooLarge(path)
+	}
+	return buf.Bytes(), nil
+}
+
+func fileTooLarge(name string) error {
+	return &ValidationError{File: name, Reason: fmt.Sprintf("the file is larger than %d bytes (MaxFileSize), the most a world or policy file may hold", MaxFileSize), Hint: "split it: load the organization's policies from policy files of their own"}
 }
 
 // Load loads a world file or a policy file (DESIGN section 5) into store,
 // all or nothing: every write happens inside one store.Atomic call, so a
 // rejected file changes nothing, revision included, and an accepted one is
 // one revision and one Change. name is the file's name in error messages.
+// data over MaxFileSize bytes is refused (ErrInvalid, naming the bound).
 //
 // The kind of file follows from its top-level keys: "organization" makes a
 // world file; "policies" alone a list of policies; the keys of a policy
@@ -96,6 +129,9 @@ func LoadFile(ctx context.Context, store Store, path string, opts ...LoadOption)
 // ReplaceExisting is given; so is a policy file naming a policy ID the
 // organization already holds.
 func Load(ctx context.Context, store Store, name string, data []byte, opts ...LoadOption) error {
+	if len(data) > MaxFileSize {
+		return fileTooLarge(name)
+	}
 	var o loadOptions
 	for _, opt := range opts {
 		opt(&o)

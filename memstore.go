@@ -21,7 +21,7 @@ type MemoryStore struct {
 	nextSub   int
 	catalogue []PermissionSet
 	catByName map[string]int
-	cond      ConditionEngine
+	cond      *storeConditions // nil: conditions are switched off
 }
 
 var _ Store = (*MemoryStore)(nil)
@@ -45,6 +45,13 @@ func WithCatalogue(sets []PermissionSet) Option {
 }
 
 // WithConditions switches rule conditions on, compiled by engine.
+//
+// CreatePolicy and UpdatePolicy compile a policy's conditions before they
+// take the store's lock, so that a slow compilation never delays the
+// reads and writes of others; inside Atomic (and so in LoadFile) the
+// function runs under the lock, compilations included. An Evaluator that
+// takes its engine from the store (the default) reuses what the store
+// compiled for a write rather than compiling it again.
 func WithConditions(engine ConditionEngine) Option {
 	return func(o *storeOptions) { o.cond = engine }
 }
@@ -63,7 +70,9 @@ func NewMemoryStore(opts ...Option) *MemoryStore {
 		subs:      map[int]func(Change){},
 		catalogue: make([]PermissionSet, len(o.catalogue)),
 		catByName: make(map[string]int, len(o.catalogue)),
-		cond:      o.cond,
+	}
+	if o.cond != nil {
+		s.cond = &storeConditions{engine: o.cond, pinned: map[string]*pinnedCondition{}}
 	}
 	for i, ps := range o.catalogue {
 		s.catalogue[i] = clonePermissionSet(ps)
@@ -147,7 +156,11 @@ func (tx *memTx) deleteGroup(mo *memOrg, id string) {
 	setMap(tx, mo.groups, id, Group{}, true)
 }
 
-// Atomic runs fn as one transaction; see Store.Atomic.
+// Atomic runs fn as one transaction; see Store.Atomic. fn runs under the
+// store's write lock: every other read and write waits for it, so the
+// slow work of a write (compiling conditions, say) is better done before;
+// CreatePolicy and UpdatePolicy compile their conditions before they take
+// the lock, but the writes fn makes through tx compile under it.
 func (s *MemoryStore) Atomic(ctx context.Context, fn func(tx Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -192,8 +205,120 @@ func (tx *memTx) run(fn func(tx Tx) error) (err error) {
 }
 
 // ConditionEngine returns the engine given with WithConditions, or nil.
-// An Evaluator built on the store compiles conditions with it.
-func (s *MemoryStore) ConditionEngine() ConditionEngine { return s.cond }
+// An Evaluator built on the store compiles conditions with it. The engine
+// returned answers from the store's own compilation for the conditions of
+// a write in progress, so that an Evaluator following the store does not
+// compile them again while the store's lock is held; other expressions it
+// passes to the engine given.
+func (s *MemoryStore) ConditionEngine() ConditionEngine {
+	if s.cond == nil {
+		return nil
+	}
+	return s.cond
+}
+
+// storeConditions is a MemoryStore's condition engine: the engine given
+// with WithConditions, and the conditions compiled for the writes in
+// progress, pinned from before the write takes the store's lock until the
+// subscribers have seen it. It has its own lock, never held while
+// compiling, and is safe for concurrent use.
+type storeConditions struct {
+	engine ConditionEngine
+
+	mu     sync.Mutex
+	pinned map[string]*pinnedCondition // by expression
+}
+
+type pinnedCondition struct {
+	c    Condition
+	refs int // writes in progress that compiled it
+}
+
+// Compile returns the pinned condition of a write in progress, or compiles
+// expr.
+func (sc *storeConditions) Compile(expr string) (Condition, error) {
+	sc.mu.Lock()
+	p := sc.pinned[expr]
+	sc.mu.Unlock()
+	if p != nil {
+		return p.c, nil
+	}
+	return sc.engine.Compile(expr)
+}
+
+// compiled is the outcome of compiling one expression ahead of a write.
+type compiled struct {
+	c   Condition
+	err error
+}
+
+// precompiled holds the conditions one write compiled before taking the
+// store's lock; its transaction reads them instead of compiling.
+type precompiled map[string]compiled
+
+// precompile compiles the conditions of rules, outside any lock, and pins
+// those that compile until release. It skips what the write's validation
+// rejects anyway (a policy or a condition over the bounds), so that no
+// oversized input is compiled.
+func (s *MemoryStore) precompile(ctx context.Context, rules []Rule) precompiled {
+	if s.cond == nil || len(rules) > MaxRulesPerPolicy {
+		return nil
+	}
+	var pre precompiled
+	for _, r := range rules {
+		expr := r.Condition
+		if expr == "" || runesOver(expr, MaxConditionLength) || ctx.Err() != nil {
+			continue
+		}
+		if _, ok := pre[expr]; ok {
+			continue
+		}
+		c, err := s.cond.engine.Compile(expr)
+		if pre == nil {
+			pre = precompiled{}
+		}
+		pre[expr] = compiled{c, err}
+		if err != nil {
+			continue
+		}
+		s.cond.mu.Lock()
+		if p := s.cond.pinned[expr]; p != nil {
+			p.refs++
+		} else {
+			s.cond.pinned[expr] = &pinnedCondition{c: c, refs: 1}
+		}
+		s.cond.mu.Unlock()
+	}
+	return pre
+}
+
+// release unpins what precompile pinned.
+func (s *MemoryStore) release(pre precompiled) {
+	if len(pre) == 0 {
+		return
+	}
+	s.cond.mu.Lock()
+	defer s.cond.mu.Unlock()
+	for expr, r := range pre {
+		if r.err != nil {
+			continue
+		}
+		if p := s.cond.pinned[expr]; p != nil {
+			if p.refs--; p.refs == 0 {
+				delete(s.cond.pinned, expr)
+			}
+		}
+	}
+}
+
+// compile compiles a rule's condition, or takes it from what the write
+// compiled before taking the lock. Conditions must be switched on.
+func (tx *memTx) compile(expr string) (Condition, error) {
+	if r, ok := tx.pre[expr]; ok {
+		return r.c, r.err
+	}
+	return tx.s.cond.Compile(expr)
+}
 
 // Revision returns the number of successful writes so far.
 func (s *MemoryStore) Revision(ctx context.Context) (uint64, error) {
@@ -248,6 +373,7 @@ type memTx struct {
 	undo     []func()
 	events   []Event
 	demoted  map[string]bool // organizations whose owner was demoted
+	pre      precompiled     // conditions compiled before the lock was taken
 }
 
 var _ Tx = (*memTx)(nil)
@@ -868,6 +994,9 @@ func (tx *memTx) CreateGroup(ctx context.Context, g Group) (Group, error) {
 	if err != nil {
 		return Group{}, refError(KindGroup, g.ID, "organization_id", err)
 	}
+	if err := checkGroupSize(g); err != nil {
+		return Group{}, err
+	}
 	g = normalizeGroup(g)
 	if g.ID == "" {
 		g.ID = newID()
@@ -914,6 +1043,9 @@ func (tx *memTx) UpdateGroup(ctx context.Context, g Group) (Group, error) {
 		return Group{}, err
 	}
 	if err := immutable(KindGroup, g.ID, "organization_id", mo.org.ID, g.OrganizationID); err != nil {
+		return Group{}, err
+	}
+	if err := checkGroupSize(g); err != nil {
 		return Group{}, err
 	}
 	g = normalizeGroup(g)
@@ -1219,6 +1351,8 @@ func (tx *memTx) CreateAPIKey(ctx context.Context, k APIKey) (APIKey, error) {
 	switch {
 	case secret != "" && k.SecretSHA256 != "":
 		return APIKey{}, &ValidationError{Entity: "API key", ID: k.AccessKey, Field: "secret", Reason: "give either the secret or its SHA-256, not both"}
+	case len(secret) > MaxSecretLength:
+		return APIKey{}, &ValidationError{Entity: "API key", ID: k.AccessKey, Field: "secret", Reason: fmt.Sprintf("a secret has at most %d bytes (got %d)", MaxSecretLength, len(secret)), Hint: "leave it empty and the store generates one"}
 	case secret == "" && k.SecretSHA256 == "":
 		secret = newSecret()
 		fallthrough

@@ -154,9 +154,11 @@ func (s *MemoryStore) DeleteGroup(ctx context.Context, id string) error {
 	return s.Atomic(ctx, func(tx Tx) error { return tx.DeleteGroup(ctx, id) })
 }
 
-// CreatePolicy stores a new Policy; see PolicyStore.
+// CreatePolicy stores a new Policy; see PolicyStore. The bounds on the
+// policy's size are checked, and its conditions compiled, before the
+// store's lock is taken: other reads and writes never wait for them.
 func (s *MemoryStore) CreatePolicy(ctx context.Context, p Policy) (Policy, error) {
-	return writeOne(s, ctx, func(tx Tx) (Policy, error) { return tx.CreatePolicy(ctx, p) })
+	return writePolicy(s, ctx, p, func(tx Tx) (Policy, error) { return tx.CreatePolicy(ctx, p) })
 }
 
 // GetPolicy returns one Policy.
@@ -169,9 +171,25 @@ func (s *MemoryStore) ListPolicies(ctx context.Context, organizationID string) (
 	return readOne(s, ctx, func(tx *memTx) ([]Policy, error) { return tx.ListPolicies(ctx, organizationID) })
 }
 
-// UpdatePolicy replaces a stored Policy.
+// UpdatePolicy replaces a stored Policy. As with CreatePolicy, its size
+// is checked and its conditions compiled before the store's lock is taken.
 func (s *MemoryStore) UpdatePolicy(ctx context.Context, p Policy) (Policy, error) {
-	return writeOne(s, ctx, func(tx Tx) (Policy, error) { return tx.UpdatePolicy(ctx, p) })
+	return writePolicy(s, ctx, p, func(tx Tx) (Policy, error) { return tx.UpdatePolicy(ctx, p) })
+}
+
+// writePolicy runs a write of policy p after the work that needs no lock:
+// the bounds on its size, and the compilation of its conditions, which
+// the transaction then reads instead of compiling under the lock.
+func writePolicy(s *MemoryStore, ctx context.Context, p Policy, fn func(tx Tx) (Policy, error)) (Policy, error) {
+	if err := checkPolicySize(p); err != nil {
+		return Policy{}, err
+	}
+	pre := s.precompile(ctx, p.Rules)
+	defer s.release(pre)
+	return writeOne(s, ctx, func(tx Tx) (Policy, error) {
+		tx.(*memTx).pre = pre
+		return fn(tx)
+	})
 }
 
 // DeletePolicy deletes a Policy and applies its cascade.

@@ -23,7 +23,9 @@ const (
 //
 // Sets with an empty OrganizationID form the store's built-in catalogue
 // (by default ScalewayCatalogue), available to every organization. An
-// organization's own sets sit beside it and may not reuse its names.
+// organization's own sets sit beside it and may not reuse its names. A set
+// holds at most MaxPermissionsPerSet patterns and includes at most
+// MaxIncludes sets directly.
 type PermissionSet struct {
 	Name           string
 	OrganizationID string

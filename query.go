@@ -37,6 +37,9 @@ const (
 // checkShape rejects a malformed request (ErrInvalid), before anything is
 // looked up.
 func checkShape(req *Request, need int) error {
+	if err := checkSize(req); err != nil {
+		return err
+	}
 	if need&needPrincipal != 0 && (req.Principal.Type == PrincipalNone || req.Principal.Type > PrincipalAPIKey || req.Principal.ID == "") {
 		return invalidRequest("principal", req.Principal.String(), "a request names its principal: a user, an application, a group or an API key")
 	}
@@ -96,6 +99,56 @@ func scanPermission(p string) (colons [2]int, ok bool) {
 	return colons, len(p)-colons[1]-1 <= 64 && colons[1]-colons[0]-1 <= 64 && colons[0] <= 64
 }
 
+// checkSize rejects a request with a string over its bound: an ID of more
+// than MaxIDLength characters or a permission of more than MaxNameLength
+// bytes (neither can name anything, so a check only meets them on its
+// error paths), or a condition-context string of more than MaxRequestField
+// bytes (see oversized).
+func checkSize(req *Request) error {
+	for _, f := range [...]struct{ name, v string }{
+		{"principal", req.Principal.ID}, {"project_id", req.ProjectID}, {"organization_id", req.OrganizationID},
+	} {
+		if err := checkIDSize(f.name, f.v); err != nil {
+			return err
+		}
+	}
+	if len(req.Permission) > MaxNameLength {
+		return invalidRequest("permission", clip(req.Permission), fmt.Sprintf("a permission set name or permission has at most %d bytes", MaxNameLength))
+	}
+	if !oversized(req) {
+		return nil
+	}
+	fields := [...]struct{ name, v string }{{"user_agent", req.UserAgent}, {"resource.id", ""}, {"resource.name", ""}, {"resource.locality", ""}}
+	if r := req.Resource; r != nil {
+		fields[1].v, fields[2].v, fields[3].v = r.ID, r.Name, r.Locality
+	}
+	for _, f := range fields {
+		if len(f.v) > MaxRequestField {
+			return invalidRequest(f.name, clip(f.v), fmt.Sprintf("a condition-context field has at most %d bytes (got %d)", MaxRequestField, len(f.v)))
+		}
+	}
+	return nil
+}
+
+// checkIDSize rejects an ID of a request longer than any ID can be.
+func checkIDSize(field, id string) error {
+	if runesOver(id, MaxIDLength) {
+		return invalidRequest(field, clip(id), fmt.Sprintf("an ID has at most %d characters", MaxIDLength))
+	}
+	return nil
+}
+
+// oversized reports whether a string of req's condition context is longer
+// than MaxRequestField bytes. Such a request is malformed whether or not a
+// condition would read it, so that its validity never depends on the
+// policies; the test costs a length comparison per field on every check,
+// and no condition ever runs over a string that long.
+func oversized(req *Request) bool {
+	r := req.Resource
+	return len(req.UserAgent) > MaxRequestField ||
+		r != nil && (len(r.ID) > MaxRequestField || len(r.Name) > MaxRequestField || len(r.Locality) > MaxRequestField)
+}
+
 func invalidRequest(field, value, reason string) error {
 	return &ValidationError{Entity: "request", Field: field, Value: value, Reason: reason}
 }
@@ -105,14 +158,14 @@ func (q *query) target(s *snapshot, req *Request) error {
 	if req.ProjectID != "" {
 		pe, ok := s.projects.Ref(req.ProjectID)
 		if !ok {
-			return fmt.Errorf("iam: project %q: %w", req.ProjectID, ErrNotFound)
+			return fmt.Errorf("iam: project %q: %w", clip(req.ProjectID), ErrNotFound)
 		}
 		q.org, q.project, q.projectID = pe.org, pe.seq, req.ProjectID
 		return nil
 	}
 	org, ok := s.orgs.Get(req.OrganizationID)
 	if !ok {
-		return fmt.Errorf("iam: organization %q: %w", req.OrganizationID, ErrNotFound)
+		return fmt.Errorf("iam: organization %q: %w", clip(req.OrganizationID), ErrNotFound)
 	}
 	q.org, q.project = org, -1
 	return nil
@@ -173,7 +226,7 @@ func (q *query) parse(s *snapshot, req *Request) error {
 	const all = needPrincipal | needTarget | needPermission
 	perm := req.Permission
 	if req.Principal.Type == PrincipalNone || req.Principal.Type > PrincipalAPIKey || req.Principal.ID == "" ||
-		(req.ProjectID == "") == (req.OrganizationID == "") || perm == "" {
+		(req.ProjectID == "") == (req.OrganizationID == "") || perm == "" || oversized(req) {
 		return checkShape(req, all)
 	}
 	if strings.IndexByte(perm, ':') >= 0 {

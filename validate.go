@@ -13,9 +13,13 @@ import (
 	"github.com/iamkit/iam/internal/suggest"
 )
 
-// Limits enforced on every write (DESIGN section 3). Lengths count runes.
+// Limits enforced on every write; limits.go lists them all. Lengths count
+// runes. Names have up to 255 characters: Scaleway's API reference says
+// 64, but its service holds longer ones (real organizations hold
+// application names of 87 characters), and a world exported from one
+// must load.
 const (
-	MaxNameLength        = 64
+	MaxNameLength        = 255
 	MaxDescriptionLength = 200
 	MaxTags              = 10
 	MaxTagLength         = 70
@@ -217,6 +221,9 @@ func (tx *memTx) validatePolicy(mo *memOrg, p Policy) error {
 	if err := tx.validatePrincipal(mo, p); err != nil {
 		return err
 	}
+	if err := checkPolicySize(p); err != nil {
+		return err
+	}
 	for i, r := range p.Rules {
 		if err := tx.validateRule(mo, p.ID, i, r); err != nil {
 			return err
@@ -290,11 +297,48 @@ func (tx *memTx) validateRule(mo *memOrg, policyID string, i int, r Rule) error 
 	}
 	if r.Condition != "" {
 		if tx.s.cond == nil {
-			return invalid(KindPolicy, policyID, at+".condition", r.Condition, "conditions are switched off in this store", "create the store with iam.NewMemoryStore(iam.WithConditions(conditions.New())) to switch them on")
+			return invalid(KindPolicy, policyID, at+".condition", clip(r.Condition), "conditions are switched off in this store", "create the store with iam.NewMemoryStore(iam.WithConditions(conditions.New())) to switch them on")
 		}
-		if _, err := tx.s.cond.Compile(r.Condition); err != nil {
+		if _, err := tx.compile(r.Condition); err != nil {
 			return invalid(KindPolicy, policyID, at+".condition", r.Condition, "the condition does not compile: "+strings.TrimPrefix(err.Error(), "iam: "), "")
 		}
+	}
+	return nil
+}
+
+// checkPolicySize enforces the bounds on a policy's lists and conditions
+// (MaxRulesPerPolicy, MaxProjectsPerRule, MaxPermissionSetsPerRule,
+// MaxConditionLength). It reads nothing of the store, so a store runs it
+// before taking its lock, and again in the transaction.
+func checkPolicySize(p Policy) error {
+	if len(p.Rules) > MaxRulesPerPolicy {
+		return invalid(KindPolicy, p.ID, "rules", "", fmt.Sprintf("a policy has at most %d rules (got %d)", MaxRulesPerPolicy, len(p.Rules)), "split it into several policies")
+	}
+	for i, r := range p.Rules {
+		at := func(field string) string { return fmt.Sprintf("rules[%d].%s", i, field) }
+		if len(r.Scope.ProjectIDs) > MaxProjectsPerRule {
+			return invalid(KindPolicy, p.ID, at("projects"), "", fmt.Sprintf("a rule lists at most %d projects (got %d)", MaxProjectsPerRule, len(r.Scope.ProjectIDs)), "split it into several rules, or grant on the organization (all current and future projects)")
+		}
+		if len(r.PermissionSets) > MaxPermissionSetsPerRule {
+			return invalid(KindPolicy, p.ID, at("permission_sets"), "", fmt.Sprintf("a rule grants at most %d permission sets (got %d)", MaxPermissionSetsPerRule, len(r.PermissionSets)), "split it into several rules, or define a set that includes the others")
+		}
+		if runesOver(r.Condition, MaxConditionLength) {
+			return invalid(KindPolicy, p.ID, at("condition"), clip(r.Condition), fmt.Sprintf("a condition has at most %d characters", MaxConditionLength), "")
+		}
+	}
+	return nil
+}
+
+// checkGroupSize enforces MaxGroupMembers on the lists as given, before
+// repeated members are dropped, so that no work is spent on a list over
+// the bound.
+func checkGroupSize(g Group) error {
+	if n := len(g.UserIDs) + len(g.ApplicationIDs); n > MaxGroupMembers {
+		field := fmt.Sprintf("users[%d]", MaxGroupMembers)
+		if len(g.UserIDs) <= MaxGroupMembers {
+			field = fmt.Sprintf("applications[%d]", MaxGroupMembers-len(g.UserIDs))
+		}
+		return invalid(KindGroup, g.ID, field, "", fmt.Sprintf("a group lists at most %d members, users and applications together (got %d)", MaxGroupMembers, n), "give the policy to the group of all users or all applications instead, or split the group")
 	}
 	return nil
 }
@@ -328,6 +372,12 @@ func checkPermissionSetShape(ps PermissionSet) error {
 	}
 	if len(ps.Permissions) == 0 && len(ps.Includes) == 0 {
 		return invalid(k, id, "permissions", "", "a permission set holds at least one permission pattern or included set", "")
+	}
+	if len(ps.Permissions) > MaxPermissionsPerSet {
+		return invalid(k, id, "permissions", "", fmt.Sprintf("a permission set holds at most %d patterns (got %d)", MaxPermissionsPerSet, len(ps.Permissions)), "use wildcard patterns, or split it into sets that one includes")
+	}
+	if len(ps.Includes) > MaxIncludes {
+		return invalid(k, id, "includes", "", fmt.Sprintf("a permission set includes at most %d sets directly (got %d)", MaxIncludes, len(ps.Includes)), "include sets that include others")
 	}
 	for i, p := range ps.Permissions {
 		if _, _, _, err := parseTriple(p, true); err != nil {

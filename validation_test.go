@@ -141,18 +141,18 @@ func createPolicyFor(p iam.Principal) func(ctx context.Context, s iam.Store) err
 
 func TestValidationLimits(t *testing.T) {
 	t.Parallel()
-	long := runes('é', 65) // 65 runes, 130 bytes
+	long := runes('é', iam.MaxNameLength+1) // 256 runes, 512 bytes
 	runRejected(t, []rejected{
-		// Names: 1-64 runes.
+		// Names: 1-255 runes.
 		{"organization name empty", func(ctx context.Context, s iam.Store) error {
 			_, err := s.CreateOrganization(ctx, iam.Organization{ID: "new", Name: ""})
 			return err
 		}, []error{iam.ErrInvalid}, "name", nil},
-		{"organization name 65 runes", func(ctx context.Context, s iam.Store) error {
+		{"organization name 256 runes", func(ctx context.Context, s iam.Store) error {
 			_, err := s.CreateOrganization(ctx, iam.Organization{ID: "new", Name: long})
 			return err
 		}, []error{iam.ErrInvalid}, "name", nil},
-		{"organization rename to 65 runes", func(ctx context.Context, s iam.Store) error {
+		{"organization rename to 256 runes", func(ctx context.Context, s iam.Store) error {
 			_, err := s.UpdateOrganization(ctx, iam.Organization{ID: "acme", Name: long})
 			return err
 		}, []error{iam.ErrInvalid}, "name", nil},
@@ -160,11 +160,11 @@ func TestValidationLimits(t *testing.T) {
 			_, err := s.CreateProject(ctx, iam.Project{ID: "new", OrganizationID: "acme"})
 			return err
 		}, []error{iam.ErrInvalid}, "name", nil},
-		{"project name 65 runes", func(ctx context.Context, s iam.Store) error {
+		{"project name 256 runes", func(ctx context.Context, s iam.Store) error {
 			_, err := s.CreateProject(ctx, iam.Project{ID: "new", OrganizationID: "acme", Name: long})
 			return err
 		}, []error{iam.ErrInvalid}, "name", nil},
-		{"project rename to 65 runes", func(ctx context.Context, s iam.Store) error {
+		{"project rename to 256 runes", func(ctx context.Context, s iam.Store) error {
 			_, err := s.UpdateProject(ctx, iam.Project{ID: "p1", OrganizationID: "acme", Name: long})
 			return err
 		}, []error{iam.ErrInvalid}, "name", nil},
@@ -172,7 +172,7 @@ func TestValidationLimits(t *testing.T) {
 			_, err := s.CreateApplication(ctx, iam.Application{ID: "new", OrganizationID: "acme"})
 			return err
 		}, []error{iam.ErrInvalid}, "name", nil},
-		{"application name 65 runes", func(ctx context.Context, s iam.Store) error {
+		{"application name 256 runes", func(ctx context.Context, s iam.Store) error {
 			_, err := s.CreateApplication(ctx, iam.Application{ID: "new", OrganizationID: "acme", Name: long})
 			return err
 		}, []error{iam.ErrInvalid}, "name", nil},
@@ -180,15 +180,15 @@ func TestValidationLimits(t *testing.T) {
 			_, err := s.CreateGroup(ctx, iam.Group{ID: "new", OrganizationID: "acme"})
 			return err
 		}, []error{iam.ErrInvalid}, "name", nil},
-		{"group name 65 runes", func(ctx context.Context, s iam.Store) error {
+		{"group name 256 runes", func(ctx context.Context, s iam.Store) error {
 			_, err := s.CreateGroup(ctx, iam.Group{ID: "new", OrganizationID: "acme", Name: long})
 			return err
 		}, []error{iam.ErrInvalid}, "name", nil},
-		{"policy name 65 runes", func(ctx context.Context, s iam.Store) error {
+		{"policy name 256 runes", func(ctx context.Context, s iam.Store) error {
 			_, err := s.CreatePolicy(ctx, iam.Policy{ID: "new", OrganizationID: "acme", Name: long})
 			return err
 		}, []error{iam.ErrInvalid}, "name", nil},
-		{"user name 65 runes", func(ctx context.Context, s iam.Store) error {
+		{"user name 256 runes", func(ctx context.Context, s iam.Store) error {
 			_, err := s.CreateUser(ctx, iam.User{ID: "new", OrganizationID: "acme", Email: "new@acme.test", Username: long})
 			return err
 		}, []error{iam.ErrInvalid}, "username", nil},
@@ -248,20 +248,20 @@ func TestValidationLimits(t *testing.T) {
 func TestValidationLimitsAtTheEdge(t *testing.T) {
 	t.Parallel()
 	w := validationWorld(t)
-	name64, desc200, tag70 := runes('é', 64), runes('日', 200), runes('ü', 70)
+	name255, desc200, tag70 := runes('é', 255), runes('日', 200), runes('ü', 70)
 	ten := tagsN(9)
 	ten = append(ten, tag70)
-	_, err := w.store.CreateOrganization(w.ctx, iam.Organization{ID: "edge", Name: name64})
+	_, err := w.store.CreateOrganization(w.ctx, iam.Organization{ID: "edge", Name: name255})
 	require.NoError(t, err)
-	_, err = w.store.CreateProject(w.ctx, iam.Project{ID: "edge-p", OrganizationID: "acme", Name: name64, Description: desc200})
+	_, err = w.store.CreateProject(w.ctx, iam.Project{ID: "edge-p", OrganizationID: "acme", Name: name255, Description: desc200})
 	require.NoError(t, err)
-	_, err = w.store.CreateUser(w.ctx, iam.User{ID: "edge-u", OrganizationID: "acme", Email: "edge@acme.test", Username: name64, Tags: ten})
+	_, err = w.store.CreateUser(w.ctx, iam.User{ID: "edge-u", OrganizationID: "acme", Email: "edge@acme.test", Username: name255, Tags: ten})
 	require.NoError(t, err)
-	_, err = w.store.CreateApplication(w.ctx, iam.Application{ID: "edge-a", OrganizationID: "acme", Name: name64, Description: desc200, Tags: ten})
+	_, err = w.store.CreateApplication(w.ctx, iam.Application{ID: "edge-a", OrganizationID: "acme", Name: name255, Description: desc200, Tags: ten})
 	require.NoError(t, err)
-	_, err = w.store.CreateGroup(w.ctx, iam.Group{ID: "edge-g", OrganizationID: "acme", Name: name64, Description: desc200, Tags: ten})
+	_, err = w.store.CreateGroup(w.ctx, iam.Group{ID: "edge-g", OrganizationID: "acme", Name: name255, Description: desc200, Tags: ten})
 	require.NoError(t, err)
-	_, err = w.store.CreatePolicy(w.ctx, iam.Policy{ID: "edge-pol", OrganizationID: "acme", Name: name64, Description: desc200, Tags: ten})
+	_, err = w.store.CreatePolicy(w.ctx, iam.Policy{ID: "edge-pol", OrganizationID: "acme", Name: name255, Description: desc200, Tags: ten})
 	require.NoError(t, err)
 	_, err = w.store.CreateAPIKey(w.ctx, iam.APIKey{OrganizationID: "acme", Bearer: iam.UserPrincipal("edge-u"), Description: desc200})
 	require.NoError(t, err)

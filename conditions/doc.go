@@ -80,5 +80,9 @@
 // Every condition's cost is bounded, against pathological expressions: see
 // DefaultCostLimit and WithCostLimit. Compile rejects an expression whose
 // worst case is over the limit, and an evaluation that goes over it stops
-// with an error.
+// with an error. The inputs are bounded too: an expression has at most
+// iam.MaxConditionLength characters, and a resource field at most
+// iam.MaxRequestField bytes (Eval refuses a longer one, and the Evaluator
+// a request holding one), so that no regular expression runs over a long
+// string.
 package conditions

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/cel-go/cel"
 	"github.com/google/cel-go/checker"
@@ -21,9 +22,12 @@ import (
 // office hours example of the package documentation at most 12. The limit
 // acts twice: Compile rejects an expression whose worst-case cost, as CEL
 // estimates it, is over the limit (nested loops over long lists, say), and
-// an evaluation that goes over it all the same (with a resource field much
-// longer than ResourceFieldSizeEstimate) stops with an error, so the rule
-// grants nothing.
+// an evaluation that goes over it all the same stops with an error, so the
+// rule grants nothing. As every string a condition reads is bounded (see
+// ResourceFieldSizeEstimate), the estimate is the worst case of the
+// requests an Evaluator accepts, and the bound on the input also bounds
+// the time of each single operation: a regular expression never runs over
+// more than iam.MaxRequestField bytes, tens of microseconds at most.
 const DefaultCostLimit = 10_000
 
 // MaxUserAgentLength is the length in bytes to which request.user_agent is
@@ -83,8 +87,10 @@ func New(opts ...Option) *Engine {
 	return e
 }
 
-// Compile parses and type-checks expr, which must be of type bool, checks
-// its worst-case cost against the limit, and prepares it for evaluation
+// Compile parses and type-checks expr, which must be of type bool and have
+// at most iam.MaxConditionLength characters (a longer one is refused
+// before it is parsed), checks its worst-case cost against the limit, and
+// prepares it for evaluation
 // (constant parts are computed once, here). Its error names each problem's
 // place in expr as line:column (both from 1), after the prefix
 // "iam: condition: "; errors.Is(err, iam.ErrInvalid) holds. Besides type
@@ -94,6 +100,9 @@ func New(opts ...Option) *Engine {
 func (e *Engine) Compile(expr string) (iam.Condition, error) {
 	if e.env == nil { // the zero Engine
 		e = New()
+	}
+	if len(expr) > iam.MaxConditionLength && (len(expr) > utf8.UTFMax*iam.MaxConditionLength || utf8.RuneCountInString(expr) > iam.MaxConditionLength) {
+		return nil, &compileError{msg: fmt.Sprintf("the expression has more than %d characters", iam.MaxConditionLength)}
 	}
 	checked, iss := e.env.Compile(expr)
 	if iss != nil && iss.Err() != nil {
@@ -150,14 +159,15 @@ func issuesError(iss *cel.Issues) error {
 // sizeHints bounds the sizes that the cost estimator cannot see in the
 // expression: request.ip is at most 45 characters, request.user_agent at
 // most MaxUserAgentLength, resource has at most 3 entries, and each
-// resource field is taken to be at most ResourceFieldSizeEstimate
-// characters (a longer one costs proportionally more at run time, where
-// the cost limit applies too).
+// resource field is at most ResourceFieldSizeEstimate bytes.
 type sizeHints struct{}
 
 // ResourceFieldSizeEstimate is the size of a resource field that Compile
-// assumes when it bounds a condition's cost.
-const ResourceFieldSizeEstimate = 255
+// assumes when it bounds a condition's cost: the most a field can hold,
+// iam.MaxRequestField bytes. The Evaluator refuses a request with a longer
+// field (iam.ErrInvalid), and Eval refuses one too, so that no condition
+// ever runs over it.
+const ResourceFieldSizeEstimate = iam.MaxRequestField
 
 func (sizeHints) EstimateSize(n checker.AstNode) *checker.SizeEstimate {
 	p := n.Path()
@@ -188,7 +198,14 @@ type condition struct {
 }
 
 // Eval evaluates the condition against req. A nil req is an empty request.
+// A resource field longer than iam.MaxRequestField bytes is an error (the
+// rule grants nothing) before anything is evaluated.
 func (c *condition) Eval(req *iam.Request) (bool, error) {
+	if req != nil && req.Resource != nil {
+		if err := checkResource(req.Resource); err != nil {
+			return false, err
+		}
+	}
 	a := activations.Get().(*activation)
 	a.reset(req, c.now)
 	out, _, err := c.prg.Eval(a)
@@ -201,6 +218,16 @@ func (c *condition) Eval(req *iam.Request) (bool, error) {
 		return false, errors.New("iam: condition: the result is a " + out.Type().TypeName() + ", not a bool")
 	}
 	return bool(b), nil
+}
+
+// checkResource refuses a resource field over iam.MaxRequestField bytes.
+func checkResource(r *iam.Resource) error {
+	for _, f := range [...]struct{ name, v string }{{"id", r.ID}, {"name", r.Name}, {"locality", r.Locality}} {
+		if len(f.v) > iam.MaxRequestField {
+			return fmt.Errorf("iam: condition: resource.%s has %d bytes, over the limit of %d", f.name, len(f.v), iam.MaxRequestField)
+		}
+	}
+	return nil
 }
 
 // isIdent reports whether e is the identifier name.

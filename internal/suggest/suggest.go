@@ -6,18 +6,34 @@ import (
 	"unicode/utf8"
 )
 
+// MaxLength is the length in bytes past which Closest suggests nothing:
+// no name worth suggesting is that long, and an edit distance costs the
+// product of the two lengths.
+const MaxLength = 1024
+
 // Closest returns the candidate nearest to s by edit distance, ignoring
 // case, or "" when none is within a third of s's length (at least 2
 // edits). Ties go to the earliest candidate; s itself is never suggested.
+// A candidate whose length differs from s's by more than that is skipped
+// unmeasured, and an s or candidate longer than MaxLength bytes is never
+// measured, so the work is bounded whatever the input.
 func Closest(s string, candidates []string) string {
+	if len(s) > MaxLength {
+		return ""
+	}
 	best, bestD := "", -1
 	limit := max(2, utf8.RuneCountInString(s)/3)
 	ls := strings.ToLower(s)
+	n := utf8.RuneCountInString(ls)
 	for _, c := range candidates {
-		if c == "" || c == s {
+		if c == "" || c == s || len(c) > MaxLength {
 			continue
 		}
-		d := Distance(ls, strings.ToLower(c))
+		lc := strings.ToLower(c)
+		if m := utf8.RuneCountInString(lc); m-n > limit || n-m > limit {
+			continue // the distance is at least the difference in length
+		}
+		d := Distance(ls, lc)
 		if d <= limit && (bestD < 0 || d < bestD) {
 			best, bestD = c, d
 		}
