@@ -77,8 +77,8 @@ func (p *Plan) String() string {
 		b.WriteString("no changes\n")
 		return b.String()
 	}
-	fmt.Fprintf(&b, "%d %s changed, %d %s gain or lose grants\n", len(p.Entities), plural(len(p.Entities), "entity", "entities"),
-		len(p.Principals), plural(len(p.Principals), "principal", "principals"))
+	fmt.Fprintf(&b, "%d %s changed, %d %s\n", len(p.Entities), plural(len(p.Entities), "entity", "entities"),
+		len(p.Principals), plural(len(p.Principals), "principal gains or loses grants", "principals gain or lose grants"))
 	if len(p.Entities) > 0 {
 		b.WriteString("\nentities:\n")
 		for _, c := range p.Entities {

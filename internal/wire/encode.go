@@ -18,9 +18,10 @@ const Width = 100
 //   - fields in the order of the struct, each under its json name;
 //   - a field at its zero value (empty string, false, nil slice or
 //     pointer) left out; an empty but non-nil slice kept as [];
-//   - two spaces of indentation; an object or list on one line when it
-//     holds no list of objects and fits in Width columns, otherwise one
-//     field or element per line;
+//   - two spaces of indentation; the document's object one field a line;
+//     an object or list inside it on one line when it holds no list of
+//     objects and fits in Width columns, otherwise one field or element
+//     per line;
 //   - strings escaped as encoding/json does, but with <, > and & kept as
 //     they are; a final newline.
 //
@@ -29,7 +30,7 @@ const Width = 100
 func Encode(v any) []byte {
 	var b bytes.Buffer
 	e := encoder{b: &b}
-	e.value(reflect.ValueOf(v), 0, 0)
+	e.value(reflect.ValueOf(v), 0, Width) // at the top, nothing fits on one line
 	b.WriteByte('\n')
 	return b.Bytes()
 }

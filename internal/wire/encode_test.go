@@ -79,3 +79,20 @@ func TestEncodeRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+func TestSpan(t *testing.T) {
+	for _, tc := range []struct{ path, want string }{
+		{"policies[0].rules[1]", `{"organization": true, "permission_sets": [], "condition": "c"}`},
+		{"projects[1].name", `"F"`},
+		{"policies[0].tags", `null`},
+		{"organization", `{"id": "acme", "name": "Acme"}`},
+	} {
+		start, end, ok := Span([]byte(doc), tc.path)
+		require.True(t, ok, tc.path)
+		assert.Equal(t, tc.want, doc[start:end], tc.path)
+	}
+	for _, path := range []string{"policies[3]", "nope", "policies[0].rules[", "projects[0].name.x"} {
+		_, _, ok := Span([]byte(doc), path)
+		assert.False(t, ok, path)
+	}
+}
