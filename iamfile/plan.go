@@ -121,9 +121,9 @@ func opSign(o Op) string {
 	return "~"
 }
 
-// Diff compares organization org in two stores: old, as it is, and new,
-// as it would be (each may lack the organization: everything is then
-// created or deleted). It reads each store in one consistent read.
+// Diff compares organization org in two stores: before, as it is, and
+// after, as it would be (either may lack the organization: everything is
+// then created, or deleted). It reads each store in one consistent read.
 //
 // The grants are computed from Evaluators over the two stores, not from
 // the files' text: for every user, application and group, what the
@@ -132,25 +132,25 @@ func opSign(o Op) string {
 // their condition holds. So a change that moves a member between groups,
 // renames nothing but edits a permission set's includes, or turns a
 // group into an all-users group shows as the grants it really moves.
-func Diff(ctx context.Context, old, new iam.Store, org string) (*Plan, error) {
-	before, err := snapshotOf(ctx, old, org)
+func Diff(ctx context.Context, before, after iam.Store, org string) (*Plan, error) {
+	old, err := snapshotOf(ctx, before, org)
 	if err != nil {
-		return nil, fmt.Errorf("iam: diff: the old state: %w", err)
+		return nil, fmt.Errorf("iam: diff: the state before: %w", err)
 	}
-	defer before.close()
-	after, err := snapshotOf(ctx, new, org)
+	defer old.close()
+	next, err := snapshotOf(ctx, after, org)
 	if err != nil {
-		return nil, fmt.Errorf("iam: diff: the new state: %w", err)
+		return nil, fmt.Errorf("iam: diff: the state after: %w", err)
 	}
-	defer after.close()
+	defer next.close()
 
-	p := &Plan{OrganizationID: org, Entities: entityChanges(before.st, after.st)}
-	for _, pr := range principalsOf(before.st, after.st) {
-		g0, err := before.grants(ctx, pr)
+	p := &Plan{OrganizationID: org, Entities: entityChanges(old.st, next.st)}
+	for _, pr := range principalsOf(old.st, next.st) {
+		g0, err := old.grants(ctx, pr)
 		if err != nil {
 			return nil, fmt.Errorf("iam: diff: %w", err)
 		}
-		g1, err := after.grants(ctx, pr)
+		g1, err := next.grants(ctx, pr)
 		if err != nil {
 			return nil, fmt.Errorf("iam: diff: %w", err)
 		}
@@ -162,8 +162,8 @@ func Diff(ctx context.Context, old, new iam.Store, org string) (*Plan, error) {
 		case o0:
 			pc.Lost = []Grant{{Owner: true}}
 		default:
-			pc.Gained = after.outermost(minus(g1, g0))
-			pc.Lost = before.outermost(minus(g0, g1))
+			pc.Gained = next.outermost(minus(g1, g0))
+			pc.Lost = old.outermost(minus(g0, g1))
 		}
 		if len(pc.Gained)+len(pc.Lost) > 0 {
 			p.Principals = append(p.Principals, pc)
