@@ -1013,14 +1013,21 @@ func namer(taken map[string]entity) func(p *Policy, e *entity) {
 
 // derivedPolicyName is the name of a policy that a file gives neither an
 // "id" nor a "name": "user-ID", "application-ID" or "group-ID" after its
-// principal, "no-principal" without one, followed by "-2", "-3"... when
-// taken says the name is in use. A name that would be longer than
-// MaxNameLength is cut, and keeps a hash of the whole so that two long
-// principal IDs never share it.
+// principal (spaces made dashes), "no-principal" without one, followed by
+// "-2", "-3"... when taken says the name is in use. A name that would be
+// longer than MaxNameLength is cut, and keeps a hash of the whole so that
+// two long principal IDs never share it.
 func derivedPolicyName(p Principal, taken func(string) bool) string {
 	base := "no-principal"
 	if !p.IsZero() {
-		base = p.Type.String() + "-" + p.ID
+		// An ID has no spaces, but a reference that resolves to nothing
+		// may: the store then reports the reference, not the name.
+		base = p.Type.String() + "-" + strings.Map(func(r rune) rune {
+			if unicode.IsSpace(r) || unicode.IsControl(r) {
+				return '-'
+			}
+			return r
+		}, p.ID)
 	}
 	for n := 1; ; n++ {
 		suffix := ""

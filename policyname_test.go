@@ -100,3 +100,12 @@ func TestDerivedPolicyNamesStayWithinTheNameLimit(t *testing.T) {
 	assert.NotEqual(t, a, c)
 	require.NoError(t, errors.Join(validateName(KindPolicy, a, "name", a, true), validateID(KindPolicy, c, "id")))
 }
+
+func TestAPolicyFileNamingNobodyIsToldSo(t *testing.T) {
+	ctx := context.Background()
+	store := newLoadStore()
+	require.NoError(t, LoadFile(ctx, store, "testdata/seed.json"))
+	err := Load(ctx, store, "p.json", []byte(`{"user": "ana at acme", "rules": [{"projects": ["A"], "permission_sets": ["InstancesReadOnly"]}]}`))
+	require.ErrorIs(t, err, ErrNotFound, "the reference is what is wrong, not the name derived from it")
+	assert.Contains(t, err.Error(), `p.json:1:10: user: policy "user-ana-at-acme": no user "ana at acme"`)
+}
