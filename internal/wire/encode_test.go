@@ -96,3 +96,28 @@ func TestSpan(t *testing.T) {
 		assert.False(t, ok, path)
 	}
 }
+
+// FuzzEncodeRoundTrip: whatever Decode accepts, Encode writes a document
+// that decodes to the same value and encodes to the same bytes.
+func FuzzEncodeRoundTrip(f *testing.F) {
+	f.Add([]byte(doc))
+	f.Add([]byte(`{"name": "p\u003c\"\\", "rules": [], "tags": ["\u2028", "é"]}`))
+	f.Add([]byte(`{"policies": [{"rules": [{"projects": [], "organization": true}]}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var v File
+		if _, err := Decode(data, &v); err != nil {
+			return
+		}
+		once := Encode(&v)
+		var w File
+		if _, err := Decode(once, &w); err != nil {
+			t.Fatalf("Encode wrote what Decode rejects: %v\n%s", err, once)
+		}
+		if d := cmp.Diff(v, w); d != "" {
+			t.Fatalf("the encoding changed the meaning (-read +re-read):\n%s", d)
+		}
+		if twice := Encode(&w); string(twice) != string(once) {
+			t.Fatalf("encoding is not stable:\n%s\n%s", once, twice)
+		}
+	})
+}
