@@ -88,7 +88,7 @@ expected, what came out and the explanation; the last line is "N passed, M faile
 Exit 0 all pass, 1 any fails, 2 a file is invalid.`, (*cli).test, (*cli).testFlags},
 	{"export", "FILE...", "Load the files and print their organization as a canonical world file: sorted, indented, API keys\nwith the SHA-256 of their secret only. Exporting an export gives the same bytes.",
 		(*cli).export, (*cli).exportFlags},
-	{"plan", "OLD NEW", "Compare two states of an organization (each a file or a directory of files): the entities created (+),\nupdated (~) and deleted (-), and principal by principal the grants gained (+) and lost (-).",
+	{"plan", "OLD NEW", "Compare two states of an organization, each a file, a directory of files, or files separated by commas:\nthe entities created (+), updated (~) and deleted (-), and principal by principal the grants gained (+)\nand lost (-), as Evaluators over the two states answer.",
 		(*cli).plan, (*cli).planFlags},
 	{"fmt", "FILE...", "Print world, policy and assertion files in the canonical layout, or rewrite them with -w.\nWith -l, list the files whose layout differs, and exit 1 when there is one.",
 		(*cli).fmt, (*cli).fmtFlags},
