@@ -388,13 +388,39 @@ func (a *applier) locate(err error, k iam.Kind, id string) error {
 			off, _ := wire.Locate(f.Data, path)
 			line, col := wire.LineColumn(f.Data, off)
 			fe := &iam.FileError{File: f.Name, Line: line, Column: col, Path: path, Err: err}
-			if errors.Is(err, iam.ErrConflict) {
-				fe.Hint = "IDs are unique across the store, whatever the kind and the organization: give this entity another explicit id"
+			if errors.Is(err, iam.ErrConflict) && a.idTakenElsewhere(k, id) {
+				fe.Hint = fmt.Sprintf("IDs are unique across the store, whatever the kind and the organization: give this %s another explicit id", k)
 			}
 			return fe
 		}
 	}
 	return err
+}
+
+// idTakenElsewhere reports whether the ID id is held by something other
+// than the entity of kind k and ID id of the organization: another kind,
+// or another organization.
+func (a *applier) idTakenElsewhere(k iam.Kind, id string) bool {
+	ctx, tx := a.ctx, a.tx
+	if _, err := tx.GetOrganization(ctx, id); err == nil {
+		return !(k == iam.KindOrganization || k == iam.KindProject && id == a.org)
+	}
+	for _, l := range []struct {
+		kind iam.Kind
+		org  func() (string, error)
+	}{
+		{iam.KindProject, func() (string, error) { v, err := tx.GetProject(ctx, id); return v.OrganizationID, err }},
+		{iam.KindUser, func() (string, error) { v, err := tx.GetUser(ctx, id); return v.OrganizationID, err }},
+		{iam.KindApplication, func() (string, error) { v, err := tx.GetApplication(ctx, id); return v.OrganizationID, err }},
+		{iam.KindGroup, func() (string, error) { v, err := tx.GetGroup(ctx, id); return v.OrganizationID, err }},
+		{iam.KindPolicy, func() (string, error) { v, err := tx.GetPolicy(ctx, id); return v.OrganizationID, err }},
+		{iam.KindAPIKey, func() (string, error) { v, err := tx.GetAPIKey(ctx, id); return v.OrganizationID, err }},
+	} {
+		if org, err := l.org(); err == nil {
+			return l.kind != k || org != a.org
+		}
+	}
+	return false
 }
 
 // findEntity finds the JSON path of the entity of kind k and ID id in a

@@ -167,6 +167,7 @@ func TestApplyIsAllOrNothing(t *testing.T) {
 		files map[string]string
 		is    error
 		msg   string
+		hint  string
 	}{
 		{
 			name:  "invalid file",
@@ -180,7 +181,8 @@ func TestApplyIsAllOrNothing(t *testing.T) {
 			name:  "id of another organization",
 			files: map[string]string{"acme.json": strings.Replace(acmeV2, `{"name": "New"}`, `{"name": "New"}, {"name": "globex-web"}`, 1)},
 			is:    iam.ErrConflict,
-			msg:   "acme.json:3:",
+			msg:   `acme.json:3:141: projects[4]: `,
+			hint:  "give this project another explicit id",
 		},
 		{
 			name: "a policy in two files",
@@ -207,6 +209,7 @@ func TestApplyIsAllOrNothing(t *testing.T) {
 			_, err = iamfile.Apply(ctx, store, sources(tc.files), iamfile.Prune())
 			require.ErrorIs(t, err, tc.is)
 			assert.Contains(t, err.Error(), tc.msg)
+			assert.Contains(t, err.Error(), tc.hint)
 			assert.True(t, strings.HasPrefix(err.Error(), "iam: "), err.Error())
 			assert.Equal(t, rev, revision(t, store), "a failed apply leaves the revision alone")
 			requireSameContents(t, before, read(t, store, "acme"))
@@ -342,4 +345,25 @@ func TestApplyPolicyFilesTarget(t *testing.T) {
 	var ve *iam.ValidationError
 	require.True(t, errors.As(err, &ve), "%v", err)
 	assert.Equal(t, "broken.json", ve.File)
+}
+
+// TestApplyHandsNamesOver: a name or email that one entity leaves can be
+// taken by another in the same apply.
+func TestApplyHandsNamesOver(t *testing.T) {
+	v1 := `{"organization": {"id": "acme", "name": "Acme"},
+  "users": [{"id": "u1", "email": "owner@acme.test", "type": "owner"}, {"id": "u2", "email": "ana@acme.test"}],
+  "groups": [{"id": "g1", "name": "ops"}, {"id": "g2", "name": "dev"}],
+  "applications": [{"id": "a1", "name": "ci"}]}`
+	v2 := `{"organization": {"id": "acme", "name": "Acme"},
+  "users": [{"id": "u0", "email": "owner@acme.test", "type": "owner"}, {"id": "u3", "email": "ana@acme.test"}],
+  "groups": [{"id": "g0", "name": "ops"}, {"id": "g2", "name": "ops-old"}],
+  "applications": [{"id": "a0", "name": "ci"}]}`
+	store := newStore()
+	apply(t, store, map[string]string{"acme.json": v1})
+	apply(t, store, map[string]string{"acme.json": v2})
+	want := newStore()
+	require.NoError(t, iam.Load(context.Background(), want, "acme.json", []byte(v2)))
+	requireSameContents(t, read(t, want, "acme"), read(t, store, "acme"))
+	res := apply(t, store, map[string]string{"acme.json": v2})
+	assert.Empty(t, res.Changes)
 }

@@ -76,11 +76,15 @@ func fill[T any](ctx context.Context, list func(context.Context, string) ([]T, e
 
 // reconcile writes into tx what makes organization org what want holds,
 // and returns the writes. The order keeps every write valid on its own:
-// deletions that free names and references first (policies, API keys),
-// then creations and updates in dependency order (sets, projects, users,
-// with the old owner demoted before the new one is promoted, applications,
-// groups, keys, policies), then the remaining deletions. locate places an
-// error on the entity of the files that caused it.
+// first the deletions, which free IDs, names and emails for the entities
+// that take them over (permission sets excepted, which policies may still
+// name); then, in dependency order, the updates and after them the
+// creations of each kind (sets, projects, users, applications, groups,
+// API keys, policies), an owner that stops being one demoted, and deleted
+// if it goes, before another is promoted (the store checks at the end of
+// the transaction that the organization has an owner); last, the sets
+// that go. locate places an error on the entity of the files that caused
+// it.
 func reconcile(ctx context.Context, tx iam.Tx, want iam.Entities, org string, locate func(error, iam.Kind, string) error) ([]EntityChange, error) {
 	have, err := readState(ctx, tx, org)
 	if err != nil {
@@ -90,14 +94,7 @@ func reconcile(ctx context.Context, tx iam.Tx, want iam.Entities, org string, lo
 	if err != nil {
 		return nil, err
 	}
-	var out []EntityChange
-	record := func(op Op, k iam.Kind, id string, fields []string, err error) error {
-		if err != nil {
-			return locate(err, k, id)
-		}
-		out = append(out, EntityChange{Op: op, Kind: k, ID: id, Fields: fields})
-		return nil
-	}
+	w := &writer{ctx: ctx, tx: tx, locate: locate}
 
 	// The organization.
 	switch {
@@ -105,7 +102,7 @@ func reconcile(ctx context.Context, tx iam.Tx, want iam.Entities, org string, lo
 		if _, err := tx.CreateOrganization(ctx, next.org); err != nil {
 			return nil, locate(err, iam.KindOrganization, org)
 		}
-		out = append(out, EntityChange{Op: OpCreate, Kind: iam.KindOrganization, ID: org})
+		w.out = append(w.out, EntityChange{Op: OpCreate, Kind: iam.KindOrganization, ID: org})
 		// CreateOrganization made the default project as it is by default.
 		def, err := tx.GetProject(ctx, org)
 		if err != nil {
@@ -114,38 +111,45 @@ func reconcile(ctx context.Context, tx iam.Tx, want iam.Entities, org string, lo
 		have.projects[org] = def
 	case have.org.Name != next.org.Name:
 		_, err := tx.UpdateOrganization(ctx, next.org)
-		if err := record(OpUpdate, iam.KindOrganization, org, []string{"name"}, err); err != nil {
+		if err := w.record(OpUpdate, iam.KindOrganization, org, []string{"name"}, err); err != nil {
 			return nil, err
 		}
 	}
 
-	// Policies and API keys that go, first: they free permission sets,
-	// principals and access keys.
+	// Deletions. A key never takes a new bearer or secret in place: it is
+	// deleted here and created again below, as one update.
+	replaced := map[string]iam.APIKey{}
 	for _, id := range sortedKeys(have.policies) {
 		if _, ok := next.policies[id]; !ok {
-			if err := record(OpDelete, iam.KindPolicy, id, nil, tx.DeletePolicy(ctx, id)); err != nil {
+			if err := w.record(OpDelete, iam.KindPolicy, id, nil, tx.DeletePolicy(ctx, id)); err != nil {
 				return nil, err
 			}
 		}
 	}
-	replaced := map[string]iam.APIKey{} // keys whose bearer or secret changed, as they were
 	for _, id := range sortedKeys(have.keys) {
 		old := have.keys[id]
 		nk, ok := next.keys[id]
 		switch {
 		case !ok:
-			if err := record(OpDelete, iam.KindAPIKey, id, nil, tx.DeleteAPIKey(ctx, id)); err != nil {
+			if err := w.record(OpDelete, iam.KindAPIKey, id, nil, tx.DeleteAPIKey(ctx, id)); err != nil {
 				return nil, err
 			}
 		case nk.Bearer != old.Bearer || nk.SecretSHA256 != old.SecretSHA256:
-			// A key never takes a new bearer or secret in place: it is
-			// deleted here and created again below, one update.
 			if err := tx.DeleteAPIKey(ctx, id); err != nil {
 				return nil, locate(err, iam.KindAPIKey, id)
 			}
 			replaced[id] = old
 			delete(have.keys, id)
 		}
+	}
+	if err := deleteGone(w, iam.KindGroup, have.groups, next.groups, nil, tx.DeleteGroup); err != nil {
+		return nil, err
+	}
+	if err := deleteGone(w, iam.KindApplication, have.apps, next.apps, nil, tx.DeleteApplication); err != nil {
+		return nil, err
+	}
+	if err := deleteGone(w, iam.KindProject, have.projects, next.projects, nil, tx.DeleteProject); err != nil {
+		return nil, err
 	}
 
 	// Permission sets, a set after the sets it includes.
@@ -155,28 +159,24 @@ func reconcile(ctx context.Context, tx iam.Tx, want iam.Entities, org string, lo
 		switch fields := setFields(old, ps); {
 		case !ok:
 			_, err := tx.CreatePermissionSet(ctx, ps)
-			err = record(OpCreate, iam.KindPermissionSet, name, nil, err)
-			if err != nil {
+			if err := w.record(OpCreate, iam.KindPermissionSet, name, nil, err); err != nil {
 				return nil, err
 			}
 		case len(fields) > 0:
 			_, err := tx.UpdatePermissionSet(ctx, ps)
-			if err := record(OpUpdate, iam.KindPermissionSet, name, fields, err); err != nil {
+			if err := w.record(OpUpdate, iam.KindPermissionSet, name, fields, err); err != nil {
 				return nil, err
 			}
 		}
 	}
 
-	// Projects.
-	for _, id := range sortedKeys(next.projects) {
-		p, old := next.projects[id], have.projects[id]
-		if err := upsert(ctx, iam.KindProject, id, old, p, have.projects, projectFields, tx.CreateProject, tx.UpdateProject, record); err != nil {
-			return nil, err
-		}
+	if err := upsert(w, iam.KindProject, have.projects, next.projects, projectFields, tx.CreateProject, tx.UpdateProject); err != nil {
+		return nil, err
 	}
 
-	// Users: demote an owner that stops being one before another is
-	// promoted, as the store allows one owner at a time.
+	// Users: an owner that stops being one is demoted before another is
+	// promoted, as an organization has one owner at a time; once demoted,
+	// it can be deleted.
 	demoted := map[string]iam.User{} // as they were
 	for _, id := range sortedKeys(have.users) {
 		u := have.users[id]
@@ -189,82 +189,51 @@ func reconcile(ctx context.Context, tx iam.Tx, want iam.Entities, org string, lo
 			have.users[id] = u
 		}
 	}
-	for _, id := range sortedKeys(next.users) {
-		u := next.users[id]
-		old, ok := demoted[id]
-		if !ok {
-			if err := upsert(ctx, iam.KindUser, id, have.users[id], u, have.users, userFields, tx.CreateUser, tx.UpdateUser, record); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		var err error
-		if len(userFields(have.users[id], u)) > 0 {
-			_, err = tx.UpdateUser(ctx, u)
-		}
-		if err := record(OpUpdate, iam.KindUser, id, userFields(old, u), err); err != nil {
-			return nil, err
-		}
+	if err := deleteGone(w, iam.KindUser, have.users, next.users, nil, tx.DeleteUser); err != nil {
+		return nil, err
 	}
-
-	for _, id := range sortedKeys(next.apps) {
-		if err := upsert(ctx, iam.KindApplication, id, have.apps[id], next.apps[id], have.apps, appFields, tx.CreateApplication, tx.UpdateApplication, record); err != nil {
-			return nil, err
-		}
+	if err := upsert(w, iam.KindUser, have.users, next.users, userFields, tx.CreateUser, tx.UpdateUser); err != nil {
+		return nil, err
 	}
-	for _, id := range sortedKeys(next.groups) {
-		if err := upsert(ctx, iam.KindGroup, id, have.groups[id], next.groups[id], have.groups, groupFields, tx.CreateGroup, tx.UpdateGroup, record); err != nil {
-			return nil, err
-		}
-	}
-	for _, id := range sortedKeys(next.keys) {
-		k := next.keys[id]
-		if old, ok := replaced[id]; ok {
-			_, err := tx.CreateAPIKey(ctx, k)
-			if err := record(OpUpdate, iam.KindAPIKey, id, keyFields(old, k), err); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		if err := upsert(ctx, iam.KindAPIKey, id, have.keys[id], k, have.keys, keyFields, tx.CreateAPIKey, tx.UpdateAPIKey, record); err != nil {
-			return nil, err
-		}
-	}
-	for _, id := range sortedKeys(next.policies) {
-		if err := upsert(ctx, iam.KindPolicy, id, have.policies[id], next.policies[id], have.policies, policyFields, tx.CreatePolicy, tx.UpdatePolicy, record); err != nil {
-			return nil, err
-		}
-	}
-
-	// The rest of the deletions, referrers before what they refer to.
-	for _, id := range sortedKeys(have.groups) {
-		if _, ok := next.groups[id]; !ok {
-			if err := record(OpDelete, iam.KindGroup, id, nil, tx.DeleteGroup(ctx, id)); err != nil {
-				return nil, err
-			}
-		}
-	}
-	for _, id := range sortedKeys(have.apps) {
-		if _, ok := next.apps[id]; !ok {
-			if err := record(OpDelete, iam.KindApplication, id, nil, tx.DeleteApplication(ctx, id)); err != nil {
-				return nil, err
-			}
-		}
-	}
-	for _, id := range sortedKeys(have.users) {
+	for id, old := range demoted {
 		if _, ok := next.users[id]; !ok {
-			if err := record(OpDelete, iam.KindUser, id, nil, tx.DeleteUser(ctx, id)); err != nil {
-				return nil, err
-			}
+			continue
+		}
+		// upsert recorded the update against the demoted user, or nothing
+		// when the demotion was all: record it against the user as it was.
+		i := slices.IndexFunc(w.out, func(c EntityChange) bool { return c.Kind == iam.KindUser && c.ID == id })
+		c := EntityChange{Op: OpUpdate, Kind: iam.KindUser, ID: id, Fields: userFields(old, next.users[id])}
+		if i < 0 {
+			w.out = append(w.out, c)
+		} else {
+			w.out[i] = c
 		}
 	}
-	for _, id := range sortedKeys(have.projects) {
-		if _, ok := next.projects[id]; !ok {
-			if err := record(OpDelete, iam.KindProject, id, nil, tx.DeleteProject(ctx, id)); err != nil {
+
+	if err := upsert(w, iam.KindApplication, have.apps, next.apps, appFields, tx.CreateApplication, tx.UpdateApplication); err != nil {
+		return nil, err
+	}
+	if err := upsert(w, iam.KindGroup, have.groups, next.groups, groupFields, tx.CreateGroup, tx.UpdateGroup); err != nil {
+		return nil, err
+	}
+	for _, id := range sortedKeys(replaced) {
+		if k, ok := next.keys[id]; ok {
+			_, err := tx.CreateAPIKey(ctx, k)
+			if err := w.record(OpUpdate, iam.KindAPIKey, id, keyFields(replaced[id], k), err); err != nil {
 				return nil, err
 			}
+			have.keys[id] = k
 		}
 	}
+	if err := upsert(w, iam.KindAPIKey, have.keys, next.keys, keyFields, tx.CreateAPIKey, tx.UpdateAPIKey); err != nil {
+		return nil, err
+	}
+	if err := upsert(w, iam.KindPolicy, have.policies, next.policies, policyFields, tx.CreatePolicy, tx.UpdatePolicy); err != nil {
+		return nil, err
+	}
+
+	// Last, the permission sets that no policy names any more, a set
+	// before the sets it includes.
 	gone := map[string]iam.PermissionSet{}
 	for name, ps := range have.sets {
 		if _, ok := next.sets[name]; !ok {
@@ -272,26 +241,71 @@ func reconcile(ctx context.Context, tx iam.Tx, want iam.Entities, org string, lo
 		}
 	}
 	order := includeOrder(gone)
-	slices.Reverse(order) // a set before the sets it includes
+	slices.Reverse(order)
 	for _, name := range order {
-		if err := record(OpDelete, iam.KindPermissionSet, name, nil, tx.DeletePermissionSet(ctx, org, name)); err != nil {
+		if err := w.record(OpDelete, iam.KindPermissionSet, name, nil, tx.DeletePermissionSet(ctx, org, name)); err != nil {
 			return nil, err
 		}
 	}
-	return out, nil
+	return w.out, nil
 }
 
-// upsert creates v, or updates it when it differs from old (have holds
-// old when ok).
-func upsert[T any](ctx context.Context, k iam.Kind, id string, old, v T, have map[string]T, diff func(a, b T) []string,
-	create, update func(context.Context, T) (T, error), record func(Op, iam.Kind, string, []string, error) error) error {
-	if _, ok := have[id]; !ok {
-		_, err := create(ctx, v)
-		return record(OpCreate, k, id, nil, err)
+// writer records reconcile's writes.
+type writer struct {
+	ctx    context.Context
+	tx     iam.Tx
+	locate func(error, iam.Kind, string) error
+	out    []EntityChange
+}
+
+// record notes a write, or places its error.
+func (w *writer) record(op Op, k iam.Kind, id string, fields []string, err error) error {
+	if err != nil {
+		return w.locate(err, k, id)
 	}
-	if fields := diff(old, v); len(fields) > 0 {
-		_, err := update(ctx, v)
-		return record(OpUpdate, k, id, fields, err)
+	w.out = append(w.out, EntityChange{Op: op, Kind: k, ID: id, Fields: fields})
+	return nil
+}
+
+// deleteGone deletes the entities of have that next lacks, but those
+// that spare keeps, and forgets them in have.
+func deleteGone[T any](w *writer, k iam.Kind, have, next map[string]T, spare func(T) bool, del func(context.Context, string) error) error {
+	for _, id := range sortedKeys(have) {
+		if _, ok := next[id]; ok || (spare != nil && spare(have[id])) {
+			continue
+		}
+		if err := w.record(OpDelete, k, id, nil, del(w.ctx, id)); err != nil {
+			return err
+		}
+		delete(have, id)
+	}
+	return nil
+}
+
+// upsert updates the entities of next that differ from have's, then
+// creates those have lacks (updates first, so that a name or email that
+// one entity leaves is free when another takes it).
+func upsert[T any](w *writer, k iam.Kind, have, next map[string]T, diff func(a, b T) []string,
+	create, update func(context.Context, T) (T, error)) error {
+	for _, id := range sortedKeys(next) {
+		old, ok := have[id]
+		if !ok {
+			continue
+		}
+		if fields := diff(old, next[id]); len(fields) > 0 {
+			_, err := update(w.ctx, next[id])
+			if err := w.record(OpUpdate, k, id, fields, err); err != nil {
+				return err
+			}
+		}
+	}
+	for _, id := range sortedKeys(next) {
+		if _, ok := have[id]; !ok {
+			_, err := create(w.ctx, next[id])
+			if err := w.record(OpCreate, k, id, nil, err); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
