@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/iamkit/iam/internal/wire"
 )
@@ -1015,8 +1016,8 @@ func namer(taken map[string]entity) func(p *Policy, e *entity) {
 // "id" nor a "name": "user-ID", "application-ID" or "group-ID" after its
 // principal (spaces made dashes), "no-principal" without one, followed by
 // "-2", "-3"... when taken says the name is in use. A name that would be
-// longer than MaxNameLength is cut, and keeps a hash of the whole so that
-// two long principal IDs never share it.
+// longer than a name or an ID may be is cut, and keeps a hash of the whole
+// so that two long principal IDs never share it.
 func derivedPolicyName(p Principal, taken func(string) bool) string {
 	base := "no-principal"
 	if !p.IsZero() {
@@ -1035,10 +1036,10 @@ func derivedPolicyName(p Principal, taken func(string) bool) string {
 			suffix = "-" + strconv.Itoa(n)
 		}
 		name := base + suffix
-		if r := []rune(name); len(r) > MaxNameLength {
+		if limit := min(MaxNameLength, MaxIDLength); utf8.RuneCountInString(name) > limit {
 			sum := sha256.Sum256([]byte(base))
 			tail := "-" + hex.EncodeToString(sum[:4]) + suffix
-			name = strings.TrimRightFunc(string([]rune(base)[:MaxNameLength-len(tail)]), unicode.IsSpace) + tail
+			name = string([]rune(base)[:limit-len(tail)]) + tail
 		}
 		if !taken(name) {
 			return name

@@ -92,11 +92,11 @@ func TestDerivedPolicyNamesStayWithinTheNameLimit(t *testing.T) {
 	long := strings.Repeat("x", MaxIDLength)
 	a := derivedPolicyName(ApplicationPrincipal(long), func(string) bool { return false })
 	b := derivedPolicyName(ApplicationPrincipal(long[:MaxIDLength-1]+"y"), func(string) bool { return false })
-	assert.LessOrEqual(t, utf8.RuneCountInString(a), MaxNameLength)
+	assert.LessOrEqual(t, utf8.RuneCountInString(a), min(MaxNameLength, MaxIDLength))
 	assert.NotEqual(t, a, b, "two long IDs that share a prefix get different names")
 	assert.True(t, strings.HasPrefix(a, "application-xxx"))
 	c := derivedPolicyName(ApplicationPrincipal(long), func(s string) bool { return s == a })
-	assert.LessOrEqual(t, utf8.RuneCountInString(c), MaxNameLength)
+	assert.LessOrEqual(t, utf8.RuneCountInString(c), min(MaxNameLength, MaxIDLength))
 	assert.NotEqual(t, a, c)
 	require.NoError(t, errors.Join(validateName(KindPolicy, a, "name", a, true), validateID(KindPolicy, c, "id")))
 }
