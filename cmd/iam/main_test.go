@@ -188,7 +188,17 @@ func TestExplain(t *testing.T) {
 	assert.Equal(t, "deny", got.Decision)
 	assert.Equal(t, []string{"A"}, got.HeldIn)
 	assert.Empty(t, got.Grants)
-	runIAM(t, append(base, "--project", "Z")...).expect(t, exitError)
+	unknown := runIAM(t, append(base, "--project", "Z")...).expect(t, exitError)
+	assert.Equal(t, "iam: project \"Z\": iam: not found\n", unknown.stderr)
+
+	// A target of another organization is explained as one that does not
+	// exist: nothing about the other organization shows.
+	two := []string{"explain", "--world", seed, "--world", "../../testdata/fuzzseed/globex.json", "--principal", "application:production-c", "--permission", "InstancesFullAccess"}
+	other := runIAM(t, append(two, "--project", "p-web")...).expect(t, exitError)
+	assert.Equal(t, "iam: project \"p-web\": iam: not found\n", other.stderr)
+	other = runIAM(t, append(two, "--organization", "globex")...).expect(t, exitError)
+	assert.Equal(t, "iam: organization \"globex\": iam: not found\n", other.stderr)
+	runIAM(t, append(two, "--project", "A")...).expect(t, exitOK)
 }
 
 func TestReverseQueries(t *testing.T) {

@@ -270,6 +270,27 @@ func (r resolver) orgOf(p iam.Principal) string {
 	return ""
 }
 
+// sameOrganization answers a target of another organization than the
+// caller's exactly as a target that does not exist, so that an
+// explanation never tells one organization about another: a check across
+// organizations is denied, and its explanation is "not found".
+func (r resolver) sameOrganization(req iam.Request) error {
+	home := r.orgOf(req.Principal)
+	if home == "" {
+		return nil // an unknown caller: the Evaluator says so
+	}
+	if req.ProjectID != "" {
+		if p, err := r.store.GetProject(r.ctx, req.ProjectID); err == nil && p.OrganizationID != home {
+			return fmt.Errorf("iam: project %q: %w", req.ProjectID, iam.ErrNotFound)
+		}
+		return nil
+	}
+	if req.OrganizationID != home {
+		return fmt.Errorf("iam: organization %q: %w", req.OrganizationID, iam.ErrNotFound)
+	}
+	return nil
+}
+
 // organization resolves an organization by ID, else by name.
 func (r resolver) organization(s string) string {
 	if _, err := r.store.GetOrganization(r.ctx, s); err == nil {
@@ -339,6 +360,9 @@ func (c *cli) explain(args []string) int {
 	defer s.close()
 	req, err := c.request(s, "principal target permission")
 	if err != nil {
+		return c.fail(err)
+	}
+	if err := (resolver{ctx: c.ctx, store: s.store}).sameOrganization(req); err != nil {
 		return c.fail(err)
 	}
 	x, err := s.ev.Explain(c.ctx, req)
