@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/iamkit/iam"
@@ -165,7 +166,7 @@ func (c *cli) fmt(args []string) int {
 			}
 		case c.write:
 			if !same {
-				if err := os.WriteFile(in.path, out, 0o644); err != nil {
+				if err := replaceFile(in.path, out); err != nil {
 					return c.fail(err)
 				}
 			}
@@ -210,4 +211,33 @@ func canonical(ctx context.Context, in input) ([]byte, error) {
 		return nil, fmt.Errorf("iam: %s: %w", in.path, err)
 	}
 	return wire.Encode(v), nil
+}
+
+// replaceFile replaces the contents of the file at path, keeping its
+// mode: the new contents go to a file beside it that is then renamed over
+// it, so that a failure never leaves it half written.
+func replaceFile(path string, data []byte) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	_, err = tmp.Write(data)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), st.Mode().Perm())
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return fmt.Errorf("iam: %s: %w", path, err)
+	}
+	return nil
 }
