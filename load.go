@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"cmp"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/iamkit/iam/internal/wire"
 )
@@ -96,8 +100,12 @@ func fileTooLarge(name string) error {
 // organization the store holds, or the one named by IntoOrganization.
 //
 // IDs and references. Every entity may give an "id"; otherwise its ID is its
-// name (a user's email; an API key's ID is its "access_key"; a policy with
-// neither "id" nor "name" gets an ID from the store). A project without an
+// name (a user's email; an API key's ID is its "access_key"). A policy with
+// neither "id" nor "name" is named after its principal, and that name is its
+// ID too: "user-ID", "application-ID", "group-ID", or "no-principal", with
+// "-2", "-3"... for a second and third such policy in one file. So loading
+// the same file again names the same policies: a conflict, or with
+// ReplaceExisting an update, never a duplicate. A project without an
 // "id" named "default", or with the organization's ID, is the organization's
 // default project, which the entry then edits. References (group members, a
 // policy's principal, a rule's projects, an API key's bearer and default
@@ -599,6 +607,7 @@ type worldPlan struct {
 	org                                                 Organization
 	orgEnt                                              entity
 	projects, users, apps, groups, keys, sets, policies []entity
+	ids                                                 map[string]entity // every ID the file gives
 }
 
 func (l *loader) loadWorld(ctx context.Context, store Store, f *wire.File) error {
@@ -679,6 +688,7 @@ func (l *loader) planWorld(f *wire.File) (*worldPlan, error) {
 			seen[e.id] = e
 		}
 	}
+	w.ids = seen
 	names := map[string]entity{}
 	for _, e := range w.sets {
 		if prev, ok := names[e.id]; ok && e.id != "" {
@@ -838,12 +848,14 @@ func (l *loader) writeWorld(w *worldPlan) error {
 		}
 	}
 
+	named := namer(w.ids)
 	for i, wp := range f.Policies {
 		e := w.policies[i]
 		p, err := l.policy(wp, &e)
 		if err != nil {
 			return err
 		}
+		named(&p, &e)
 		if _, err := tx.CreatePolicy(ctx, p); err != nil {
 			return l.storeError(err, e)
 		}
@@ -1013,6 +1025,64 @@ func (l *loader) policy(wp wire.Policy, e *entity) (Policy, error) {
 	return p, nil
 }
 
+// namer returns the function that names a file's policy given with
+// neither "id" nor "name" (e.id is empty), once its principal is resolved:
+// the name is derived from the principal, so that loading the same file
+// again names the same policy (and updates it) instead of adding another.
+// taken holds the IDs the file gives explicitly; names handed out are
+// added to it, so that two such policies of one principal are told apart
+// by their order in the file.
+func namer(taken map[string]entity) func(p *Policy, e *entity) {
+	given := map[string]bool{}
+	return func(p *Policy, e *entity) {
+		if e.id != "" {
+			return
+		}
+		name := derivedPolicyName(p.Principal, func(s string) bool {
+			_, inFile := taken[s]
+			return inFile || given[s]
+		})
+		given[name] = true
+		p.ID, p.Name = name, name
+		e.id, e.idFrom = name, e.principal
+	}
+}
+
+// derivedPolicyName is the name of a policy that a file gives neither an
+// "id" nor a "name": "user-ID", "application-ID" or "group-ID" after its
+// principal (spaces made dashes), "no-principal" without one, followed by
+// "-2", "-3"... when taken says the name is in use. A name that would be
+// longer than a name or an ID may be is cut, and keeps a hash of the whole
+// so that two long principal IDs never share it.
+func derivedPolicyName(p Principal, taken func(string) bool) string {
+	base := "no-principal"
+	if !p.IsZero() {
+		// An ID has no spaces, but a reference that resolves to nothing
+		// may: the store then reports the reference, not the name.
+		base = p.Type.String() + "-" + strings.Map(func(r rune) rune {
+			if unicode.IsSpace(r) || unicode.IsControl(r) {
+				return '-'
+			}
+			return r
+		}, p.ID)
+	}
+	for n := 1; ; n++ {
+		suffix := ""
+		if n > 1 {
+			suffix = "-" + strconv.Itoa(n)
+		}
+		name := base + suffix
+		if limit := min(MaxNameLength, MaxIDLength); utf8.RuneCountInString(name) > limit {
+			sum := sha256.Sum256([]byte(base))
+			tail := "-" + hex.EncodeToString(sum[:4]) + suffix
+			name = string([]rune(base)[:limit-len(tail)]) + tail
+		}
+		if !taken(name) {
+			return name
+		}
+	}
+}
+
 // nonEmpty returns s, or nil when it is empty.
 func nonEmpty(s []string) []string {
 	if len(s) == 0 {
@@ -1045,12 +1115,14 @@ func (l *loader) loadPolicies(ctx context.Context, store Store, pols []wire.Poli
 			return err
 		}
 		l.org, l.fromStore = org, true
+		named := namer(seen)
 		for i, wp := range pols {
 			e := ents[i]
 			p, err := l.policy(wp, &e)
 			if err != nil {
 				return err
 			}
+			named(&p, &e)
 			if err := l.putPolicy(p, e); err != nil {
 				return err
 			}
