@@ -25,6 +25,7 @@ const (
 	ErrDuplicateKey                      // a key given twice in one object
 	ErrType                              // a value of the wrong JSON type
 	ErrTrailingData                      // something after the document
+	ErrValue                             // a value the format does not accept (reported by a converter of a decoded document)
 )
 
 // Error is a decoding error at a byte offset of the document.
@@ -78,8 +79,9 @@ type FieldHinter interface {
 // SyntaxError offset is exact, and a json.Decoder, for the path.
 //
 // Decode supports the field types used here: string, bool, slices and
-// pointers of those, and structs with json tags. It panics on others (a
-// programming error).
+// pointers of those, structs with json tags, and json.RawMessage, which
+// takes any JSON value (checked, kept as written) for the fields whose
+// content does not matter. It panics on others (a programming error).
 func Decode(data []byte, v any) ([]Key, error) {
 	rv := reflect.ValueOf(v)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
@@ -505,6 +507,14 @@ func (d *decoder) value(rv reflect.Value) error {
 		}
 		return d.typeError(rv.Type()) // unreachable: "n..." is null or invalid
 	}
+	if rv.Type() == rawMessageType {
+		start := d.pos
+		if err := d.skip(0); err != nil {
+			return err
+		}
+		rv.SetBytes(bytes.TrimRight(bytes.Clone(d.data[start:d.pos]), " \t\r\n"))
+		return nil
+	}
 	if rv.Kind() == reflect.Pointer {
 		if rv.IsNil() {
 			rv.Set(reflect.New(rv.Type().Elem()))
@@ -545,6 +555,8 @@ func (d *decoder) value(rv reflect.Value) error {
 	}
 	return nil
 }
+
+var rawMessageType = reflect.TypeFor[json.RawMessage]()
 
 func (d *decoder) array(rv reflect.Value) error {
 	d.top = false
@@ -672,6 +684,9 @@ func (d *decoder) typeError(want reflect.Type) error {
 		Msg: fmt.Sprintf("expected %s, got %s", describeType(want), describeToken(tok))}
 }
 func describeType(t reflect.Type) string {
+	if t == rawMessageType {
+		return "a value"
+	}
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
