@@ -129,7 +129,7 @@ func FromWorld(f wire.File) ([]byte, error) {
 		given := 0
 		for _, c := range []struct {
 			kind, key, ref string
-			to         **string
+			to             **string
 		}{
 			{"user", "user", p.User, &sp.UserID},
 			{"application", "application", p.Application, &sp.ApplicationID},
