@@ -71,17 +71,33 @@ func IsScaleway(data []byte) bool {
 	return score > 0
 }
 
-// tellingKeys are the keys of Scaleway's format that an export of any
-// substance holds and a world file never does.
-var tellingKeys = [][]byte{
-	[]byte(`"organization_id"`), []byte(`"permission_set_names"`), []byte(`"project_ids"`),
-	[]byte(`"user_ids"`), []byte(`"application_ids"`), []byte(`"user_id"`), []byte(`"group_id"`),
-	[]byte(`"application_id"`), []byte(`"no_principal"`), []byte(`"Rules"`),
-}
-
+// mayBeScaleway reports whether data holds, as a quoted string, one of the
+// most telling keys of Scaleway's format: those that an export of any
+// substance holds and a world file never does. It reads data once: every
+// such key but "Rules" has an underscore, and a world file has few.
 func mayBeScaleway(data []byte) bool {
-	for _, k := range tellingKeys {
-		if bytes.Contains(data, k) {
+	if bytes.Contains(data, []byte(`Rules"`)) { // faster to find than `"Rules"`
+		return true
+	}
+	const longest = len("permission_set_names")
+	for i := 0; i < len(data); i++ {
+		j := bytes.IndexByte(data[i:], '_')
+		if j < 0 {
+			return false
+		}
+		i += j
+		start := bytes.LastIndexByte(data[max(0, i-longest):i], '"')
+		if start < 0 {
+			continue
+		}
+		start += max(0, i-longest) + 1
+		end := bytes.IndexByte(data[i:min(len(data), start+longest+1)], '"')
+		if end < 0 {
+			continue
+		}
+		switch string(data[start : i+end]) {
+		case "organization_id", "permission_set_names", "project_ids", "user_ids", "application_ids",
+			"user_id", "group_id", "application_id", "no_principal":
 			return true
 		}
 	}
