@@ -316,3 +316,47 @@ func TestFromWorldRefuses(t *testing.T) {
 	_, err := FromWorld(base())
 	require.NoError(t, err, "the base world itself is fine")
 }
+
+// TestIsScalewayLooksForEveryTellingKey: the quick scan that answers no
+// without parsing finds each key it relies on, wherever it stands.
+func TestIsScalewayLooksForEveryTellingKey(t *testing.T) {
+	for _, k := range []string{"organization_id", "permission_set_names", "project_ids", "user_ids", "application_ids",
+		"user_id", "group_id", "application_id", "no_principal", "Rules"} {
+		assert.True(t, mayBeScaleway([]byte(`{"a":[{"`+k+`":1}]}`)), k)
+		assert.True(t, mayBeScaleway([]byte(`"`+k+`"`)), k)
+	}
+	for _, doc := range []string{`{"default_project_id": "x", "permission_sets": [], "secret_sha256": ""}`, `"_"`, `_`, `"a_b`, ``} {
+		assert.False(t, mayBeScaleway([]byte(doc)), doc)
+	}
+}
+
+// FuzzToWorld: no export makes ToWorld panic, and whatever it accepts
+// FromWorld writes, in a form that reads and writes back to the same
+// bytes.
+func FuzzToWorld(f *testing.F) {
+	files, err := filepath.Glob("../../testdata/scaleway/*.json")
+	require.NoError(f, err)
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		require.NoError(f, err)
+		f.Add(data)
+	}
+	f.Add([]byte(`{"policies": [{"id": "p", "organization_id": "o", "no_principal": true, "Rules": [{"organization_id": "o", "permission_set_names": ["X"]}]}]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		IsScaleway(data)
+		w, err := ToWorld(data)
+		if err != nil {
+			var we *wire.Error
+			require.True(t, errors.As(err, &we), "%T %v", err, err)
+			require.LessOrEqual(t, we.Offset, int64(len(data)))
+			return
+		}
+		out, err := FromWorld(w)
+		require.NoError(t, err)
+		w2, err := ToWorld(out)
+		require.NoError(t, err)
+		out2, err := FromWorld(w2)
+		require.NoError(t, err)
+		require.Equal(t, string(out), string(out2))
+	})
+}
