@@ -23,8 +23,10 @@ import (
 //
 // What Scaleway's format cannot carry is dropped or refused: API keys'
 // secrets are dropped (the API never returns them), and a world defining
-// its own permission sets is an error (Scaleway has none). A reference
-// that names nothing in f, or a name two entities share, is an error.
+// its own permission sets is an error (Scaleway has none), and so is a
+// policy with neither an ID nor a name (every object of the format has an
+// ID). A reference that names nothing in f, or a name two entities share,
+// is an error.
 func FromWorld(f wire.File) ([]byte, error) {
 	if f.Organization == nil {
 		return nil, fmt.Errorf("iam: scaleway: not a world file: it has no \"organization\"")
@@ -126,6 +128,9 @@ func FromWorld(f wire.File) ([]byte, error) {
 	for i, p := range f.Policies {
 		at := elem("policies", i)
 		sp := Policy{ID: cmpOr(p.ID, p.Name), Name: p.Name, Description: p.Description, OrganizationID: org, Tags: tags(p.Tags), Rules: []Rule{}}
+		if sp.ID == "" {
+			return nil, fmt.Errorf("iam: scaleway: %s: the policy has neither an \"id\" nor a \"name\", and Scaleway's format names every object by its ID", at)
+		}
 		given := 0
 		for _, c := range []struct {
 			kind, key, ref string

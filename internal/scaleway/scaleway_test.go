@@ -301,6 +301,7 @@ func TestFromWorldRefuses(t *testing.T) {
 		{"two scopes", func(f *wire.File) {
 			f.Policies = []wire.Policy{{Name: "p", Rules: []wire.Rule{{Projects: []string{"P"}, Organization: true}}}}
 		}, "policies[0].rules[0]: a rule has exactly one scope"},
+		{"a policy without id or name", func(f *wire.File) { f.Policies = []wire.Policy{{User: "u2"}} }, "policies[0]: the policy has neither"},
 		{"keyless bearer", func(f *wire.File) { f.APIKeys = []wire.APIKey{{AccessKey: "K"}} }, "api_keys[0]: the API key has no bearer"},
 	}
 	for _, tt := range tests {
