@@ -25,7 +25,6 @@ const (
 	ErrDuplicateKey                      // a key given twice in one object
 	ErrType                              // a value of the wrong JSON type
 	ErrTrailingData                      // something after the document
-	ErrValue                             // a value the format does not accept (reported by a converter of a decoded document)
 )
 
 // Error is a decoding error at a byte offset of the document.
@@ -52,6 +51,12 @@ func (e *Error) Error() string {
 	}
 	return b.String()
 }
+
+// ErrValue is the kind of the errors that a converter of a decoded
+// document reports for a value its format does not accept (package
+// scaleway's ToWorld); Decode itself never returns it. Its value stays
+// clear of the kinds above as they grow.
+const ErrValue ErrorKind = 64
 
 // Key is a key of the document's top-level object and its byte offset.
 type Key struct {
