@@ -166,7 +166,8 @@ func TestLoadScalewayExportOptions(t *testing.T) {
 }
 
 // TestScalewayFormatRoundTrip: every world file of the repository that
-// Scaleway's format can say (no custom permission sets), written in that
+// loads and that Scaleway's format can say (no custom permission sets),
+// written in that
 // format and loaded, leaves the store as the world file itself does, but
 // for the secrets the format never carries.
 func TestScalewayFormatRoundTrip(t *testing.T) {
@@ -182,15 +183,15 @@ func TestScalewayFormatRoundTrip(t *testing.T) {
 		data, err := os.ReadFile(file)
 		require.NoError(t, err)
 		var f wire.File
-		_, err = wire.Decode(data, &f)
-		require.NoError(t, err, file)
-		if f.Organization == nil || len(f.PermissionSets) > 0 {
-			continue
+		if _, err := wire.Decode(data, &f); err != nil || f.Organization == nil || len(f.PermissionSets) > 0 {
+			continue // not a world file (a policy or test file), or not one Scaleway's format can say
+		}
+		want := newLoadStore()
+		if Load(ctx, want, file, data) != nil {
+			continue // a world file that does not load, on purpose
 		}
 		tried++
 		t.Run(file, func(t *testing.T) {
-			want := newLoadStore()
-			require.NoError(t, Load(ctx, want, file, data))
 			out, err := scaleway.FromWorld(f)
 			require.NoError(t, err)
 			got := newLoadStore()
