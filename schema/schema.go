@@ -11,15 +11,16 @@
 // same limits (ID, name, description and tag lengths, tag counts, the
 // shapes of emails, secret hashes, times, permission patterns and
 // permission set names). What a schema cannot see is left to the loader:
-// whether a reference names an entity of the organization, IDs and group
-// names used twice, permission sets unknown to the catalogue or of the
-// wrong scope type, include cycles and overlapping levels, conditions that
-// do not compile. So a file the loader accepts always passes its schema,
-// and a file that passes its schema can still be refused by the loader for
-// one of those reasons; two edge cases aside, where the schema is stricter:
-// a project entry with the organization's ID that edits the default
-// project without naming it (the schema asks for the name), and a user's
-// email longer than 254 bytes but not 254 characters.
+// whether a reference names an entity of the organization, IDs, group
+// names and keys used twice, permission sets unknown to the catalogue or
+// of the wrong scope type, include cycles and overlapping levels,
+// conditions that do not compile, dates that do not exist (February 30),
+// and an email's length in bytes (the schema counts characters). So a file
+// that passes its schema can still be refused by the loader for one of
+// those reasons, and a file the loader accepts passes its schema, but for
+// one case where the schema is stricter: a project entry with the
+// organization's ID that edits the default project without naming it
+// (the schema asks for the name).
 package schema
 
 import (

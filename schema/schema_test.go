@@ -200,6 +200,7 @@ const (
 	valid   = "valid"   // the schema and the loader accept it
 	invalid = "invalid" // the schema and the loader refuse it
 	beyond  = "beyond"  // the schema accepts it, the loader refuses it for what no schema sees (references, duplicates, the catalogue)
+	strict  = "strict"  // the schema refuses it, the loader accepts it: the one case the package documentation names
 )
 
 // corpusCase is one document of the corpus: a base document with edits.
@@ -397,6 +398,9 @@ func worldCorpus() []corpusCase {
 		{name: "an include cycle", edits: []edit{set("permission_sets.0.includes", []any{"WebAll"})}, want: beyond},
 		{name: "a set reusing a catalogue name", edits: []edit{set("permission_sets.0.name", "InstancesReadOnly")}, want: beyond},
 		{name: "a key given twice", doc: `{"organization": {"name": "acme", "name": "acme"}}`, want: beyond},
+		{name: "February 30", edits: []edit{set("api_keys.0.expires_at", "2030-02-30T00:00:00Z")}, want: beyond},
+
+		{name: "the default project edited without a name", edits: []edit{set("projects", []any{map[string]any{"id": "acme", "description": "d"}, map[string]any{"name": "A"}, map[string]any{"id": "p-f", "name": "F"}})}, want: strict},
 	}
 }
 
@@ -435,7 +439,8 @@ func policyCorpus() []corpusCase {
 // TestSchemaAgreesWithTheLoader: on a corpus of valid and invalid world and
 // policy files, the schema accepts what iam.Load accepts and refuses what
 // it refuses; the files the schema accepts and the loader refuses are
-// those whose fault no schema can see.
+// those whose fault no schema can see, and the one file the schema refuses
+// and the loader accepts is the case the package documentation names.
 func TestSchemaAgreesWithTheLoader(t *testing.T) {
 	s := compileAll(t)
 	ctx := context.Background()
@@ -459,6 +464,9 @@ func TestSchemaAgreesWithTheLoader(t *testing.T) {
 				case beyond:
 					assert.NoError(t, schemaErr, "the schema refuses it")
 					assert.Error(t, loadErr, "the loader accepts it")
+				case strict:
+					assert.Error(t, schemaErr, "the schema accepts it")
+					assert.NoError(t, loadErr, "the loader refuses it")
 				}
 			})
 		}
