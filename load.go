@@ -17,6 +17,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/iamkit/iam/internal/scaleway"
 	"github.com/iamkit/iam/internal/wire"
 )
 
@@ -99,6 +100,15 @@ func fileTooLarge(name string) error {
 // "description", "tags") a single policy. A policy file loads into the one
 // organization the store holds, or the one named by IntoOrganization.
 //
+// Load also reads an export of an organization in Scaleway's own format
+// (the objects as Scaleway's IAM API and CLI return them: "user_ids",
+// "application_id", "no_principal", "project_ids", "permission_set_names",
+// ...), told from those keys, and loads it as the world it describes, with
+// the same options; its errors name the export's own paths and positions.
+// The format, and what it cannot say (an API key read from it never
+// authenticates: the API never returns secrets), is described in the
+// repository's docs/scaleway-format.md.
+//
 // IDs and references. Every entity may give an "id"; otherwise its ID is its
 // name (a user's email; an API key's ID is its "access_key"). A policy with
 // neither "id" nor "name" is named after its principal, and that name is its
@@ -150,6 +160,9 @@ func Load(ctx context.Context, store Store, name string, data []byte, opts ...Lo
 		data = append([]byte("   "), data[len(utf8BOM):]...)
 	}
 	l := &loader{name: name, data: data, opts: o, refs: map[Kind]*refTable{}}
+	if scaleway.IsScaleway(data) {
+		return l.loadScaleway(ctx, store)
+	}
 	var f wire.File
 	keys, err := wire.Decode(data, &f)
 	if err != nil {

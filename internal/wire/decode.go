@@ -52,6 +52,12 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
+// ErrValue is the kind of the errors that a converter of a decoded
+// document reports for a value its format does not accept (package
+// scaleway's ToWorld); Decode itself never returns it. Its value stays
+// clear of the kinds above as they grow.
+const ErrValue ErrorKind = 64
+
 // Key is a key of the document's top-level object and its byte offset.
 type Key struct {
 	Name   string
@@ -78,8 +84,9 @@ type FieldHinter interface {
 // SyntaxError offset is exact, and a json.Decoder, for the path.
 //
 // Decode supports the field types used here: string, bool, slices and
-// pointers of those, and structs with json tags. It panics on others (a
-// programming error).
+// pointers of those, structs with json tags, and json.RawMessage, which
+// takes any JSON value (checked, kept as written) for the fields whose
+// content does not matter. It panics on others (a programming error).
 func Decode(data []byte, v any) ([]Key, error) {
 	rv := reflect.ValueOf(v)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() {
@@ -505,6 +512,14 @@ func (d *decoder) value(rv reflect.Value) error {
 		}
 		return d.typeError(rv.Type()) // unreachable: "n..." is null or invalid
 	}
+	if rv.Type() == rawMessageType {
+		start := d.pos
+		if err := d.skip(0); err != nil {
+			return err
+		}
+		rv.SetBytes(bytes.TrimRight(bytes.Clone(d.data[start:d.pos]), " \t\r\n"))
+		return nil
+	}
 	if rv.Kind() == reflect.Pointer {
 		if rv.IsNil() {
 			rv.Set(reflect.New(rv.Type().Elem()))
@@ -545,6 +560,8 @@ func (d *decoder) value(rv reflect.Value) error {
 	}
 	return nil
 }
+
+var rawMessageType = reflect.TypeFor[json.RawMessage]()
 
 func (d *decoder) array(rv reflect.Value) error {
 	d.top = false
@@ -672,6 +689,9 @@ func (d *decoder) typeError(want reflect.Type) error {
 		Msg: fmt.Sprintf("expected %s, got %s", describeType(want), describeToken(tok))}
 }
 func describeType(t reflect.Type) string {
+	if t == rawMessageType {
+		return "a value"
+	}
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}

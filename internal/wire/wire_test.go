@@ -344,3 +344,30 @@ func locateWithDecoder(data []byte, path string) (offset int64, exact bool) {
 	}
 	return offset, true
 }
+
+func TestDecodeRawMessage(t *testing.T) {
+	var v struct {
+		A json.RawMessage   `json:"a"`
+		B []json.RawMessage `json:"b"`
+		C json.RawMessage   `json:"c"`
+		D string            `json:"d"`
+	}
+	data := `{"a": {"x": [1, 2.5e3, true]} , "b": [3, "s", null], "c": null, "d": "x"}`
+	_, err := Decode([]byte(data), &v)
+	var we *Error
+	require.ErrorAs(t, err, &we, "null inside an array stays an error")
+	assert.Equal(t, "b[2]", we.Path)
+	assert.Equal(t, "expected a value, got null", we.Msg)
+
+	data = `{"a": {"x": [1, 2.5e3, true]} , "b": [3, "s"], "c": null, "d": "x"}`
+	_, err = Decode([]byte(data), &v)
+	require.NoError(t, err)
+	assert.Equal(t, `{"x": [1, 2.5e3, true]}`, string(v.A), "kept as written, without the space after it")
+	assert.Equal(t, []json.RawMessage{json.RawMessage("3"), json.RawMessage(`"s"`)}, v.B)
+	assert.Nil(t, v.C, "null leaves the zero value")
+	assert.Equal(t, "x", v.D)
+
+	_, err = Decode([]byte(`{"a": [1, }`), &v)
+	require.ErrorAs(t, err, &we, "a raw value is checked")
+	assert.Equal(t, ErrSyntax, we.Kind)
+}
