@@ -1,5 +1,3 @@
-//go:build iamexternal
-
 package main
 
 import (
