@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/iamkit/iam"
+	"github.com/iamkit/iam/internal/scaleway"
 	"github.com/iamkit/iam/internal/wire"
 )
 
@@ -182,6 +183,9 @@ func Apply(ctx context.Context, store iam.Store, files []Source, opts ...Option)
 // worldFile reports whether a file is a world file. A file that does not
 // decode is reported as iam.Load reports it.
 func worldFile(ctx context.Context, f *Source) (bool, error) {
+	if scaleway.IsScaleway(f.Data) {
+		return true, nil // an export of one organization: a world, once converted
+	}
 	var w wire.File
 	keys, err := wire.Decode(f.Data, &w)
 	if err != nil {
