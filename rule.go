@@ -3,6 +3,8 @@ package iam
 // Rule grants permission sets in a scope, only allowing. All its sets share
 // one scope type. A non-empty Condition is a CEL expression over the request
 // (see the conditions package); the rule grants only when it is true.
+// PermissionSets and Scope.ProjectIDs list each entry once (a repeat is
+// ErrInvalid).
 type Rule struct {
 	Scope          Scope
 	PermissionSets []string

@@ -306,8 +306,14 @@ func (tx *memTx) validateRule(mo *memOrg, policyID string, i int, r Rule) error 
 			return err
 		}
 	}
+	if err := noRepeats(KindPolicy, policyID, at+".projects", r.Scope.ProjectIDs); err != nil {
+		return err
+	}
 	if len(r.PermissionSets) == 0 {
 		return invalid(KindPolicy, policyID, at+".permission_sets", "", "a rule grants at least one permission set", "")
+	}
+	if err := noRepeats(KindPolicy, policyID, at+".permission_sets", r.PermissionSets); err != nil {
+		return err
 	}
 	var first ScopeType
 	for j, name := range r.PermissionSets {
@@ -398,7 +404,44 @@ func checkPermissionSetShape(ps PermissionSet) error {
 			return err
 		}
 	}
-	return nil
+	if err := noRepeats(k, id, "permissions", ps.Permissions); err != nil {
+		return err
+	}
+	return noRepeats(k, id, "includes", ps.Includes)
+}
+
+// noRepeats refuses a list that holds an entry twice: a set's patterns or
+// includes, a rule's permission sets or projects. A repeated entry means
+// nothing more than one, so it is a slip (a bad merge, a copy and paste)
+// that is refused where it is written rather than stored and shown back.
+func noRepeats(k Kind, id, field string, list []string) error {
+	first, at := repeated(list)
+	if at < 0 {
+		return nil
+	}
+	return invalid(k, id, fmt.Sprintf("%s[%d]", field, at), list[at],
+		fmt.Sprintf("%q is listed twice (also at %s[%d])", list[at], field, first), "remove the repeated entry")
+}
+
+// repeated returns the indexes of the first entry of list equal to an
+// earlier one, and of that earlier one; at is -1 when there is none.
+func repeated(list []string) (first, at int) {
+	if len(list) <= 16 {
+		for i := 1; i < len(list); i++ {
+			if j := slices.Index(list[:i], list[i]); j >= 0 {
+				return j, i
+			}
+		}
+		return -1, -1
+	}
+	seen := make(map[string]int, len(list))
+	for i, v := range list {
+		if j, ok := seen[v]; ok {
+			return j, i
+		}
+		seen[v] = i
+	}
+	return -1, -1
 }
 
 func (tx *memTx) validatePermissionSet(mo *memOrg, ps PermissionSet) error {
