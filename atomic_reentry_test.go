@@ -14,10 +14,10 @@ import (
 	"github.com/iamkit/iam"
 )
 
-// within runs f and fails the test, instead of hanging it, when f does not
+// withinOrDeadlock runs f and fails the test, instead of hanging it, when f does not
 // return in time (a deadlock). The stores of these tests have no
 // Evaluator, whose cleanup would wait for the lock a deadlock keeps.
-func within(t *testing.T, d time.Duration, f func()) {
+func withinOrDeadlock(t *testing.T, d time.Duration, f func()) {
 	t.Helper()
 	done := make(chan struct{})
 	go func() {
@@ -31,9 +31,9 @@ func within(t *testing.T, d time.Duration, f func()) {
 	}
 }
 
-// bareStore holds organization acme, its owner acme-owner and project p,
+// reentryStore holds organization acme, its owner acme-owner and project p,
 // and nothing follows it.
-func bareStore(t *testing.T) *iam.MemoryStore {
+func reentryStore(t *testing.T) *iam.MemoryStore {
 	t.Helper()
 	ctx := context.Background()
 	s := iam.NewMemoryStore()
@@ -82,10 +82,10 @@ func TestStoreCallInsideItsOwnAtomicFailsInsteadOfDeadlocking(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := context.Background()
-			s := bareStore(t)
+			s := reentryStore(t)
 			before := dumpStore(t, s)
 			var inner, outer error
-			within(t, 5*time.Second, func() {
+			withinOrDeadlock(t, 5*time.Second, func() {
 				outer = s.Atomic(ctx, func(tx iam.Tx) error {
 					if _, err := tx.CreateUser(ctx, iam.User{ID: "outer", OrganizationID: "acme", Email: "outer@acme.test"}); err != nil {
 						return err
@@ -103,7 +103,7 @@ func TestStoreCallInsideItsOwnAtomicFailsInsteadOfDeadlocking(t *testing.T) {
 			requireUnchanged(t, s, before)
 
 			// The store is still usable afterwards.
-			within(t, 5*time.Second, func() {
+			withinOrDeadlock(t, 5*time.Second, func() {
 				_, err := s.CreateUser(ctx, iam.User{ID: "after", OrganizationID: "acme", Email: "after@acme.test"})
 				assert.NoError(t, err)
 			})
@@ -116,12 +116,12 @@ func TestStoreCallInsideItsOwnAtomicFailsInsteadOfDeadlocking(t *testing.T) {
 func TestStoreCallFromASubscriberFailsInsteadOfDeadlocking(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s := bareStore(t)
+	s := reentryStore(t)
 	var got error
 	cancel := s.Subscribe(func(ch iam.Change) {
 		_, got = s.GetOrganization(ctx, "acme")
 	})
-	within(t, 5*time.Second, func() {
+	withinOrDeadlock(t, 5*time.Second, func() {
 		_, err := s.CreateUser(ctx, iam.User{ID: "u", OrganizationID: "acme", Email: "u@acme.test"})
 		assert.NoError(t, err)
 	})
@@ -136,7 +136,7 @@ func TestStoreCallFromASubscriberFailsInsteadOfDeadlocking(t *testing.T) {
 func TestSubscriberMayCancelItselfDuringDelivery(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s := bareStore(t)
+	s := reentryStore(t)
 	var calls, later int
 	var cancel func()
 	cancel = s.Subscribe(func(ch iam.Change) {
@@ -145,7 +145,7 @@ func TestSubscriberMayCancelItselfDuringDelivery(t *testing.T) {
 		s.Subscribe(func(iam.Change) { later++ })
 	})
 	for i := range 3 {
-		within(t, 5*time.Second, func() {
+		withinOrDeadlock(t, 5*time.Second, func() {
 			_, err := s.CreateApplication(ctx, iam.Application{OrganizationID: "acme", Name: fmt.Sprintf("app-%d", i)})
 			assert.NoError(t, err)
 		})
@@ -159,7 +159,7 @@ func TestSubscriberMayCancelItselfDuringDelivery(t *testing.T) {
 func TestOtherGoroutinesWaitForAtomic(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	s := bareStore(t)
+	s := reentryStore(t)
 	inside, release := make(chan struct{}), make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -188,7 +188,7 @@ func TestOtherGoroutinesWaitForAtomic(t *testing.T) {
 	// Give them time to reach the lock; the outcome does not depend on it.
 	time.Sleep(20 * time.Millisecond)
 	close(release)
-	within(t, 5*time.Second, rw.Wait)
+	withinOrDeadlock(t, 5*time.Second, rw.Wait)
 	wg.Wait()
 	require.NoError(t, readErr)
 	require.Equal(t, "slow", read.ID)

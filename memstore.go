@@ -214,9 +214,10 @@ func (s *MemoryStore) Revision(ctx context.Context) (uint64, error) {
 	return s.rev, nil
 }
 
-// Subscribe registers fn for every later Change; see Store.Subscribe.
-// Called from inside an Atomic function or a subscriber of this store, it
-// registers fn for the changes after the one being made or delivered.
+// Subscribe registers fn for every later Change; see Store.Subscribe. It
+// may be called from inside an Atomic function or a subscriber of this
+// store: fn then receives every change committed after the call, the one
+// that Atomic function is making included.
 func (s *MemoryStore) Subscribe(fn func(Change)) (cancel func()) {
 	held := s.lockUnlessHeld()
 	id := s.nextSub

@@ -14,8 +14,8 @@ import (
 	"github.com/iamkit/iam"
 )
 
-// badText holds one character of each refused kind, and invalid UTF-8.
-var badText = []struct{ name, s, msg string }{
+// unstorableText holds one character of each refused kind, and invalid UTF-8.
+var unstorableText = []struct{ name, s, msg string }{
 	{"NUL", "\x00", "control character"},
 	{"BEL", "\a", "control character"},
 	{"DEL", "\x7f", "control character"},
@@ -28,15 +28,15 @@ var badText = []struct{ name, s, msg string }{
 	{"cut UTF-8", "\xe2\x80", "UTF-8"},
 }
 
-// textField is one string field of one entity of validationWorld, and how
+// storedTextField is one string field of one entity of validationWorld, and how
 // to write a value into it.
-type textField struct {
+type storedTextField struct {
 	name  string
 	field string
 	write func(bad string) func(ctx context.Context, s iam.Store) error
 }
 
-func updateOf[T any](get func(iam.Store, context.Context, string) (T, error), put func(iam.Store, context.Context, T) (T, error), id string, change func(*T, string)) func(bad string) func(ctx context.Context, s iam.Store) error {
+func updateTextOf[T any](get func(iam.Store, context.Context, string) (T, error), put func(iam.Store, context.Context, T) (T, error), id string, change func(*T, string)) func(bad string) func(ctx context.Context, s iam.Store) error {
 	return func(bad string) func(ctx context.Context, s iam.Store) error {
 		return func(ctx context.Context, s iam.Store) error {
 			v, err := get(s, ctx, id)
@@ -50,24 +50,24 @@ func updateOf[T any](get func(iam.Store, context.Context, string) (T, error), pu
 	}
 }
 
-var textFields = []textField{
-	{"organization name", "name", updateOf(iam.Store.GetOrganization, iam.Store.UpdateOrganization, "acme", func(o *iam.Organization, s string) { o.Name = "Acme" + s })},
-	{"project name", "name", updateOf(iam.Store.GetProject, iam.Store.UpdateProject, "p1", func(p *iam.Project, s string) { p.Name = "p" + s + "1" })},
-	{"project description", "description", updateOf(iam.Store.GetProject, iam.Store.UpdateProject, "p1", func(p *iam.Project, s string) { p.Description = "about" + s })},
-	{"user email", "email", updateOf(iam.Store.GetUser, iam.Store.UpdateUser, "u1", func(u *iam.User, s string) { u.Email = "u1" + s + "@acme.test" })},
-	{"user email domain", "email", updateOf(iam.Store.GetUser, iam.Store.UpdateUser, "u1", func(u *iam.User, s string) { u.Email = "u1@acme" + s + ".test" })},
-	{"user username", "username", updateOf(iam.Store.GetUser, iam.Store.UpdateUser, "u1", func(u *iam.User, s string) { u.Username = "ana" + s })},
-	{"user tag", "tags[1]", updateOf(iam.Store.GetUser, iam.Store.UpdateUser, "u1", func(u *iam.User, s string) { u.Tags = []string{"ok", "t" + s} })},
-	{"application name", "name", updateOf(iam.Store.GetApplication, iam.Store.UpdateApplication, "a1", func(a *iam.Application, s string) { a.Name = "ci" + s })},
-	{"application description", "description", updateOf(iam.Store.GetApplication, iam.Store.UpdateApplication, "a1", func(a *iam.Application, s string) { a.Description = s + "x" })},
-	{"application tag", "tags[0]", updateOf(iam.Store.GetApplication, iam.Store.UpdateApplication, "a1", func(a *iam.Application, s string) { a.Tags = []string{s} })},
-	{"group name", "name", updateOf(iam.Store.GetGroup, iam.Store.UpdateGroup, "team", func(g *iam.Group, s string) { g.Name = "Team" + s })},
-	{"group description", "description", updateOf(iam.Store.GetGroup, iam.Store.UpdateGroup, "team", func(g *iam.Group, s string) { g.Description = "the " + s + "team" })},
-	{"group tag", "tags[0]", updateOf(iam.Store.GetGroup, iam.Store.UpdateGroup, "team", func(g *iam.Group, s string) { g.Tags = []string{"t" + s} })},
-	{"policy name", "name", updateOf(iam.Store.GetPolicy, iam.Store.UpdatePolicy, "pol", func(p *iam.Policy, s string) { p.Name = "pol" + s })},
-	{"policy description", "description", updateOf(iam.Store.GetPolicy, iam.Store.UpdatePolicy, "pol", func(p *iam.Policy, s string) { p.Description = s })},
-	{"policy tag", "tags[0]", updateOf(iam.Store.GetPolicy, iam.Store.UpdatePolicy, "pol", func(p *iam.Policy, s string) { p.Tags = []string{"a" + s + "b"} })},
-	{"rule condition", "rules[0].condition", updateOf(iam.Store.GetPolicy, iam.Store.UpdatePolicy, "pol", func(p *iam.Policy, s string) {
+var storedTextFields = []storedTextField{
+	{"organization name", "name", updateTextOf(iam.Store.GetOrganization, iam.Store.UpdateOrganization, "acme", func(o *iam.Organization, s string) { o.Name = "Acme" + s })},
+	{"project name", "name", updateTextOf(iam.Store.GetProject, iam.Store.UpdateProject, "p1", func(p *iam.Project, s string) { p.Name = "p" + s + "1" })},
+	{"project description", "description", updateTextOf(iam.Store.GetProject, iam.Store.UpdateProject, "p1", func(p *iam.Project, s string) { p.Description = "about" + s })},
+	{"user email", "email", updateTextOf(iam.Store.GetUser, iam.Store.UpdateUser, "u1", func(u *iam.User, s string) { u.Email = "u1" + s + "@acme.test" })},
+	{"user email domain", "email", updateTextOf(iam.Store.GetUser, iam.Store.UpdateUser, "u1", func(u *iam.User, s string) { u.Email = "u1@acme" + s + ".test" })},
+	{"user username", "username", updateTextOf(iam.Store.GetUser, iam.Store.UpdateUser, "u1", func(u *iam.User, s string) { u.Username = "ana" + s })},
+	{"user tag", "tags[1]", updateTextOf(iam.Store.GetUser, iam.Store.UpdateUser, "u1", func(u *iam.User, s string) { u.Tags = []string{"ok", "t" + s} })},
+	{"application name", "name", updateTextOf(iam.Store.GetApplication, iam.Store.UpdateApplication, "a1", func(a *iam.Application, s string) { a.Name = "ci" + s })},
+	{"application description", "description", updateTextOf(iam.Store.GetApplication, iam.Store.UpdateApplication, "a1", func(a *iam.Application, s string) { a.Description = s + "x" })},
+	{"application tag", "tags[0]", updateTextOf(iam.Store.GetApplication, iam.Store.UpdateApplication, "a1", func(a *iam.Application, s string) { a.Tags = []string{s} })},
+	{"group name", "name", updateTextOf(iam.Store.GetGroup, iam.Store.UpdateGroup, "team", func(g *iam.Group, s string) { g.Name = "Team" + s })},
+	{"group description", "description", updateTextOf(iam.Store.GetGroup, iam.Store.UpdateGroup, "team", func(g *iam.Group, s string) { g.Description = "the " + s + "team" })},
+	{"group tag", "tags[0]", updateTextOf(iam.Store.GetGroup, iam.Store.UpdateGroup, "team", func(g *iam.Group, s string) { g.Tags = []string{"t" + s} })},
+	{"policy name", "name", updateTextOf(iam.Store.GetPolicy, iam.Store.UpdatePolicy, "pol", func(p *iam.Policy, s string) { p.Name = "pol" + s })},
+	{"policy description", "description", updateTextOf(iam.Store.GetPolicy, iam.Store.UpdatePolicy, "pol", func(p *iam.Policy, s string) { p.Description = s })},
+	{"policy tag", "tags[0]", updateTextOf(iam.Store.GetPolicy, iam.Store.UpdatePolicy, "pol", func(p *iam.Policy, s string) { p.Tags = []string{"a" + s + "b"} })},
+	{"rule condition", "rules[0].condition", updateTextOf(iam.Store.GetPolicy, iam.Store.UpdatePolicy, "pol", func(p *iam.Policy, s string) {
 		p.Rules[0].Condition = `request.user_agent == "` + s + `curl"`
 	})},
 	{"permission set description", "description", func(bad string) func(ctx context.Context, s iam.Store) error {
@@ -92,7 +92,7 @@ var textFields = []textField{
 			return err
 		}
 	}},
-	{"API key description", "description", updateOf(iam.Store.GetAPIKey, iam.Store.UpdateAPIKey, "k1", func(k *iam.APIKey, s string) { k.Description = "laptop" + s })},
+	{"API key description", "description", updateTextOf(iam.Store.GetAPIKey, iam.Store.UpdateAPIKey, "k1", func(k *iam.APIKey, s string) { k.Description = "laptop" + s })},
 	{"user ID", "id", func(bad string) func(ctx context.Context, s iam.Store) error {
 		return func(ctx context.Context, s iam.Store) error {
 			_, err := s.CreateUser(ctx, iam.User{ID: "new" + bad, OrganizationID: "acme", Email: "new@acme.test"})
@@ -104,8 +104,8 @@ var textFields = []textField{
 func TestNoStoredStringHoldsControlBidiOrInvalidUTF8(t *testing.T) {
 	t.Parallel()
 	var cases []rejected
-	for _, f := range textFields {
-		for _, b := range badText {
+	for _, f := range storedTextFields {
+		for _, b := range unstorableText {
 			cases = append(cases, rejected{
 				name:  f.name + "/" + b.name,
 				write: f.write(b.s),
@@ -122,7 +122,7 @@ func TestNoStoredStringHoldsControlBidiOrInvalidUTF8(t *testing.T) {
 // bidirectional marks that override nothing are stored as given.
 func TestStringsInAnyScriptAreStored(t *testing.T) {
 	t.Parallel()
-	for _, f := range textFields {
+	for _, f := range storedTextFields {
 		if f.name == "user ID" || f.name == "rule condition" {
 			continue
 		}

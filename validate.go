@@ -423,8 +423,9 @@ func noRepeats(k Kind, id, field string, list []string) error {
 		fmt.Sprintf("%q is listed twice (also at %s[%d])", list[at], field, first), "remove the repeated entry")
 }
 
-// repeated returns the indexes of the first entry of list equal to an
-// earlier one, and of that earlier one; at is -1 when there is none.
+// repeated returns at, the index of the first entry of list equal to an
+// earlier one, and first, the index of that earlier one; at is -1 when no
+// entry repeats.
 func repeated(list []string) (first, at int) {
 	if len(list) <= 16 {
 		for i := 1; i < len(list); i++ {
