@@ -44,6 +44,16 @@ import (
 // not stop this; grant IAMManager, IAMPolicyManager and IAMGroupManager
 // as you would grant ownership.
 //
+// # Email addresses
+//
+// Nobody but a user itself (or a caller that is an API key of that user)
+// changes the user's email through UpdateUser: not an IAM manager, not the
+// owner. A host that recovers accounts by email would otherwise hand the
+// account to whoever set the address. The user itself still needs
+// iam:user:update like any update; a host that lets every user change its
+// own address, or an administrator correct one, verifies the new address
+// and writes it on the Store directly.
+//
 // # API keys
 //
 // Nobody, whatever their rights (the owner and IAM managers included),
@@ -624,8 +634,37 @@ func (v *adminView) ListUsers(ctx context.Context, organizationID string) ([]Use
 	return adminList(ctx, v, KindUser, organizationID, v.a.store.ListUsers)
 }
 
+// UpdateUser: iam:user:update, and only the user itself (or one of its API
+// keys) changes its email. The email is compared with the stored one in
+// the same transaction as the write, so that a concurrent change of the
+// user's own is never undone by a stale copy.
 func (v *adminView) UpdateUser(ctx context.Context, u User) (User, error) {
-	return adminUpdate(ctx, v, KindUser, u.ID, v.a.store.GetUser, adminUserOrg, v.a.store.UpdateUser, u)
+	act, err := v.actor(ctx)
+	if err != nil {
+		return User{}, err
+	}
+	if _, err := adminExisting(ctx, v, act, KindUser, adminActUpdate, u.ID, v.a.store.GetUser, adminUserOrg); err != nil {
+		return User{}, err
+	}
+	self := act.self == UserPrincipal(u.ID)
+	var out User
+	err = v.a.store.Atomic(ctx, func(tx Tx) error {
+		cur, err := tx.GetUser(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		if u.Email != cur.Email && !self {
+			ac := adminAccess{kind: KindUser, action: adminActUpdate, id: u.ID, org: cur.OrganizationID, detail: "with another email"}
+			return fmt.Errorf("iam: %s may not %s: only the user itself changes its email address, whatever the caller's rights (a host that recovers accounts by email would hand the account over): %w",
+				act, ac.words(), ErrForbidden)
+		}
+		out, err = tx.UpdateUser(ctx, u)
+		return err
+	})
+	if err != nil {
+		return User{}, err
+	}
+	return out, nil
 }
 
 func (v *adminView) DeleteUser(ctx context.Context, id string) error {

@@ -36,6 +36,10 @@
 // changes: an invalid write changes nothing, and errors are typed
 // (ErrInvalid with a *ValidationError naming the field, ErrNotFound,
 // ErrConflict, ErrUnknownPermission, ErrScopeMismatch, ErrForbidden).
+// Every string it stores (IDs, names, emails, descriptions, tags,
+// categories, conditions) is valid UTF-8 without control characters and
+// without the bidirectional overrides and isolates that make text display
+// otherwise than it reads; a condition is therefore written on one line.
 // MemoryStore keeps it in memory; LoadFile loads a world or policy file in
 // one atomic write.
 //

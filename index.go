@@ -223,7 +223,8 @@ type mOrg struct {
 	apps      map[string]Application
 	groups    map[string]Group
 	groupSeq  map[string]int32
-	nextGroup int32
+	nextGroup int32   // one more than the highest number ever given
+	freeSeqs  []int32 // numbers of deleted groups, to give again
 	groupG    map[int32]*grants
 	policies  map[string]*Policy
 	byHolder  map[Principal]map[string]bool // policy IDs naming each principal
@@ -314,6 +315,7 @@ type applier struct {
 	projDirty  map[string]map[string]bool // org → new project IDs
 	holders    map[Principal]string       // holder → org, grants to recompute
 	principalD map[Principal]string       // entry to rebuild → org
+	freedSeqs  map[*mOrg][]int32          // group numbers this change freed
 }
 
 func (m *mirror) newApplier(s *snapshot) *applier {
@@ -471,13 +473,18 @@ func (a *applier) applyGroup(mo *mOrg, ev Event) {
 		now = ev.Value.(Group)
 		mo.groups[ev.ID] = now
 		if !existed {
-			mo.groupSeq[ev.ID] = mo.nextGroup
-			mo.nextGroup++
+			mo.groupSeq[ev.ID] = mo.newGroupSeq()
 		}
 	} else {
 		delete(mo.groups, ev.ID)
-		delete(mo.groupG, mo.groupSeq[ev.ID])
-		delete(mo.groupSeq, ev.ID)
+		if seq, ok := mo.groupSeq[ev.ID]; ok {
+			delete(mo.groupG, seq)
+			delete(mo.groupSeq, ev.ID)
+			if a.freedSeqs == nil {
+				a.freedSeqs = map[*mOrg][]int32{}
+			}
+			a.freedSeqs[mo] = append(a.freedSeqs[mo], seq)
+		}
 	}
 	// Members who joined or left.
 	diff := func(kind PrincipalType, before, after []string) {
@@ -509,6 +516,30 @@ func (a *applier) applyGroup(mo *mOrg, ev Event) {
 	a.principalD[gp] = mo.id
 	a.holders[gp] = mo.id
 	a.orgDirty[mo.id] = true
+}
+
+// newGroupSeq gives a new group its sequence number: that of a group
+// deleted by an earlier change when there is one, so that create/delete
+// churn does not grow the index's group table (and every write that
+// rebuilds it), else a new one.
+//
+// A number used again carries nothing of its former group into the next
+// snapshot: the group's grants were dropped with it, the members that
+// listed its number are rebuilt by the change that deleted it (they left
+// the group then), and the special-group lists and the number-to-ID table
+// are rebuilt whole with the organization's index. Snapshots already
+// published are never modified, so their readers keep a consistent view.
+// A number freed by a change is given again only from the next change on,
+// so that within one change a number names one group.
+func (mo *mOrg) newGroupSeq() int32 {
+	if n := len(mo.freeSeqs); n > 0 {
+		seq := mo.freeSeqs[n-1]
+		mo.freeSeqs = mo.freeSeqs[:n-1]
+		return seq
+	}
+	seq := mo.nextGroup
+	mo.nextGroup++
+	return seq
 }
 
 // forgetMember removes a deleted user or application from the groups the
@@ -602,6 +633,11 @@ func (a *applier) finish(rev uint64) *snapshot {
 			a.principals.Set(p.ID, *e)
 		} else if cur, ok := a.principals.Get(p.ID); ok && cur.typ == p.Type {
 			a.principals.Delete(p.ID)
+		}
+	}
+	for mo, seqs := range a.freedSeqs {
+		if a.m.orgs[mo.id] == mo {
+			mo.freeSeqs = append(mo.freeSeqs, seqs...)
 		}
 	}
 	return &snapshot{

@@ -132,7 +132,9 @@ func fileTooLarge(name string) error {
 // written: a store without a condition engine rejects them.
 //
 // Errors. Decoding is strict: an unknown or repeated key, a value of the
-// wrong JSON type or a syntax error is an error. Invalid input of any kind
+// wrong JSON type or a syntax error is an error, and so is text that is not
+// valid UTF-8 or a \u escape of a lone UTF-16 surrogate: text reaches the
+// store as written, never replaced by U+FFFD. Invalid input of any kind
 // is reported as a *ValidationError (matching ErrInvalid, and its Cause:
 // ErrUnknownPermission, ErrScopeMismatch, ErrNotFound...) whose File, Line,
 // Column and Path locate the offending value in the file; Field is the path

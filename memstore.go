@@ -1,11 +1,14 @@
 package iam
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // MemoryStore is a Store held in memory. It is safe for concurrent use:
@@ -15,6 +18,8 @@ import (
 // usable; call NewMemoryStore.
 type MemoryStore struct {
 	mu        sync.RWMutex
+	writer    atomic.Pointer[writerID] // the Atomic call that holds mu; nil: none
+	dropSubs  []int                    // subscriptions cancelled while mu was held by their delivery
 	st        memState
 	rev       uint64
 	subs      map[int]func(Change)
@@ -161,12 +166,18 @@ func (tx *memTx) deleteGroup(mo *memOrg, id string) {
 // slow work of a write (compiling conditions, say) is better done before;
 // CreatePolicy and UpdatePolicy compile their conditions before they take
 // the lock, but the writes fn makes through tx compile under it.
+// Atomic runs fn as one transaction; see Store.Atomic. Inside fn, read and
+// write through tx: a method called on the store itself from fn (or from a
+// subscriber, which runs inside the write) returns an error wrapping
+// ErrInvalid, where it would otherwise wait for the transaction forever.
 func (s *MemoryStore) Atomic(ctx context.Context, fn func(tx Tx) error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	if err := s.lock("a write"); err != nil {
+		return err
+	}
+	defer s.unlock()
 	tx := &memTx{s: s, ctx: ctx}
 	if err := tx.run(fn); err != nil {
 		return err
@@ -322,22 +333,36 @@ func (tx *memTx) compile(expr string) (Condition, error) {
 
 // Revision returns the number of successful writes so far.
 func (s *MemoryStore) Revision(ctx context.Context) (uint64, error) {
-	s.mu.RLock()
+	if err := s.rlock("Revision"); err != nil {
+		return 0, err
+	}
 	defer s.mu.RUnlock()
 	return s.rev, nil
 }
 
-// Subscribe registers fn for every later Change; see Store.Subscribe.
+// Subscribe registers fn for every later Change; see Store.Subscribe. It
+// may be called from inside an Atomic function or a subscriber of this
+// store: fn then receives every change committed after the call, the one
+// that Atomic function is making included.
 func (s *MemoryStore) Subscribe(fn func(Change)) (cancel func()) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+	held := s.lockUnlessHeld()
 	id := s.nextSub
 	s.nextSub++
 	s.subs[id] = fn
+	if !held {
+		s.mu.Unlock()
+	}
 	var once sync.Once
 	return func() {
 		once.Do(func() {
-			s.mu.Lock()
+			if s.lockUnlessHeld() {
+				// Inside a write of this store, maybe a delivery that is
+				// iterating over the subscribers: fn is silenced now and
+				// removed when the write ends.
+				s.subs[id] = func(Change) {}
+				s.dropSubs = append(s.dropSubs, id)
+				return
+			}
 			defer s.mu.Unlock()
 			delete(s.subs, id)
 		})
@@ -349,9 +374,128 @@ func (s *MemoryStore) read(ctx context.Context, fn func(tx *memTx) error) error 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	s.mu.RLock()
+	if err := s.rlock("a read"); err != nil {
+		return err
+	}
 	defer s.mu.RUnlock()
 	return fn(&memTx{s: s, ctx: ctx, readOnly: true})
+}
+
+// The store's lock is not reentrant: a store method called on the store
+// from inside its own Atomic function (or from a subscriber, which runs
+// inside the write) would wait for itself forever. Such a call is an error
+// instead, that says to use the Tx. To tell it from a call of another
+// goroutine, which must wait, Atomic records the ID of the goroutine that
+// holds the lock, and a call that finds the lock taken compares it with
+// its own; a call that takes the lock at once pays nothing for it.
+
+// writerID identifies the goroutine of an Atomic call: a goroutine that
+// Atomic starts finds it in its own stack trace ("created by ... in
+// goroutine 42"), at a cost that does not grow with the caller's stack,
+// in parallel with the write.
+type writerID struct {
+	done chan struct{} // closed once id is set
+	id   uint64        // 0 when it could not be read
+}
+
+// lock takes the write lock for an Atomic call.
+func (s *MemoryStore) lock(op string) error {
+	if !s.mu.TryLock() {
+		if s.heldHere() {
+			return errInsideAtomic(op)
+		}
+		s.mu.Lock()
+	}
+	w := &writerID{done: make(chan struct{})}
+	go w.find()
+	s.writer.Store(w)
+	return nil
+}
+
+// traceBuffers holds buffers for writerID.find.
+var traceBuffers = sync.Pool{New: func() any { return new([4096]byte) }}
+
+// find sets w.id to the ID of the goroutine that started it, read from
+// the end of its own stack trace ("created by ... in goroutine 42"), and
+// closes w.done. w.id stays 0 if the trace does not say.
+func (w *writerID) find() {
+	defer close(w.done)
+	buf := traceBuffers.Get().(*[4096]byte)
+	defer traceBuffers.Put(buf)
+	b := buf[:runtime.Stack(buf[:], false)]
+	const in = " in goroutine "
+	if i := bytes.LastIndex(b, []byte(in)); i >= 0 {
+		w.id = leadingNumber(b[i+len(in):])
+	}
+}
+
+// unlock releases the write lock taken by lock.
+func (s *MemoryStore) unlock() {
+	w := s.writer.Swap(nil)
+	for _, id := range s.dropSubs {
+		delete(s.subs, id)
+	}
+	s.dropSubs = nil
+	s.mu.Unlock()
+	<-w.done // no goroutine outlives the write
+}
+
+// lockUnlessHeld takes the write lock, unless an Atomic call of the calling
+// goroutine holds it already: it then takes nothing and reports true.
+func (s *MemoryStore) lockUnlessHeld() (held bool) {
+	if s.mu.TryLock() {
+		return false
+	}
+	if s.heldHere() {
+		return true
+	}
+	s.mu.Lock()
+	return false
+}
+
+// rlock takes the read lock.
+func (s *MemoryStore) rlock(op string) error {
+	if !s.mu.TryRLock() {
+		if s.heldHere() {
+			return errInsideAtomic(op)
+		}
+		s.mu.RLock()
+	}
+	return nil
+}
+
+// heldHere reports whether the write lock is held by an Atomic call of the
+// calling goroutine.
+func (s *MemoryStore) heldHere() bool {
+	w := s.writer.Load()
+	if w == nil {
+		return false
+	}
+	<-w.done
+	return w.id != 0 && w.id == goroutineID()
+}
+
+func errInsideAtomic(op string) error {
+	return fmt.Errorf("iam: %s on a MemoryStore inside its own Atomic function (or a subscriber) would wait for the write to end, forever: inside Atomic, call the methods of the Tx the function is given (tx.GetUser, not store.GetUser): %w", op, ErrInvalid)
+}
+
+// goroutineID returns the calling goroutine's ID, read from the first line
+// of its stack trace ("goroutine 42 [running]:").
+func goroutineID() uint64 {
+	var buf [64]byte
+	b := buf[:runtime.Stack(buf[:], false)]
+	return leadingNumber(b[min(len(b), len("goroutine ")):])
+}
+
+func leadingNumber(b []byte) uint64 {
+	var n uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			break
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	return n
 }
 
 func sortedKeys[K interface{ ~int | ~string }, V any](m map[K]V) []K {

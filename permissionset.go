@@ -20,6 +20,7 @@ const (
 // triple service:resource:action in which any whole segment may be "*"
 // ("instance:*:read"); a star never spans a ':' and never matches part of a
 // segment. A set also holds every set it includes, transitively.
+// Permissions and Includes list each entry once (a repeat is ErrInvalid).
 //
 // Sets with an empty OrganizationID form the store's built-in catalogue
 // (by default ScalewayCatalogue), available to every organization. An

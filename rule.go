@@ -6,6 +6,8 @@ package iam
 // A rule names at most MaxPermissionSetsPerRule sets and lists at most
 // MaxProjectsPerRule projects; a condition has at most MaxConditionLength
 // characters.
+// PermissionSets and Scope.ProjectIDs list each entry once (a repeat is
+// ErrInvalid).
 type Rule struct {
 	Scope          Scope
 	PermissionSets []string

@@ -30,12 +30,51 @@ func invalid(k Kind, id, field, value, reason, hint string) *ValidationError {
 	return &ValidationError{Entity: k.String(), ID: id, Field: field, Value: value, Reason: reason, Hint: hint}
 }
 
-// validateID accepts 1-128 runes without spaces or control characters.
+// textFault says what makes s unfit to be stored, or returns "" when
+// nothing does. Every string of every entity (IDs, names, emails,
+// usernames, descriptions, tags, categories, conditions) is valid UTF-8
+// and holds no control character (Unicode category Cc: U+0000-U+001F,
+// U+007F-U+009F, tab and newline included) and no bidirectional
+// embedding, override or isolate (U+202A-U+202E, U+2066-U+2069), which
+// make text display in another order than the one it is read in: a
+// policy, a condition or an email that reads one way on a screen or in a
+// log and means another. The bidirectional marks U+200E, U+200F and
+// U+061C, which override nothing, are ordinary text.
+func textFault(s string) string {
+	n := 0
+	for i, r := range s {
+		n++
+		switch {
+		case r == utf8.RuneError:
+			if _, size := utf8.DecodeRuneInString(s[i:]); size == 1 { // not a real U+FFFD
+				return fmt.Sprintf("invalid UTF-8 at character %d", n)
+			}
+		case unicode.IsControl(r):
+			return fmt.Sprintf("a control character (U+%04X) at character %d", r, n)
+		case r >= 0x202A && r <= 0x202E, r >= 0x2066 && r <= 0x2069:
+			return fmt.Sprintf("a bidirectional control character (U+%04X) at character %d", r, n)
+		}
+	}
+	return ""
+}
+
+// validateText reports, as a *ValidationError of field, what makes s unfit
+// to be stored (see textFault).
+func validateText(k Kind, id, field, s string) error {
+	if f := textFault(s); f != "" {
+		return invalid(k, id, field, s, "the text holds "+f, "remove it: every string is valid UTF-8 without control or bidirectional control characters")
+	}
+	return nil
+}
+
+// validateID accepts 1-128 runes without spaces (see textFault for the
+// characters no string may hold).
 func validateID(k Kind, id, field string) error {
+	if err := validateText(k, id, field, id); err != nil {
+		return err
+	}
 	n := utf8.RuneCountInString(id)
-	if n == 0 || n > MaxIDLength || !utf8.ValidString(id) || strings.ContainsFunc(id, func(r rune) bool {
-		return unicode.IsSpace(r) || unicode.IsControl(r)
-	}) {
+	if n == 0 || n > MaxIDLength || strings.ContainsFunc(id, unicode.IsSpace) {
 		return invalid(k, id, field, id, fmt.Sprintf("an ID has 1 to %d characters and no spaces", MaxIDLength), "")
 	}
 	return nil
@@ -45,15 +84,21 @@ func validateName(k Kind, id, field, name string, required bool) error {
 	if name == "" && !required {
 		return nil
 	}
+	if err := validateText(k, id, field, name); err != nil {
+		return err
+	}
 	n := utf8.RuneCountInString(name)
-	if n == 0 || n > MaxNameLength || !utf8.ValidString(name) || strings.ContainsFunc(name, unicode.IsControl) || strings.TrimSpace(name) != name {
+	if n == 0 || n > MaxNameLength || strings.TrimSpace(name) != name {
 		return invalid(k, id, field, name, fmt.Sprintf("a name has 1 to %d characters, no control characters and no leading or trailing space", MaxNameLength), "")
 	}
 	return nil
 }
 
 func validateDescription(k Kind, id, d string) error {
-	if utf8.RuneCountInString(d) > MaxDescriptionLength || !utf8.ValidString(d) {
+	if err := validateText(k, id, "description", d); err != nil {
+		return err
+	}
+	if utf8.RuneCountInString(d) > MaxDescriptionLength {
 		return invalid(k, id, "description", "", fmt.Sprintf("a description has at most %d characters", MaxDescriptionLength), "shorten it")
 	}
 	return nil
@@ -64,7 +109,10 @@ func validateTags(k Kind, id string, tags []string) error {
 		return invalid(k, id, "tags", "", fmt.Sprintf("at most %d tags (got %d)", MaxTags, len(tags)), "")
 	}
 	for i, t := range tags {
-		if n := utf8.RuneCountInString(t); n == 0 || n > MaxTagLength || !utf8.ValidString(t) || strings.ContainsFunc(t, unicode.IsControl) {
+		if err := validateText(k, id, fmt.Sprintf("tags[%d]", i), t); err != nil {
+			return err
+		}
+		if n := utf8.RuneCountInString(t); n == 0 || n > MaxTagLength {
 			return invalid(k, id, fmt.Sprintf("tags[%d]", i), t, fmt.Sprintf("a tag has 1 to %d characters", MaxTagLength), "")
 		}
 	}
@@ -90,6 +138,9 @@ func validateProject(p Project) error {
 
 func validateUser(u User) error {
 	if err := validateID(KindUser, u.ID, "id"); err != nil {
+		return err
+	}
+	if err := validateText(KindUser, u.ID, "email", u.Email); err != nil {
 		return err
 	}
 	at := strings.LastIndexByte(u.Email, '@')
@@ -265,8 +316,14 @@ func (tx *memTx) validateRule(mo *memOrg, policyID string, i int, r Rule) error 
 			return err
 		}
 	}
+	if err := noRepeats(KindPolicy, policyID, at+".projects", r.Scope.ProjectIDs); err != nil {
+		return err
+	}
 	if len(r.PermissionSets) == 0 {
 		return invalid(KindPolicy, policyID, at+".permission_sets", "", "a rule grants at least one permission set", "")
+	}
+	if err := noRepeats(KindPolicy, policyID, at+".permission_sets", r.PermissionSets); err != nil {
+		return err
 	}
 	var first ScopeType
 	for j, name := range r.PermissionSets {
@@ -296,6 +353,9 @@ func (tx *memTx) validateRule(mo *memOrg, policyID string, i int, r Rule) error 
 		}
 	}
 	if r.Condition != "" {
+		if err := validateText(KindPolicy, policyID, at+".condition", r.Condition); err != nil {
+			return err
+		}
 		if tx.s.cond == nil {
 			return invalid(KindPolicy, policyID, at+".condition", clip(r.Condition), "conditions are switched off in this store", "create the store with iam.NewMemoryStore(iam.WithConditions(conditions.New())) to switch them on")
 		}
@@ -392,7 +452,50 @@ func checkPermissionSetShape(ps PermissionSet) error {
 	if len(ps.Categories) > MaxTags {
 		return invalid(k, id, "categories", "", fmt.Sprintf("at most %d categories", MaxTags), "")
 	}
-	return nil
+	for i, c := range ps.Categories {
+		if err := validateText(k, id, fmt.Sprintf("categories[%d]", i), c); err != nil {
+			return err
+		}
+	}
+	if err := noRepeats(k, id, "permissions", ps.Permissions); err != nil {
+		return err
+	}
+	return noRepeats(k, id, "includes", ps.Includes)
+}
+
+// noRepeats refuses a list that holds an entry twice: a set's patterns or
+// includes, a rule's permission sets or projects. A repeated entry means
+// nothing more than one, so it is a slip (a bad merge, a copy and paste)
+// that is refused where it is written rather than stored and shown back.
+func noRepeats(k Kind, id, field string, list []string) error {
+	first, at := repeated(list)
+	if at < 0 {
+		return nil
+	}
+	return invalid(k, id, fmt.Sprintf("%s[%d]", field, at), list[at],
+		fmt.Sprintf("%q is listed twice (also at %s[%d])", list[at], field, first), "remove the repeated entry")
+}
+
+// repeated returns at, the index of the first entry of list equal to an
+// earlier one, and first, the index of that earlier one; at is -1 when no
+// entry repeats.
+func repeated(list []string) (first, at int) {
+	if len(list) <= 16 {
+		for i := 1; i < len(list); i++ {
+			if j := slices.Index(list[:i], list[i]); j >= 0 {
+				return j, i
+			}
+		}
+		return -1, -1
+	}
+	seen := make(map[string]int, len(list))
+	for i, v := range list {
+		if j, ok := seen[v]; ok {
+			return j, i
+		}
+		seen[v] = i
+	}
+	return -1, -1
 }
 
 func (tx *memTx) validatePermissionSet(mo *memOrg, ps PermissionSet) error {

@@ -25,6 +25,7 @@ const (
 	ErrDuplicateKey                      // a key given twice in one object
 	ErrType                              // a value of the wrong JSON type
 	ErrTrailingData                      // something after the document
+	ErrEncoding                          // a string that is not valid UTF-8, or an escape that encodes no character
 )
 
 // Error is a decoding error at a byte offset of the document.
@@ -74,8 +75,11 @@ type FieldHinter interface {
 // this package, strictly: object keys match the fields' json tags exactly
 // (case included), an unknown or repeated key is an error, and so is a
 // value of the wrong JSON type. null leaves a field at its zero value; it
-// is an error inside an array. It returns the keys of the top-level object
-// in document order, and stops at the first error, an *Error.
+// is an error inside an array. Text is never replaced: a string holding
+// invalid UTF-8, or a \u escape of a lone UTF-16 surrogate, is an
+// ErrEncoding error at the offending byte (encoding/json would turn either
+// into U+FFFD). It returns the keys of the top-level object in document
+// order, and stops at the first error, an *Error.
 //
 // Decode reads the document with a small validating scanner that knows
 // every value's offset: several times faster than json.Decoder.Token, which
@@ -264,7 +268,10 @@ func (d *decoder) pop()       { d.path = d.path[:len(d.path)-1] }
 
 // rawStr reads the string literal at d.pos, and the space after it. It
 // returns its bounds, quotes included, and whether it needs the slow path
-// (escapes, or bytes outside ASCII that must be valid UTF-8).
+// (escapes, or bytes outside ASCII). The bytes outside ASCII must be valid
+// UTF-8, and a \u escape of a UTF-16 high surrogate must be followed by
+// one of a low surrogate (a pair encodes one character): anything else is
+// an ErrEncoding error.
 func (d *decoder) rawStr() (start, end int, slow bool, err error) {
 	start = d.pos
 	if d.peek() != '"' {
@@ -272,14 +279,27 @@ func (d *decoder) rawStr() (start, end int, slow bool, err error) {
 	}
 	data := d.data
 	i := start + 1
+	high := -1   // offset of a \u escape of a high surrogate awaiting its low one
+	utf := false // some byte is outside ASCII
 	for {
 		if i >= len(data) {
 			d.pos = i
 			return 0, 0, false, d.syntax()
 		}
 		c := data[i]
+		if high >= 0 && !(c == '\\' && i+1 < len(data) && data[i+1] == 'u') {
+			return 0, 0, false, d.loneSurrogate(high)
+		}
 		switch {
 		case c == '"':
+			if utf {
+				if off := invalidUTF8(data[start+1 : i]); off >= 0 {
+					off += start + 1
+					return 0, 0, false, &Error{Kind: ErrEncoding, Offset: int64(off), Path: formatPath(d.path),
+						Msg:  fmt.Sprintf("invalid UTF-8 (byte 0x%02X)", data[off]),
+						Hint: "save the file as UTF-8: text is loaded as written, never replaced"}
+				}
+			}
 			d.pos = i + 1
 			d.space()
 			return start, i + 1, slow, nil
@@ -300,20 +320,74 @@ func (d *decoder) rawStr() (start, end int, slow bool, err error) {
 					d.pos = i
 					return 0, 0, false, d.syntax()
 				}
+				switch v := hex4(data[i+1 : i+5]); {
+				case v >= 0xD800 && v < 0xDC00: // high surrogate
+					if high >= 0 {
+						return 0, 0, false, d.loneSurrogate(high)
+					}
+					high = i - 1
+				case v >= 0xDC00 && v < 0xE000: // low surrogate
+					if high < 0 {
+						return 0, 0, false, d.loneSurrogate(i - 1)
+					}
+					high = -1
+				case high >= 0:
+					return 0, 0, false, d.loneSurrogate(high)
+				}
 				i += 4
 			default:
 				d.pos = i
 				return 0, 0, false, d.syntax()
 			}
 		case c >= 0x80:
-			slow = true
+			slow, utf = true, true
 		}
 		i++
 	}
 }
 
+// loneSurrogate reports the \u escape at off as encoding no character.
+func (d *decoder) loneSurrogate(off int) error {
+	return &Error{Kind: ErrEncoding, Offset: int64(off), Path: formatPath(d.path),
+		Msg:  fmt.Sprintf("%s is a lone UTF-16 surrogate, which encodes no character", d.data[off:off+6]),
+		Hint: `a character beyond U+FFFF is written as a surrogate pair ("\ud83d\ude80") or as itself`}
+}
+
+// invalidUTF8 returns the offset of the first byte of b that is not part
+// of a valid UTF-8 sequence, or -1.
+func invalidUTF8(b []byte) int {
+	if utf8.Valid(b) {
+		return -1
+	}
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size == 1 {
+			return i
+		}
+		i += size
+	}
+	return -1
+}
+
 func isHex(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+// hex4 returns the value of four hexadecimal digits, checked by isHex.
+func hex4(b []byte) rune {
+	var v rune
+	for _, c := range b[:4] {
+		switch {
+		case c <= '9':
+			c -= '0'
+		case c >= 'a':
+			c -= 'a' - 10
+		default:
+			c -= 'A' - 10
+		}
+		v = v<<4 | rune(c)
+	}
+	return v
 }
 
 // str reads the string at d.pos.
@@ -333,8 +407,8 @@ const (
 	internMaxSize = 1 << 14
 )
 
-// text returns the string whose literal is data[start:end], as
-// encoding/json decodes it (invalid UTF-8 becomes U+FFFD).
+// text returns the string whose literal is data[start:end], checked by
+// rawStr, as encoding/json decodes it.
 func (d *decoder) text(start, end int, slow bool) string {
 	raw := d.data[start+1 : end-1]
 	if slow && (bytes.IndexByte(raw, '\\') >= 0 || !utf8.Valid(raw)) {

@@ -75,6 +75,12 @@ func TestDecodeErrors(t *testing.T) {
 		{name: "empty", data: "  \n", kind: ErrSyntax, atOffset: 3, msg: "empty"},
 		{name: "trailing data", data: `{} {}`, kind: ErrTrailingData, at: `{}`, atOffset: 3},
 		{name: "trailing garbage", data: "{}\n x", kind: ErrTrailingData, at: "x"},
+		{name: "invalid UTF-8", data: "{\"tags\": [\"ok\", \"a\xffb\"]}", kind: ErrEncoding, at: "\xff", path: "tags[1]", msg: "invalid UTF-8 (byte 0xFF)"},
+		{name: "invalid UTF-8 in a key", data: "{\"na\xc3me\": 1}", kind: ErrEncoding, at: "\xc3", path: "", msg: "invalid UTF-8"},
+		{name: "lone high surrogate", data: `{"name": "a\ud800b"}`, kind: ErrEncoding, at: `\ud800`, path: "name", msg: "lone UTF-16 surrogate"},
+		{name: "lone low surrogate", data: `{"name": "\udc00"}`, kind: ErrEncoding, at: `\udc00`, path: "name", msg: "lone UTF-16 surrogate"},
+		{name: "two high surrogates", data: `{"name": "\ud800\ud800\udc00"}`, kind: ErrEncoding, at: `\ud800\ud800`, path: "name"},
+		{name: "high surrogate then a letter escape", data: `{"name": "\uD83D\u0041"}`, kind: ErrEncoding, at: `\uD83D`, path: "name"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
