@@ -165,9 +165,8 @@ func (tx *memTx) deleteGroup(mo *memOrg, id string) {
 // store's write lock: every other read and write waits for it, so the
 // slow work of a write (compiling conditions, say) is better done before;
 // CreatePolicy and UpdatePolicy compile their conditions before they take
-// the lock, but the writes fn makes through tx compile under it.
-// Atomic runs fn as one transaction; see Store.Atomic. Inside fn, read and
-// write through tx: a method called on the store itself from fn (or from a
+// the lock, but the writes fn makes through tx compile under it. Inside fn,
+// read and write through tx: a method called on the store itself from fn (or from a
 // subscriber, which runs inside the write) returns an error wrapping
 // ErrInvalid, where it would otherwise wait for the transaction forever.
 func (s *MemoryStore) Atomic(ctx context.Context, fn func(tx Tx) error) error {
