@@ -729,7 +729,7 @@ func (l *loader) writeWorld(w *worldPlan) error {
 	for _, i := range order {
 		s := f.PermissionSets[i]
 		ps := PermissionSet{Name: s.Name, OrganizationID: org, ScopeType: ScopeType(s.ScopeType),
-			Permissions: nonEmpty(s.Permissions), Includes: nonEmpty(s.Includes), Description: s.Description, Categories: nonEmpty(s.Categories)}
+			Permissions: nonEmpty(s.Permissions), Includes: nonEmpty(s.Includes), Declared: nonEmpty(s.Declared), Description: s.Description, Categories: nonEmpty(s.Categories)}
 		if _, err := tx.CreatePermissionSet(ctx, ps); err != nil {
 			return l.storeError(err, w.sets[i])
 		}

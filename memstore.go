@@ -22,6 +22,8 @@ type MemoryStore struct {
 	catalogue []PermissionSet
 	catByName map[string]int
 	cond      ConditionEngine
+
+	builtinServices map[string]*servicePatterns // the built-in catalogue by service
 }
 
 var _ Store = (*MemoryStore)(nil)
@@ -72,6 +74,7 @@ func NewMemoryStore(opts ...Option) *MemoryStore {
 	if err := validateCatalogue(s.catalogue, s.catByName); err != nil {
 		panic(err)
 	}
+	s.builtinServices = indexServices(s.catalogue)
 	return s
 }
 
@@ -248,6 +251,8 @@ type memTx struct {
 	undo     []func()
 	events   []Event
 	demoted  map[string]bool // organizations whose owner was demoted
+
+	catalogues map[string]bool // organizations whose own permission sets changed
 }
 
 var _ Tx = (*memTx)(nil)
@@ -279,6 +284,11 @@ func (tx *memTx) checkCommit() error {
 	for _, orgID := range sortedKeys(tx.demoted) {
 		if o := tx.s.st.orgs[orgID]; o != nil && o.owner == "" {
 			return fmt.Errorf("iam: organization %q would be left without an owner: promote another user to owner in the same Atomic write: %w", orgID, ErrForbidden)
+		}
+	}
+	for _, orgID := range sortedKeys(tx.catalogues) {
+		if err := tx.checkCatalogue(orgID); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -1131,6 +1141,7 @@ func (tx *memTx) DeletePermissionSet(ctx context.Context, organizationID, name s
 		return fmt.Errorf("iam: permission set %q cannot be deleted while %s refers to it: %w", name, ref, ErrConflict)
 	}
 	setMap(tx, mo.sets, name, PermissionSet{}, true)
+	tx.markCatalogue(mo.org.ID)
 	tx.emit(OpDelete, KindPermissionSet, name, mo.org.ID, nil)
 	return nil
 }
@@ -1340,6 +1351,7 @@ func clonePolicy(p Policy) Policy {
 func clonePermissionSet(ps PermissionSet) PermissionSet {
 	ps.Permissions = slices.Clone(ps.Permissions)
 	ps.Includes = slices.Clone(ps.Includes)
+	ps.Declared = slices.Clone(ps.Declared)
 	ps.Categories = slices.Clone(ps.Categories)
 	return ps
 }
