@@ -109,8 +109,9 @@ type catPattern struct {
 }
 
 // compileCatalogue compiles builtin then own. The store has validated both
-// (names resolve, includes share the scope type, no cycles).
-func compileCatalogue(builtin, own []PermissionSet) *catalogue {
+// (names resolve, includes share the scope type, no cycles, levels apart).
+// base is the compiled catalogue of builtin alone, or nil.
+func compileCatalogue(builtin, own []PermissionSet, base *catalogue) *catalogue {
 	c := &catalogue{
 		bits:      make(map[string]int32, len(builtin)+len(own)),
 		sets:      make([]catSet, 0, len(builtin)+len(own)),
@@ -136,7 +137,7 @@ func compileCatalogue(builtin, own []PermissionSet) *catalogue {
 		}
 	}
 	c.lookup = cowmap.NewNames(c.bits)
-	c.declare()
+	c.declare(base, slices.ContainsFunc(own, func(ps PermissionSet) bool { return len(ps.Declared) > 0 }))
 	for i := range c.sets {
 		var b bitset
 		c.closeOver(int32(i), &b, make(map[int32]bool))
@@ -151,22 +152,52 @@ func compileCatalogue(builtin, own []PermissionSet) *catalogue {
 }
 
 // declare indexes the services and resolves every declared permission:
-// its level and the sets of that level whose patterns match it.
-func (c *catalogue) declare() {
-	c.declared = map[string][]string{}
-	known := map[string]int32{}
-	for _, cs := range c.sets {
-		for _, d := range cs.Declared {
-			s, r, a, ok := splitTriple(d)
-			if _, dup := known[d]; !ok || dup {
+// its level and the sets of that level whose patterns match it. base, when
+// not nil, is the compiled built-in catalogue that c extends: what the
+// organization's own sets leave unchanged is shared with it.
+func (c *catalogue) declare(base *catalogue, ownDeclares bool) {
+	if base != nil && len(c.wild) == len(base.wild) && !ownDeclares {
+		// The own sets declare nothing: the declared permissions are the
+		// built-in ones, and only those of services that own patterns name
+		// need resolving again.
+		c.known, c.declared, c.perms = base.known, base.declared, base.perms
+		copied := false
+		for service, ds := range base.declared {
+			pats := c.byService[service]
+			if len(pats) == len(base.byService[service]) {
 				continue
 			}
-			c.declared[s] = append(c.declared[s], d)
-			kp := knownPerm{pats: c.byService[s]}
-			kp.org, kp.sets = c.levelOf(kp.pats, r, a, kp.sets)
-			known[d] = int32(len(c.perms))
-			c.perms = append(c.perms, kp)
+			if !copied {
+				c.perms, copied = slices.Clone(base.perms), true
+			}
+			for _, d := range ds {
+				i, _ := base.known.Get(d)
+				_, r, a, _ := splitTriple(d)
+				kp := knownPerm{pats: pats}
+				kp.org, kp.sets = c.levelOf(pats, r, a, nil)
+				c.perms[i] = kp
+			}
 		}
+	} else {
+		c.declared = map[string][]string{}
+		known := map[string]int32{}
+		var arena []int32 // the perms' sets, in one allocation
+		for _, cs := range c.sets {
+			for _, d := range cs.Declared {
+				s, r, a, ok := splitTriple(d)
+				if _, dup := known[d]; !ok || dup {
+					continue
+				}
+				c.declared[s] = append(c.declared[s], d)
+				kp := knownPerm{pats: c.byService[s]}
+				start := len(arena)
+				kp.org, arena = c.levelOf(kp.pats, r, a, arena)
+				kp.sets = arena[start:len(arena):len(arena)]
+				known[d] = int32(len(c.perms))
+				c.perms = append(c.perms, kp)
+			}
+		}
+		c.known = cowmap.Freeze(known)
 	}
 	services := make(map[string]catService, len(c.byService)+len(c.declared))
 	for s, pats := range c.byService {
@@ -176,23 +207,23 @@ func (c *catalogue) declare() {
 		services[s] = catService{pats: c.byService[s], declared: true}
 	}
 	c.services = cowmap.Freeze(services)
-	c.known = cowmap.Freeze(known)
 }
 
 // levelOf finds the level of resource:action among pats (a service's
 // patterns) and the wildcard-service ones, and appends to sets the sets of
-// that level with a pattern matching it.
+// that level with a pattern matching it. An organization-scoped match
+// makes it organization-level.
 func (c *catalogue) levelOf(pats []catPattern, resource, action string, sets []int32) (org bool, _ []int32) {
+	start := len(sets)
 	for _, list := range [2][]catPattern{pats, c.wild} {
 		for _, p := range list {
-			if p.org && segMatch(p.resource, resource) && segMatch(p.action, action) {
-				org = true
+			if !segMatch(p.resource, resource) || !segMatch(p.action, action) {
+				continue
 			}
-		}
-	}
-	for _, list := range [2][]catPattern{pats, c.wild} {
-		for _, p := range list {
-			if p.org == org && segMatch(p.resource, resource) && segMatch(p.action, action) && !slices.Contains(sets, p.bit) {
+			if p.org && !org {
+				org, sets = true, sets[:start] // the level is the organization: start again
+			}
+			if p.org == org && !slices.Contains(sets[start:], p.bit) {
 				sets = append(sets, p.bit)
 			}
 		}

@@ -175,7 +175,7 @@ func (e *Evaluator) build(ctx context.Context, store Store) error {
 		}
 		e.mirror = &mirror{
 			builtin:    builtin,
-			builtinCat: compileCatalogue(builtin, nil),
+			builtinCat: compileCatalogue(builtin, nil, nil),
 			orgs:       map[string]*mOrg{},
 			engine:     e.engine,
 			compiled:   map[string]Condition{},

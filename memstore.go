@@ -71,10 +71,17 @@ func NewMemoryStore(opts ...Option) *MemoryStore {
 		s.catalogue[i] = clonePermissionSet(ps)
 		s.catByName[ps.Name] = i
 	}
-	if err := validateCatalogue(s.catalogue, s.catByName); err != nil {
+	var err error
+	if o.catalogueSet {
+		if err = validateCatalogue(s.catalogue, s.catByName); err == nil {
+			s.builtinServices = indexServices(s.catalogue)
+		}
+	} else {
+		s.builtinServices, err = scalewayIndex() // validated once per process
+	}
+	if err != nil {
 		panic(err)
 	}
-	s.builtinServices = indexServices(s.catalogue)
 	return s
 }
 

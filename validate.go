@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -390,20 +391,13 @@ func (tx *memTx) validatePermissionSet(mo *memOrg, ps PermissionSet) error {
 	}
 	// The levels: no pattern may overlap a pattern of a set of the other
 	// scope type, among the built-in sets and the organization's own.
-	others := slices.Collect(func(yield func(PermissionSet) bool) {
-		for _, other := range tx.s.catalogue {
-			if !yield(other) {
-				return
-			}
-		}
-		for _, name := range sortedKeys(mo.sets) {
-			if name != ps.Name && !yield(mo.sets[name]) {
-				return
-			}
-		}
-	})
-	if err := levelConflict(ps, others); err != nil {
+	if err := levelConflict(ps, tx.s.catalogue...); err != nil {
 		return err
+	}
+	for _, name := range sortedKeys(mo.sets) {
+		if err := levelConflict(ps, mo.sets[name]); err != nil {
+			return err
+		}
 	}
 	// Whether every pattern still matches a declared permission depends on
 	// the whole catalogue as the transaction leaves it (a set may rely on
@@ -416,7 +410,7 @@ func (tx *memTx) validatePermissionSet(mo *memOrg, ps PermissionSet) error {
 // levelConflict returns the error for the first pattern of ps that
 // overlaps a pattern of a set of the other scope type among others: some
 // permission would then have two levels.
-func levelConflict(ps PermissionSet, others []PermissionSet) error {
+func levelConflict(ps PermissionSet, others ...PermissionSet) error {
 	for _, other := range others {
 		if other.ScopeType == ps.ScopeType || other.Name == ps.Name {
 			continue
@@ -473,11 +467,15 @@ func indexServices(sets []PermissionSet) map[string]*servicePatterns {
 		}
 		return sp
 	}
+	seen := map[string]bool{}
 	for _, ps := range sets {
 		for _, d := range ps.Declared {
 			if s, _, _, ok := splitTriple(d); ok {
 				sp := get(s)
-				sp.declared = append(sp.declared, d)
+				if !seen[d] {
+					seen[d] = true
+					sp.declared = append(sp.declared, d)
+				}
 				if !slices.Contains(sp.declarers, ps.Name) {
 					sp.declarers = append(sp.declarers, ps.Name)
 				}
@@ -613,6 +611,20 @@ func dedupeAdjacent(s []string) []string {
 	return out
 }
 
+// scalewayIndex validates the Scaleway catalogue, the default built-in
+// one, and indexes it by service, once.
+var scalewayIndex = sync.OnceValues(func() (map[string]*servicePatterns, error) {
+	sets := scalewaySets()
+	byName := make(map[string]int, len(sets))
+	for i, ps := range sets {
+		byName[ps.Name] = i
+	}
+	if err := validateCatalogue(sets, byName); err != nil {
+		return nil, err
+	}
+	return indexServices(sets), nil
+})
+
 // validateCatalogue checks a built-in catalogue once, at store creation.
 func validateCatalogue(sets []PermissionSet, byName map[string]int) error {
 	if len(byName) != len(sets) {
@@ -672,7 +684,7 @@ func catalogueLevels(sets []PermissionSet, byName map[string]int) error {
 		for _, q := range others {
 			b := sets[byName[q.set]]
 			if a.ScopeType != b.ScopeType && patternsOverlap(p.pattern, q.pattern) {
-				return levelConflict(PermissionSet{Name: a.Name, ScopeType: a.ScopeType, Permissions: a.Permissions}, []PermissionSet{b})
+				return levelConflict(a, b)
 			}
 		}
 		return nil
