@@ -398,7 +398,9 @@ func TestAPatternThatMatchesNoDeclaredPermissionIsInvalid(t *testing.T) {
 		require.True(t, d.Allowed)
 		sets, err := store.ListPermissionSets(ctx, "acme")
 		require.NoError(t, err)
-		require.True(t, slices.ContainsFunc(sets, func(ps iam.PermissionSet) bool { return slices.Equal(ps.Declared, []string{"shop:order:read", "shop:invoice:read"}) }))
+		require.True(t, slices.ContainsFunc(sets, func(ps iam.PermissionSet) bool {
+			return slices.Equal(ps.Declared, []string{"shop:order:read", "shop:invoice:read"})
+		}))
 
 		err = iam.Load(ctx, iam.NewMemoryStore(), "world.json", []byte(`{
   "organization": {"id": "acme", "name": "Acme"},

@@ -332,7 +332,9 @@ func TestScalewayCatalogueDeclaresWhatItsPatternsCover(t *testing.T) {
 
 func TestDeclareScalewayPermissionsRejectsMalformedRows(t *testing.T) {
 	sets := []PermissionSet{{Name: "X", ScopeType: ScopeProjects, Permissions: []string{"x:*:*"}}}
-	row := func(cells ...string) string { return scalewayPermissionsHeader + "\n" + strings.Join(cells, "\t") + "\n" }
+	row := func(cells ...string) string {
+		return scalewayPermissionsHeader + "\n" + strings.Join(cells, "\t") + "\n"
+	}
 	for name, data := range map[string]string{
 		"header":    "service\tresource\n",
 		"columns":   row("x", "thing"),
