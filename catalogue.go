@@ -78,7 +78,6 @@ type catalogue struct {
 
 	// The declared permissions, resolved once: a check of one of them
 	// reads its level and its matching sets without scanning patterns.
-	known    cowmap.Frozen[int32] // declared triple → index into perms
 	perms    []knownPerm
 	declared map[string][]string // declared triples by service, for suggestions
 }
@@ -87,13 +86,13 @@ type catalogue struct {
 type catService struct {
 	pats     []catPattern // the patterns naming it
 	declared bool         // some set declares permissions of it
+	known    cowmap.Names // its declared "resource:action" pairs → index into perms
 }
 
 // knownPerm is a declared permission, resolved.
 type knownPerm struct {
-	pats []catPattern // its service's patterns
-	org  bool         // organization-level
-	sets []int32      // the sets of its level with a pattern matching it
+	org  bool    // organization-level
+	sets []int32 // the sets of its level with a pattern matching it
 }
 
 type catSet struct {
@@ -156,55 +155,69 @@ func compileCatalogue(builtin, own []PermissionSet, base *catalogue) *catalogue 
 // not nil, is the compiled built-in catalogue that c extends: what the
 // organization's own sets leave unchanged is shared with it.
 func (c *catalogue) declare(base *catalogue, ownDeclares bool) {
+	known := map[string]cowmap.Names{} // by service
 	if base != nil && len(c.wild) == len(base.wild) && !ownDeclares {
 		// The own sets declare nothing: the declared permissions are the
 		// built-in ones, and only those of services that own patterns name
 		// need resolving again.
-		c.known, c.declared, c.perms = base.known, base.declared, base.perms
+		c.declared, c.perms = base.declared, base.perms
 		copied := false
 		for service, ds := range base.declared {
+			bs, _ := base.services.Get(service)
+			known[service] = bs.known
 			pats := c.byService[service]
-			if len(pats) == len(base.byService[service]) {
+			if len(pats) == len(bs.pats) {
 				continue
 			}
 			if !copied {
 				c.perms, copied = slices.Clone(base.perms), true
 			}
 			for _, d := range ds {
-				i, _ := base.known.Get(d)
 				_, r, a, _ := splitTriple(d)
-				kp := knownPerm{pats: pats}
+				i, _ := bs.known.Get(d[len(service)+1:])
+				kp := knownPerm{}
 				kp.org, kp.sets = c.levelOf(pats, r, a, nil)
 				c.perms[i] = kp
 			}
 		}
 	} else {
 		c.declared = map[string][]string{}
-		known := map[string]int32{}
-		var arena []int32 // the perms' sets, in one allocation
+		byService := map[string]map[string]int32{}
+		var arena []int32 // backing for the perms' sets
 		for _, cs := range c.sets {
 			for _, d := range cs.Declared {
 				s, r, a, ok := splitTriple(d)
-				if _, dup := known[d]; !ok || dup {
+				if !ok {
+					continue
+				}
+				m := byService[s]
+				if m == nil {
+					m = map[string]int32{}
+					byService[s] = m
+				}
+				key := d[len(s)+1:]
+				if _, dup := m[key]; dup {
 					continue
 				}
 				c.declared[s] = append(c.declared[s], d)
-				kp := knownPerm{pats: c.byService[s]}
+				kp := knownPerm{}
 				start := len(arena)
-				kp.org, arena = c.levelOf(kp.pats, r, a, arena)
+				kp.org, arena = c.levelOf(c.byService[s], r, a, arena)
 				kp.sets = arena[start:len(arena):len(arena)]
-				known[d] = int32(len(c.perms))
+				m[key] = int32(len(c.perms))
 				c.perms = append(c.perms, kp)
 			}
 		}
-		c.known = cowmap.Freeze(known)
+		for s, m := range byService {
+			known[s] = cowmap.NewNames(m)
+		}
 	}
 	services := make(map[string]catService, len(c.byService)+len(c.declared))
 	for s, pats := range c.byService {
 		services[s] = catService{pats: pats}
 	}
 	for s := range c.declared {
-		services[s] = catService{pats: c.byService[s], declared: true}
+		services[s] = catService{pats: c.byService[s], declared: true, known: known[s]}
 	}
 	c.services = cowmap.Freeze(services)
 }

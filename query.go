@@ -123,21 +123,21 @@ func (q *query) target(s *snapshot, req *Request) error {
 func (q *query) permission(perm string) error {
 	cat := q.org.cat
 	if q.triple = q.split(perm); q.triple {
-		if i, ok := cat.known.Get(perm); ok {
-			// A declared permission: resolved when the catalogue was built.
-			kp := &cat.perms[i]
-			q.pats, q.orgScoped = kp.pats, kp.org
-			q.nmatch = copy(q.matches[:], kp.sets)
-			q.overflow = len(kp.sets) > len(q.matches)
-		} else {
-			svc, _ := cat.services.Get(q.service)
-			if svc.declared {
+		svc, _ := cat.services.Get(q.service)
+		q.pats = svc.pats
+		if svc.declared {
+			// Only its declared permissions exist, each resolved when the
+			// catalogue was built.
+			i, ok := svc.known.Get(perm[len(q.service)+1:])
+			if !ok {
 				return unknownTriple(perm, q.service, q.org.id, cat)
 			}
-			q.pats = svc.pats
-			if !q.collectMatches(cat) {
-				return fmt.Errorf("iam: permission %q: no permission set of organization %q holds it: %w", perm, q.org.id, ErrUnknownPermission)
-			}
+			kp := &cat.perms[i]
+			q.orgScoped = kp.org
+			q.nmatch = copy(q.matches[:], kp.sets)
+			q.overflow = len(kp.sets) > len(q.matches)
+		} else if !q.collectMatches(cat) {
+			return fmt.Errorf("iam: permission %q: no permission set of organization %q holds it: %w", perm, q.org.id, ErrUnknownPermission)
 		}
 		if q.project >= 0 && q.orgScoped {
 			return fmt.Errorf("iam: permission %q is organization-level: ask for it with OrganizationID, not in project %q: %w", perm, q.projectID, ErrScopeMismatch)

@@ -391,8 +391,7 @@ func (r *refEvaluator) Check(ctx context.Context, req iam.Request) (bool, error)
 }
 
 // refCovers reports whether a rule's scope grants a set of scope type st
-// at the request's target, for a permission of the given level (DESIGN
-// section 2, rules 5 and 6).
+// at the request's target, for a permission of the given level.
 func refCovers(scope iam.Scope, st, level iam.ScopeType, org string, req iam.Request) bool {
 	onOrg := scope.OrganizationID != ""
 	if onOrg && scope.OrganizationID != org {
