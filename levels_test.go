@@ -408,6 +408,11 @@ func TestAPatternThatMatchesNoDeclaredPermissionIsInvalid(t *testing.T) {
 }`))
 		require.ErrorIs(t, err, iam.ErrUnknownPermission)
 		require.True(t, strings.Contains(err.Error(), "instance:servers:*"), "%v", err)
+		var ve *iam.ValidationError
+		require.ErrorAs(t, err, &ve)
+		require.Equal(t, "world.json", ve.File)
+		require.Equal(t, 3, ve.Line, "%v", err)
+		require.Equal(t, "permission_sets[0].permissions[0]", ve.Path)
 	})
 }
 

@@ -1,6 +1,7 @@
 package iam
 
 import (
+	"cmp"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
@@ -505,8 +506,9 @@ func undeclaredPattern(builtin map[string]*servicePatterns, own []PermissionSet)
 		var builtinPatterns []setPattern
 		if theirs != nil {
 			declared = slices.Concat(theirs.declared, declared)
-			declarers = slices.Concat(theirs.declarers, declarers)
-			if len(theirs.declared) == 0 {
+			if len(theirs.declared) > 0 {
+				declarers = slices.Concat([]string{"the built-in catalogue"}, declarers)
+			} else {
 				builtinPatterns = theirs.patterns
 			}
 		}
@@ -520,7 +522,7 @@ func undeclaredPattern(builtin map[string]*servicePatterns, own []PermissionSet)
 			if !matches(p) {
 				e := invalid(KindPermissionSet, p.set, fmt.Sprintf("permissions[%d]", p.index), p.pattern,
 					fmt.Sprintf("the pattern matches none of the permissions declared for service %s (by %s)", service, nameSome(declarers)),
-					joinHints(didYouMean(p.pattern, slices.Clone(declared)), "a pattern names permissions that exist: fix it, or declare the permissions it stands for"))
+					cmp.Or(didYouMean(p.pattern, slices.Clone(declared)), "a pattern names permissions that exist: fix it, or declare the permissions it stands for"))
 				e.Cause = ErrUnknownPermission
 				return e
 			}
@@ -544,13 +546,6 @@ func nameSome(names []string) string {
 		return strings.Join(names, ", ")
 	}
 	return fmt.Sprintf("%s and %d more", strings.Join(names[:3], ", "), len(names)-3)
-}
-
-func joinHints(a, b string) string {
-	if a == "" {
-		return b
-	}
-	return a + " " + b
 }
 
 // checkCatalogue checks organization org's catalogue as a transaction
