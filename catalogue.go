@@ -63,11 +63,11 @@ func (b bitset) mask() mask {
 // organization. Immutable once built.
 //
 // A triple's level is the scope type of the sets whose patterns match it
-// (the store keeps the two levels apart). Should a catalogue ever fail to
+// (the store keeps the two levels apart). Should a catalogue ever mix them
 // (a store that does not validate), a triple that an organization-scoped
-// set matches is organization-level, and only the sets of a triple's level
-// ever grant it: a project-scoped set never grants an organization-level
-// permission, whatever its patterns.
+// set matches is organization-level; either way only the sets of a
+// triple's level ever grant it: a project-scoped set never grants an
+// organization-level permission, whatever its patterns.
 type catalogue struct {
 	bits      map[string]int32
 	lookup    cowmap.Names // bits, for the check path
