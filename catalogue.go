@@ -1,6 +1,7 @@
 package iam
 
 import (
+	"slices"
 	"unique"
 
 	"github.com/iamkit/iam/internal/cowmap"
@@ -60,13 +61,38 @@ func (b bitset) mask() mask {
 // catalogue is a compiled permission-set catalogue: the built-in sets,
 // then an organization's own. Bits of built-in sets are the same in every
 // organization. Immutable once built.
+//
+// A triple's level is the scope type of the sets whose patterns match it
+// (the store keeps the two levels apart). Should a catalogue ever mix them
+// (a store that does not validate), a triple that an organization-scoped
+// set matches is organization-level; either way only the sets of a
+// triple's level ever grant it: a project-scoped set never grants an
+// organization-level permission, whatever its patterns.
 type catalogue struct {
 	bits      map[string]int32
 	lookup    cowmap.Names // bits, for the check path
 	sets      []catSet
 	byService map[string][]catPattern // patterns by service segment
-	services  cowmap.Frozen[[]catPattern]
+	services  cowmap.Frozen[catService]
 	wild      []catPattern // patterns whose service is "*"
+
+	// The declared permissions, resolved once: a check of one of them
+	// reads its level and its matching sets without scanning patterns.
+	perms    []knownPerm
+	declared map[string][]string // declared triples by service, for suggestions
+}
+
+// catService is what the check path needs of one service.
+type catService struct {
+	pats     []catPattern // the patterns naming it
+	declared bool         // some set declares permissions of it
+	known    cowmap.Names // its declared "resource:action" pairs → index into perms
+}
+
+// knownPerm is a declared permission, resolved.
+type knownPerm struct {
+	org  bool    // organization-level
+	sets []int32 // the sets of its level with a pattern matching it
 }
 
 type catSet struct {
@@ -78,11 +104,13 @@ type catSet struct {
 type catPattern struct {
 	resource, action string
 	bit              int32
+	org              bool // the set is organization-scoped
 }
 
 // compileCatalogue compiles builtin then own. The store has validated both
-// (names resolve, includes share the scope type, no cycles).
-func compileCatalogue(builtin, own []PermissionSet) *catalogue {
+// (names resolve, includes share the scope type, no cycles, levels apart).
+// base is the compiled catalogue of builtin alone, or nil.
+func compileCatalogue(builtin, own []PermissionSet, base *catalogue) *catalogue {
 	c := &catalogue{
 		bits:      make(map[string]int32, len(builtin)+len(own)),
 		sets:      make([]catSet, 0, len(builtin)+len(own)),
@@ -98,7 +126,7 @@ func compileCatalogue(builtin, own []PermissionSet) *catalogue {
 				if !ok {
 					continue
 				}
-				cp := catPattern{resource: r, action: a, bit: bit}
+				cp := catPattern{resource: r, action: a, bit: bit, org: ps.ScopeType == ScopeOrganization}
 				if s == "*" {
 					c.wild = append(c.wild, cp)
 				} else {
@@ -108,7 +136,7 @@ func compileCatalogue(builtin, own []PermissionSet) *catalogue {
 		}
 	}
 	c.lookup = cowmap.NewNames(c.bits)
-	c.services = cowmap.Freeze(c.byService)
+	c.declare(base, slices.ContainsFunc(own, func(ps PermissionSet) bool { return len(ps.Declared) > 0 }))
 	for i := range c.sets {
 		var b bitset
 		c.closeOver(int32(i), &b, make(map[int32]bool))
@@ -120,6 +148,100 @@ func compileCatalogue(builtin, own []PermissionSet) *catalogue {
 		})
 	}
 	return c
+}
+
+// declare indexes the services and resolves every declared permission:
+// its level and the sets of that level whose patterns match it. base, when
+// not nil, is the compiled built-in catalogue that c extends: what the
+// organization's own sets leave unchanged is shared with it.
+func (c *catalogue) declare(base *catalogue, ownDeclares bool) {
+	known := map[string]cowmap.Names{} // by service
+	if base != nil && len(c.wild) == len(base.wild) && !ownDeclares {
+		// The own sets declare nothing: the declared permissions are the
+		// built-in ones, and only those of services that own patterns name
+		// need resolving again.
+		c.declared, c.perms = base.declared, base.perms
+		copied := false
+		for service, ds := range base.declared {
+			bs, _ := base.services.Get(service)
+			known[service] = bs.known
+			pats := c.byService[service]
+			if len(pats) == len(bs.pats) {
+				continue
+			}
+			if !copied {
+				c.perms, copied = slices.Clone(base.perms), true
+			}
+			for _, d := range ds {
+				_, r, a, _ := splitTriple(d)
+				i, _ := bs.known.Get(d[len(service)+1:])
+				kp := knownPerm{}
+				kp.org, kp.sets = c.levelOf(pats, r, a, nil)
+				c.perms[i] = kp
+			}
+		}
+	} else {
+		c.declared = map[string][]string{}
+		byService := map[string]map[string]int32{}
+		var arena []int32 // backing for the perms' sets
+		for _, cs := range c.sets {
+			for _, d := range cs.Declared {
+				s, r, a, ok := splitTriple(d)
+				if !ok {
+					continue
+				}
+				m := byService[s]
+				if m == nil {
+					m = map[string]int32{}
+					byService[s] = m
+				}
+				key := d[len(s)+1:]
+				if _, dup := m[key]; dup {
+					continue
+				}
+				c.declared[s] = append(c.declared[s], d)
+				kp := knownPerm{}
+				start := len(arena)
+				kp.org, arena = c.levelOf(c.byService[s], r, a, arena)
+				kp.sets = arena[start:len(arena):len(arena)]
+				m[key] = int32(len(c.perms))
+				c.perms = append(c.perms, kp)
+			}
+		}
+		for s, m := range byService {
+			known[s] = cowmap.NewNames(m)
+		}
+	}
+	services := make(map[string]catService, len(c.byService)+len(c.declared))
+	for s, pats := range c.byService {
+		services[s] = catService{pats: pats}
+	}
+	for s := range c.declared {
+		services[s] = catService{pats: c.byService[s], declared: true, known: known[s]}
+	}
+	c.services = cowmap.Freeze(services)
+}
+
+// levelOf finds the level of resource:action among pats (a service's
+// patterns) and the wildcard-service ones, and appends to sets the sets of
+// that level with a pattern matching it. An organization-scoped match
+// makes it organization-level.
+func (c *catalogue) levelOf(pats []catPattern, resource, action string, sets []int32) (org bool, _ []int32) {
+	start := len(sets)
+	for _, list := range [2][]catPattern{pats, c.wild} {
+		for _, p := range list {
+			if !segMatch(p.resource, resource) || !segMatch(p.action, action) {
+				continue
+			}
+			if p.org && !org {
+				org, sets = true, sets[:start] // the level is the organization: start again
+			}
+			if p.org == org && !slices.Contains(sets[start:], p.bit) {
+				sets = append(sets, p.bit)
+			}
+		}
+	}
+	return org, sets
 }
 
 func (c *catalogue) closeOver(bit int32, b *bitset, seen map[int32]bool) {
@@ -135,22 +257,24 @@ func (c *catalogue) closeOver(bit int32, b *bitset, seen map[int32]bool) {
 	}
 }
 
-// grantsTriple reports whether mask m holds a set with a pattern, among
-// pats (a service's patterns) and the wildcard-service ones, matching
-// resource:action.
-func (c *catalogue) grantsTriple(m mask, pats []catPattern, resource, action string) bool {
-	return c.matchingSet(m, pats, resource, action) >= 0
+// grantsTriple reports whether mask m holds a set of level org with a
+// pattern, among pats (a service's patterns) and the wildcard-service
+// ones, matching resource:action.
+func (c *catalogue) grantsTriple(m mask, pats []catPattern, resource, action string, org bool) bool {
+	return c.matchingSet(m, pats, resource, action, org) >= 0
 }
 
-// matchingSet returns the bit of a set of mask m with a pattern matching
-// resource:action among pats and the wildcard-service patterns, or -1.
-func (c *catalogue) matchingSet(m mask, pats []catPattern, resource, action string) int32 {
+// matchingSet returns the bit of a set of mask m and of level org with a
+// pattern matching resource:action among pats and the wildcard-service
+// patterns, or -1. Sets of the other level never count: a permission is
+// granted only by sets of its own level.
+func (c *catalogue) matchingSet(m mask, pats []catPattern, resource, action string, org bool) int32 {
 	if m.empty() {
 		return -1
 	}
 	for _, list := range [2][]catPattern{pats, c.wild} {
 		for _, p := range list {
-			if m.has(p.bit) && segMatch(p.resource, resource) && segMatch(p.action, action) {
+			if p.org == org && m.has(p.bit) && segMatch(p.resource, resource) && segMatch(p.action, action) {
 				return p.bit
 			}
 		}

@@ -1177,19 +1177,63 @@ func (d *diffWriter) expiry() time.Time {
 	}
 }
 
-func (d *diffWriter) patterns() []string {
-	services := []string{"shop", "crm", "*", "instance", "iam", "billing"}
-	resources := []string{"order", "invoice", "server", "user", "*"}
+// patterns returns a set's patterns, mostly of services of the level of
+// scope type st (shop and instance are project-level, crm, iam and billing
+// organization-level); now and then one of the other level, one with "*"
+// as its service, a resource that no declaration knows, or a malformed
+// one, which the store refuses.
+func (d *diffWriter) patterns(st iam.ScopeType) []string {
+	services := []string{"shop", "shop", "instance"}
+	other := []string{"crm", "iam", "billing"}
+	if st == iam.ScopeOrganization {
+		services, other = other, services
+	}
+	resources := map[string][]string{"shop": {"order", "invoice"}, "crm": {"lead", "invoice"}, "instance": {"server", "volume"}, "iam": {"user", "policy"}, "billing": {"invoice"}}
 	actions := []string{"read", "list", "create", "delete", "*"}
 	var out []string
 	for range 1 + d.rng.IntN(3) {
-		p := pickOne(d.rng, services) + ":" + pickOne(d.rng, resources) + ":" + pickOne(d.rng, actions)
+		s := pickOne(d.rng, services)
+		switch x := d.rng.Float64(); {
+		case x < 0.04:
+			s = pickOne(d.rng, other)
+		case x < 0.07:
+			s = "*"
+		}
+		r := "*"
+		if rs := resources[s]; len(rs) > 0 && d.chance(0.7) {
+			r = pickOne(d.rng, rs)
+		}
+		if d.chance(0.03) {
+			r = "gizmo"
+		}
+		p := s + ":" + r + ":" + pickOne(d.rng, actions)
 		if !slices.Contains(out, p) {
 			out = append(out, p)
 		}
 	}
 	if d.chance(0.03) {
 		out = append(out, "Bad:Pattern")
+	}
+	return out
+}
+
+// declared returns, now and then, the permissions of the host services
+// shop and crm that patterns match, for a set to declare: from then on
+// only the declared ones are known.
+func (d *diffWriter) declared(patterns []string) []string {
+	if !d.chance(0.15) {
+		return nil
+	}
+	var out []string
+	for _, s := range []string{"shop", "crm"} {
+		for _, r := range []string{"order", "invoice", "lead"} {
+			for _, a := range []string{"read", "list", "create", "delete"} {
+				t := s + ":" + r + ":" + a
+				if slices.ContainsFunc(patterns, func(p string) bool { return iam.MatchPermission(p, t) }) && d.chance(0.8) {
+					out = append(out, t)
+				}
+			}
+		}
 	}
 	return out
 }
@@ -1389,7 +1433,8 @@ func (d *diffWriter) one(v *diffView, x int) (diffOp, bool) {
 		if d.chance(0.03) {
 			name = "InstancesFullAccess" // the built-in catalogue's
 		}
-		ps := iam.PermissionSet{Name: name, OrganizationID: o.id, ScopeType: st, Permissions: d.patterns(), Includes: d.includes(o, st, name)}
+		ps := iam.PermissionSet{Name: name, OrganizationID: o.id, ScopeType: st, Permissions: d.patterns(st), Includes: d.includes(o, st, name)}
+		ps.Declared = d.declared(ps.Permissions)
 		return single(diffFocus{}, wCreatePermissionSet(ps)), true
 	case x < 82: // change a permission set
 		if len(o.sets) == 0 {
@@ -1398,7 +1443,8 @@ func (d *diffWriter) one(v *diffView, x int) (diffOp, bool) {
 		ps := pickOne(d.rng, o.sets)
 		switch d.rng.IntN(4) {
 		case 0:
-			ps.Permissions = d.patterns()
+			ps.Permissions = d.patterns(ps.ScopeType)
+			ps.Declared = d.declared(ps.Permissions)
 		case 1:
 			ps.Includes = d.includes(o, ps.ScopeType, ps.Name)
 		case 2:
@@ -1408,8 +1454,12 @@ func (d *diffWriter) one(v *diffView, x int) (diffOp, bool) {
 				ps.ScopeType = iam.ScopeProjects
 			}
 			ps.Includes = nil
+			if d.chance(0.5) {
+				ps.Permissions, ps.Declared = d.patterns(ps.ScopeType), nil
+			}
 		default:
-			ps.Permissions, ps.Includes = d.patterns(), d.includes(o, ps.ScopeType, ps.Name)
+			ps.Permissions, ps.Includes = d.patterns(ps.ScopeType), d.includes(o, ps.ScopeType, ps.Name)
+			ps.Declared = d.declared(ps.Permissions)
 		}
 		return single(diffFocus{}, wUpdatePermissionSet(ps)), true
 	case x < 85:
@@ -1988,12 +2038,12 @@ func TestDifferentialScenarios(t *testing.T) {
 				wCreatePermissionSet(iam.PermissionSet{Name: "Base", OrganizationID: "c", ScopeType: iam.ScopeProjects, Permissions: []string{"shop:order:read"}}),
 				wCreatePermissionSet(iam.PermissionSet{Name: "Top", OrganizationID: "c", ScopeType: iam.ScopeProjects, Permissions: []string{"shop:invoice:*"}, Includes: []string{"Base"}}),
 				wCreatePolicy(iam.Policy{ID: "cu-pol", OrganizationID: "c", Principal: u("cu"), Rules: []iam.Rule{{Scope: iam.OrganizationScope("c"), PermissionSets: []string{"Top"}}}})),
-			one(wUpdatePermissionSet(iam.PermissionSet{Name: "Base", OrganizationID: "c", ScopeType: iam.ScopeProjects, Permissions: []string{"*:order:delete"}})),
+			one(wUpdatePermissionSet(iam.PermissionSet{Name: "Base", OrganizationID: "c", ScopeType: iam.ScopeProjects, Permissions: []string{"shop:*:delete"}})),
 			one(wCreatePermissionSet(iam.PermissionSet{Name: "Aaa", OrganizationID: "c", ScopeType: iam.ScopeProjects, Permissions: []string{"crm:lead:read"}})),
 			one(wUpdatePermissionSet(iam.PermissionSet{Name: "Top", OrganizationID: "c", ScopeType: iam.ScopeProjects, Permissions: []string{"shop:invoice:read"}})),
 		},
 		reqs: []iam.Request{
-			ask(u("cu"), "c", "shop:order:read"), ask(u("cu"), "c", "instance:order:delete"), ask(u("cu"), "c", "Base"),
+			ask(u("cu"), "c", "shop:order:read"), ask(u("cu"), "c", "shop:order:delete"), ask(u("cu"), "c", "Base"),
 			ask(u("cu"), "c", "shop:invoice:create"), ask(u("cu"), "c", "Aaa"), ask(u("cu"), "c", "crm:lead:read"),
 		},
 	}, {

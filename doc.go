@@ -20,6 +20,16 @@
 // a triple service:resource:action; a permission set bundles patterns of
 // triples (a whole segment may be "*") and may include other sets.
 //
+// Every permission has one level, project or organization: the scope type
+// of the sets whose patterns match it. The store keeps the two levels
+// apart, and a grant only ever answers for permissions of its own level,
+// so a project-scoped set granted on the organization never grants IAM,
+// billing or the organization itself. A catalogue may declare the
+// concrete permissions of a service (Scaleway's catalogue declares all of
+// its own); a triple of such a service that is not declared, such as the
+// typo instance:servers:create, is ErrUnknownPermission rather than
+// allowed by instance:*:* (see PermissionSet).
+//
 // # Deny by default
 //
 // Rules only allow and policies add up: a caller holds the union of the

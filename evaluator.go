@@ -181,7 +181,7 @@ func (e *Evaluator) build(ctx context.Context, store Store) error {
 		}
 		e.mirror = &mirror{
 			builtin:    builtin,
-			builtinCat: compileCatalogue(builtin, nil),
+			builtinCat: compileCatalogue(builtin, nil, nil),
 			orgs:       map[string]*mOrg{},
 			engine:     e.engine,
 			compiled:   map[string]Condition{},
@@ -502,7 +502,7 @@ func (q *query) ruleMatch(r *ruleRef) (named, via string, ok bool) {
 			continue
 		}
 		if q.triple {
-			if m := cat.matchingSet(cs.closure, q.pats, q.resource, q.action); m >= 0 {
+			if m := cat.matchingSet(cs.closure, q.pats, q.resource, q.action, q.orgScoped); m >= 0 {
 				return cs.Name, cat.sets[m].Name, true
 			}
 			continue
@@ -558,7 +558,7 @@ func (q *query) candidates(g *grants) []int32 {
 		add(q.bit)
 	case q.overflow:
 		for bit := range cat.sets {
-			if cat.matchingSet(cat.sets[bit].closure, q.pats, q.resource, q.action) >= 0 {
+			if cat.matchingSet(cat.sets[bit].closure, q.pats, q.resource, q.action, q.orgScoped) >= 0 {
 				out = g.rulesNaming(int32(bit), out)
 			}
 		}
@@ -571,33 +571,35 @@ func (q *query) candidates(g *grants) []int32 {
 	return slices.Compact(out)
 }
 
-// holds reports whether one holder's grants allow the query.
+// holds reports whether one holder's grants allow the query. A grant
+// answers only for permissions of its own level: at the organization, an
+// organization-level permission (or organization-scoped set) is read from
+// the organization-scoped grants only, and a project-level one from the
+// project-scoped sets granted on the organization (all projects) only.
 func (q *query) holds(g *grants) bool {
 	if g == nil {
 		return false
 	}
-	var a, b string // the two masks that apply at the target
+	var a, b mask // the masks that apply at the target
 	switch {
 	case q.project >= 0:
-		a, b = g.all.bytes(), g.inProject(q.project).bytes()
-	case q.triple:
-		a, b = g.org.bytes(), g.all.bytes()
+		a, b = g.all, g.inProject(q.project)
 	case q.orgScoped:
-		a = g.org.bytes()
+		a = g.org
 	default:
-		a = g.all.bytes()
+		a = g.all
 	}
 	if !q.triple {
-		return hasBit(a, q.bit) || hasBit(b, q.bit)
+		return a.has(q.bit) || b.has(q.bit)
 	}
 	if q.overflow {
 		cat := q.org.cat
-		return cat.grantsTriple(g.org, q.pats, q.resource, q.action) && q.project < 0 ||
-			cat.grantsTriple(g.all, q.pats, q.resource, q.action) ||
-			cat.grantsTriple(g.inProject(q.project), q.pats, q.resource, q.action) && q.project >= 0
+		return cat.grantsTriple(a, q.pats, q.resource, q.action, q.orgScoped) ||
+			cat.grantsTriple(b, q.pats, q.resource, q.action, q.orgScoped)
 	}
+	as, bs := a.bytes(), b.bytes()
 	for _, bit := range q.matches[:q.nmatch] {
-		if hasBit(a, bit) || hasBit(b, bit) {
+		if hasBit(as, bit) || hasBit(bs, bit) {
 			return true
 		}
 	}

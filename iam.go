@@ -19,10 +19,13 @@ var (
 	// use, a second owner, a group name taken, an organization loaded twice).
 	ErrConflict = errors.New("iam: conflict")
 	// ErrUnknownPermission: a permission set name or a permission triple that
-	// the organization's catalogue does not know.
+	// the organization's catalogue does not know (a triple of a service with
+	// declared permissions is known only when declared), or a set's pattern
+	// that matches none of its service's declared permissions.
 	ErrUnknownPermission = errors.New("iam: unknown permission")
 	// ErrScopeMismatch: an organization-level permission asked for in a
-	// project, or granted on projects.
+	// project, or granted on projects, or a set whose pattern overlaps a
+	// pattern of a set of the other scope type.
 	ErrScopeMismatch = errors.New("iam: scope mismatch")
 	// ErrForbidden: the write is never allowed (deleting or locking the
 	// owner, deleting the default project), or the caller lacks the right.

@@ -570,7 +570,7 @@ func (a *applier) finish(rev uint64) *snapshot {
 			for _, name := range sortedKeys(mo.sets) {
 				own = append(own, mo.sets[name])
 			}
-			mo.cat = compileCatalogue(a.m.builtin, own)
+			mo.cat = compileCatalogue(a.m.builtin, own, a.m.builtinCat)
 		}
 		// Bits may have moved: every holder of the organization changes.
 		for h := range mo.byHolder {

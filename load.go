@@ -764,6 +764,26 @@ func (l *loader) duplicate(e, prev entity) error {
 	return l.invalid(e, e.idFrom, e.id, reason, hint, ErrConflict)
 }
 
+// checkSets checks the file's permission sets together, as the store
+// does when the transaction ends (a pattern must match a permission that
+// some set declares), so that an error points into the file.
+func (l *loader) checkSets(sets []wire.PermissionSet, ents []entity, org string) error {
+	c, ok := l.tx.(interface{ checkCatalogue(org string) error })
+	if !ok {
+		return nil
+	}
+	err := c.checkCatalogue(org)
+	var ve *ValidationError
+	if errors.As(err, &ve) {
+		for i, s := range sets {
+			if s.Name == ve.ID {
+				return l.storeError(err, ents[i])
+			}
+		}
+	}
+	return err
+}
+
 // writeWorld creates the organization and its entities, in dependency
 // order, inside the transaction.
 func (l *loader) writeWorld(w *worldPlan) error {
@@ -790,10 +810,13 @@ func (l *loader) writeWorld(w *worldPlan) error {
 	for _, i := range order {
 		s := f.PermissionSets[i]
 		ps := PermissionSet{Name: s.Name, OrganizationID: org, ScopeType: ScopeType(s.ScopeType),
-			Permissions: nonEmpty(s.Permissions), Includes: nonEmpty(s.Includes), Description: s.Description, Categories: nonEmpty(s.Categories)}
+			Permissions: nonEmpty(s.Permissions), Includes: nonEmpty(s.Includes), Declared: nonEmpty(s.Declared), Description: s.Description, Categories: nonEmpty(s.Categories)}
 		if _, err := tx.CreatePermissionSet(ctx, ps); err != nil {
 			return l.storeError(err, w.sets[i])
 		}
+	}
+	if err := l.checkSets(f.PermissionSets, w.sets, org); err != nil {
+		return err
 	}
 
 	for i, p := range f.Projects {

@@ -27,6 +27,8 @@ type MemoryStore struct {
 	catalogue []PermissionSet
 	catByName map[string]int
 	cond      *storeConditions // nil: conditions are switched off
+
+	builtinServices map[string]*servicePatterns // the built-in catalogue by service
 }
 
 var _ Store = (*MemoryStore)(nil)
@@ -83,7 +85,15 @@ func NewMemoryStore(opts ...Option) *MemoryStore {
 		s.catalogue[i] = clonePermissionSet(ps)
 		s.catByName[ps.Name] = i
 	}
-	if err := validateCatalogue(s.catalogue, s.catByName); err != nil {
+	var err error
+	if o.catalogueSet {
+		if err = validateCatalogue(s.catalogue, s.catByName); err == nil {
+			s.builtinServices = indexServices(s.catalogue)
+		}
+	} else {
+		s.builtinServices, err = scalewayIndex() // validated once per process
+	}
+	if err != nil {
 		panic(err)
 	}
 	return s
@@ -517,6 +527,8 @@ type memTx struct {
 	events   []Event
 	demoted  map[string]bool // organizations whose owner was demoted
 	pre      precompiled     // conditions compiled before the lock was taken
+
+	catalogues map[string]bool // organizations whose own permission sets changed
 }
 
 var _ Tx = (*memTx)(nil)
@@ -548,6 +560,11 @@ func (tx *memTx) checkCommit() error {
 	for _, orgID := range sortedKeys(tx.demoted) {
 		if o := tx.s.st.orgs[orgID]; o != nil && o.owner == "" {
 			return fmt.Errorf("iam: organization %q would be left without an owner: promote another user to owner in the same Atomic write: %w", orgID, ErrForbidden)
+		}
+	}
+	for _, orgID := range sortedKeys(tx.catalogues) {
+		if err := tx.checkCatalogue(orgID); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -1431,6 +1448,7 @@ func (tx *memTx) DeletePermissionSet(ctx context.Context, organizationID, name s
 		return fmt.Errorf("iam: permission set %q cannot be deleted while %s refers to it: %w", name, ref, ErrConflict)
 	}
 	setMap(tx, mo.sets, name, PermissionSet{}, true)
+	tx.markCatalogue(mo.org.ID)
 	tx.emit(OpDelete, KindPermissionSet, name, mo.org.ID, nil)
 	return nil
 }
@@ -1642,6 +1660,7 @@ func clonePolicy(p Policy) Policy {
 func clonePermissionSet(ps PermissionSet) PermissionSet {
 	ps.Permissions = slices.Clone(ps.Permissions)
 	ps.Includes = slices.Clone(ps.Includes)
+	ps.Declared = slices.Clone(ps.Declared)
 	ps.Categories = slices.Clone(ps.Categories)
 	return ps
 }

@@ -27,15 +27,48 @@ const (
 // organization's own sets sit beside it and may not reuse its names. A set
 // holds at most MaxPermissionsPerSet patterns and includes at most
 // MaxIncludes sets directly.
+//
+// # Levels
+//
+// Every permission has one level, the scope type of the sets whose
+// patterns match it: "projects" (a project's resources) or "organization"
+// (IAM, billing, projects and the like). The levels partition the
+// permissions of an organization's catalogue (the built-in sets and its
+// own): a pattern that overlaps a pattern of a set of the other scope type
+// is invalid (ErrInvalid with ErrScopeMismatch). Two patterns overlap when,
+// segment by segment, they are equal or one of the two is "*", so
+// "*:*:*" in a project-scoped set overlaps "iam:*:*" and is refused: name
+// the services. A grant only ever answers for permissions of its set's
+// level: a project-scoped set granted on the organization never grants an
+// organization-level permission, and an organization-scoped set never
+// grants anything inside a project.
+//
+// # Known permissions
+//
+// Declared lists concrete permissions (no "*") that the set's own patterns
+// match, and makes them the known permissions of their service: once any
+// set of a catalogue declares a permission of a service, a request for a
+// triple of that service that no set declares is ErrUnknownPermission,
+// even when a pattern such as "instance:*:*" matches it, so that a typo
+// ("instance:servers:create") fails loudly instead of being allowed. For a
+// service that no set declares, a triple is known when some pattern
+// matches it. Every pattern whose service has declared permissions must
+// match at least one of them (a pattern that can match nothing is a typo
+// too). A set declares at most MaxDeclaredPerSet permissions; in files the
+// field is "declared".
 type PermissionSet struct {
 	Name           string
 	OrganizationID string
 	ScopeType      ScopeType
 	Permissions    []string
 	Includes       []string
+	Declared       []string
 	Description    string
 	Categories     []string
 }
+
+// MaxDeclaredPerSet bounds PermissionSet.Declared.
+const MaxDeclaredPerSet = 1000
 
 // IsPermission reports whether s is shaped as a permission triple (it
 // contains a ':'), as opposed to a permission set name.
@@ -113,3 +146,19 @@ func MatchPermission(pattern, permission string) bool {
 }
 
 func segMatch(pattern, seg string) bool { return pattern == "*" || pattern == seg }
+
+// patternsOverlap reports whether some concrete permission matches both
+// patterns: segment by segment, the two are equal or one of them is "*".
+func patternsOverlap(a, b string) bool {
+	as, ar, aa, ok := splitTriple(a)
+	if !ok {
+		return false
+	}
+	bs, br, ba, ok := splitTriple(b)
+	if !ok {
+		return false
+	}
+	return segOverlap(as, bs) && segOverlap(ar, br) && segOverlap(aa, ba)
+}
+
+func segOverlap(a, b string) bool { return a == "*" || b == "*" || a == b }

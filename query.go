@@ -15,13 +15,14 @@ type query struct {
 	projectID string // the request's project, if any
 	triple    bool
 	bit       int32 // a set name's bit
-	orgScoped bool  // the permission is organization-level only
+	orgScoped bool  // the permission is organization-level (a set name: organization-scoped)
 
 	service, resource, action string
 	pats                      []catPattern // the service's patterns
 
-	// A triple's matching sets, found once per check: the sets with a
-	// pattern matching it (overflow: more than fit; then scan patterns).
+	// A triple's matching sets, found once per check: the sets of its
+	// level with a pattern matching it (overflow: more than fit; then scan
+	// patterns).
 	matches  [16]int32
 	nmatch   int
 	overflow bool
@@ -173,21 +174,35 @@ func (q *query) target(s *snapshot, req *Request) error {
 
 // permission resolves the request's permission in q.org's catalogue; the
 // shape has been checked.
+// where names the request's target as the request did ("of organization
+// "acme"", "available in project "A""): a project's organization is not
+// the caller's to learn.
+func (q *query) where() string {
+	if q.projectID != "" {
+		return fmt.Sprintf("available in project %q", q.projectID)
+	}
+	return fmt.Sprintf("of organization %q", q.org.id)
+}
+
 func (q *query) permission(perm string) error {
 	cat := q.org.cat
 	if q.triple = q.split(perm); q.triple {
-		q.pats, _ = cat.services.Get(q.service)
-		known, inProjects := q.collectMatches(cat)
-		if !known {
-			// Name the target as the request did: a project's organization
-			// is not the caller's to learn.
-			where := fmt.Sprintf("of organization %q", q.org.id)
-			if q.projectID != "" {
-				where = fmt.Sprintf("available in project %q", q.projectID)
+		svc, _ := cat.services.Get(q.service)
+		q.pats = svc.pats
+		if svc.declared {
+			// Only its declared permissions exist, each resolved when the
+			// catalogue was built.
+			i, ok := svc.known.Get(perm[len(q.service)+1:])
+			if !ok {
+				return unknownTriple(perm, q.service, q.where(), cat)
 			}
-			return fmt.Errorf("iam: permission %q: no permission set %s holds it: %w", perm, where, ErrUnknownPermission)
+			kp := &cat.perms[i]
+			q.orgScoped = kp.org
+			q.nmatch = copy(q.matches[:], kp.sets)
+			q.overflow = len(kp.sets) > len(q.matches)
+		} else if !q.collectMatches(cat) {
+			return fmt.Errorf("iam: permission %q: no permission set %s holds it: %w", perm, q.where(), ErrUnknownPermission)
 		}
-		q.orgScoped = !inProjects
 		if q.project >= 0 && q.orgScoped {
 			return fmt.Errorf("iam: permission %q is organization-level: ask for it with OrganizationID, not in project %q: %w", perm, q.projectID, ErrScopeMismatch)
 		}
@@ -273,20 +288,24 @@ func firstErr(errs ...error) error {
 	return nil
 }
 
-// collectMatches finds the sets with a pattern matching the query's
-// triple: known when there is one, inProjects when one is project-scoped.
-func (q *query) collectMatches(cat *catalogue) (known, inProjects bool) {
-	q.nmatch, q.overflow = 0, false
+// collectMatches finds the level of the query's triple, a permission of a
+// service without declared permissions, and the sets of that level with a
+// pattern matching it. known reports whether any set has one. A triple
+// that an organization-scoped set matches is organization-level (the store
+// never lets sets of both scope types match one permission).
+func (q *query) collectMatches(cat *catalogue) (known bool) {
+	q.nmatch, q.overflow, q.orgScoped = 0, false, false
 	for _, list := range [2][]catPattern{q.pats, cat.wild} {
 		for _, p := range list {
 			if !segMatch(p.resource, q.resource) || !segMatch(p.action, q.action) {
 				continue
 			}
 			known = true
-			if cat.sets[p.bit].ScopeType == ScopeProjects {
-				inProjects = true
+			if p.org && !q.orgScoped {
+				// The level is the organization: start again with its sets.
+				q.orgScoped, q.nmatch, q.overflow = true, 0, false
 			}
-			if q.overflow || slices.Contains(q.matches[:q.nmatch], p.bit) {
+			if p.org != q.orgScoped || q.overflow || slices.Contains(q.matches[:q.nmatch], p.bit) {
 				continue
 			}
 			if q.nmatch == len(q.matches) {
@@ -297,5 +316,15 @@ func (q *query) collectMatches(cat *catalogue) (known, inProjects bool) {
 			q.nmatch++
 		}
 	}
-	return known, inProjects
+	return known
+}
+
+// unknownTriple is the error for a triple of a service with declared
+// permissions that none of them equals, with the nearest declared one.
+func unknownTriple(perm, service, where string, cat *catalogue) error {
+	msg := fmt.Sprintf("iam: permission %q is not a permission of service %q %s", perm, service, where)
+	if hint := didYouMean(perm, slices.Clone(cat.declared[service])); hint != "" {
+		msg += "; " + hint
+	}
+	return fmt.Errorf("%s: %w", msg, ErrUnknownPermission)
 }

@@ -35,9 +35,10 @@ type refEvaluator struct {
 	// The store's built-in catalogue, read once: it cannot be written
 	// (PermissionSetStore), and copying its 202 sets on every request
 	// would make the reference too slow to compare many requests.
-	builtinOnce sync.Once
-	builtin     map[string]iam.PermissionSet
-	builtinErr  error
+	builtinOnce     sync.Once
+	builtin         map[string]iam.PermissionSet
+	builtinDeclared map[string]map[string]bool // service → the permissions the built-in sets declare
+	builtinErr      error
 
 	// memo keeps an organization's lists (own sets, groups, policies) for
 	// as long as the store's revision does not move. Off, every request
@@ -97,8 +98,16 @@ func (r *refEvaluator) builtinSets(ctx context.Context) (map[string]iam.Permissi
 	r.builtinOnce.Do(func() {
 		sets, err := r.store.ListPermissionSets(ctx, "")
 		r.builtin, r.builtinErr = map[string]iam.PermissionSet{}, err
+		r.builtinDeclared = map[string]map[string]bool{}
 		for _, ps := range sets {
 			r.builtin[ps.Name] = ps
+			for _, d := range ps.Declared {
+				service, _, _ := strings.Cut(d, ":")
+				if r.builtinDeclared[service] == nil {
+					r.builtinDeclared[service] = map[string]bool{}
+				}
+				r.builtinDeclared[service][d] = true
+			}
 		}
 	})
 	return r.builtin, r.builtinErr
@@ -239,24 +248,46 @@ func (r *refEvaluator) Check(ctx context.Context, req iam.Request) (bool, error)
 		sets.own[ps.Name] = ps
 	}
 	triple := strings.Contains(req.Permission, ":")
+	var level iam.ScopeType // the permission's level
 	if triple {
-		known, inProjects := false, false
-		for ps := range sets.all {
-			for _, pat := range ps.Permissions {
-				if refMatch(pat, req.Permission) {
-					known = true
-					if ps.ScopeType == iam.ScopeProjects {
-						inProjects = true
-					}
+		// Known permissions: a service that some set declares permissions
+		// of has those permissions only; any other service's triple is
+		// known when a pattern matches it.
+		service, _, _ := strings.Cut(req.Permission, ":")
+		builtinDeclared := r.builtinDeclared[service]
+		declaredService, declared := len(builtinDeclared) > 0, builtinDeclared[req.Permission]
+		for _, ps := range sets.own {
+			for _, d := range ps.Declared {
+				if s, _, _ := strings.Cut(d, ":"); s == service {
+					declaredService = true
+					declared = declared || d == req.Permission
 				}
 			}
 		}
-		if !known {
-			return false, refError(iam.ErrUnknownPermission, "no set of %s has a pattern matching %s", org, req.Permission)
+		// The level: the scope type of the sets whose patterns match it.
+		levels := map[iam.ScopeType]bool{}
+		for ps := range sets.all {
+			for _, pat := range ps.Permissions {
+				if refMatch(pat, req.Permission) {
+					levels[ps.ScopeType] = true
+				}
+			}
 		}
-		// 4. An organization-level permission in a project: only
-		// organization-level sets match the triple.
-		if atProject && !inProjects {
+		switch {
+		case declaredService && !declared:
+			return false, refError(iam.ErrUnknownPermission, "service %s of %s does not declare %s", service, org, req.Permission)
+		case !declaredService && len(levels) == 0:
+			return false, refError(iam.ErrUnknownPermission, "no set of %s has a pattern matching %s", org, req.Permission)
+		case len(levels) != 1:
+			// The store keeps the levels apart: a permission with no level
+			// or two is a broken catalogue, which no answer may hide.
+			return false, fmt.Errorf("reference: %s has %d levels in the catalogue of %s", req.Permission, len(levels), org)
+		}
+		for st := range levels {
+			level = st
+		}
+		// 4. An organization-level permission in a project.
+		if atProject && level == iam.ScopeOrganization {
 			return false, refError(iam.ErrScopeMismatch, "%s is organization-level", req.Permission)
 		}
 	} else {
@@ -264,7 +295,9 @@ func (r *refEvaluator) Check(ctx context.Context, req iam.Request) (bool, error)
 		if !ok {
 			return false, refError(iam.ErrUnknownPermission, "%s has no set %s", org, req.Permission)
 		}
-		if atProject && ps.ScopeType == iam.ScopeOrganization {
+		// A set name's level is its scope type.
+		level = ps.ScopeType
+		if atProject && level == iam.ScopeOrganization {
 			return false, refError(iam.ErrScopeMismatch, "%s is organization-scoped", req.Permission)
 		}
 	}
@@ -345,10 +378,10 @@ func (r *refEvaluator) Check(ctx context.Context, req iam.Request) (bool, error)
 			}
 			for _, name := range rule.PermissionSets {
 				ps, ok := sets.get(name)
-				if !ok || !refCovers(rule.Scope, ps.ScopeType, org, req) {
+				if !ok || !refCovers(rule.Scope, ps.ScopeType, level, org, req) {
 					continue
 				}
-				if refSetGrants(sets, name, req.Permission, triple, atProject) {
+				if refSetGrants(sets, name, req.Permission, triple, level) {
 					return true, nil
 				}
 			}
@@ -358,8 +391,8 @@ func (r *refEvaluator) Check(ctx context.Context, req iam.Request) (bool, error)
 }
 
 // refCovers reports whether a rule's scope grants a set of scope type st
-// at the request's target (DESIGN section 2, rules 5 and 6).
-func refCovers(scope iam.Scope, st iam.ScopeType, org string, req iam.Request) bool {
+// at the request's target, for a permission of the given level.
+func refCovers(scope iam.Scope, st, level iam.ScopeType, org string, req iam.Request) bool {
 	onOrg := scope.OrganizationID != ""
 	if onOrg && scope.OrganizationID != org {
 		return false
@@ -370,17 +403,19 @@ func refCovers(scope iam.Scope, st iam.ScopeType, org string, req iam.Request) b
 		// projects naming this one.
 		return st == iam.ScopeProjects && (onOrg || slices.Contains(scope.ProjectIDs, req.ProjectID))
 	}
-	// At the organization: organization-scoped sets for the organization's
-	// features, and project-scoped sets across all projects, both from
-	// rules on the organization only, never from rules listing projects.
-	return onOrg
+	// At the organization: organization-scoped sets for an
+	// organization-level permission, and project-scoped sets across all
+	// projects for a project-level one (an organization-wide request), both
+	// from rules on the organization only, never from rules listing
+	// projects. A grant never answers for the other level.
+	return onOrg && st == level
 }
 
 // refSetGrants reports whether granting set name grants the permission: a
 // set name when it is name or a set name includes (transitively); a
-// triple when a pattern of one of these sets matches it (only
-// project-scoped sets counting in a project).
-func refSetGrants(sets refCatalogue, name, permission string, triple, atProject bool) bool {
+// triple when a pattern of one of these sets matches it, only sets of the
+// triple's level counting.
+func refSetGrants(sets refCatalogue, name, permission string, triple bool, level iam.ScopeType) bool {
 	closure := []string{name}
 	seen := map[string]bool{name: true}
 	for i := 0; i < len(closure); i++ {
@@ -397,7 +432,7 @@ func refSetGrants(sets refCatalogue, name, permission string, triple, atProject 
 	}
 	for _, n := range closure {
 		ps, ok := sets.get(n)
-		if !ok || atProject && ps.ScopeType != iam.ScopeProjects {
+		if !ok || ps.ScopeType != level {
 			continue
 		}
 		for _, pat := range ps.Permissions {

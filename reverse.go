@@ -286,11 +286,11 @@ func (e *Evaluator) whereSeqs(q *query, pe *principalEntry, req *Request, projSe
 	seqs = map[int32]bool{}
 	cat := q.org.cat
 	for _, h := range q.holders(pe, Principal{}) {
-		if q.triple && cat.grantsTriple(h.g.all, q.pats, q.resource, q.action) || !q.triple && h.g.all.has(q.bit) {
+		if q.triple && cat.grantsTriple(h.g.all, q.pats, q.resource, q.action, q.orgScoped) || !q.triple && h.g.all.has(q.bit) {
 			return true, nil
 		}
 		for _, pg := range h.g.projects {
-			if q.triple && cat.grantsTriple(pg.m, q.pats, q.resource, q.action) || !q.triple && pg.m.has(q.bit) {
+			if q.triple && cat.grantsTriple(pg.m, q.pats, q.resource, q.action, q.orgScoped) || !q.triple && pg.m.has(q.bit) {
 				seqs[pg.seq] = true
 			}
 		}

@@ -135,7 +135,7 @@ func newRVWorld(t testing.TB) *rvWorld {
 	w.set(iam.PermissionSet{Name: "Scout", OrganizationID: acme, ScopeType: iam.ScopeProjects, Permissions: []string{"deploy:release:read"}})
 	w.set(iam.PermissionSet{Name: "DeployAll", OrganizationID: acme, ScopeType: iam.ScopeProjects, Permissions: []string{"deploy:release:create"}, Includes: []string{"Scout", "InstancesServerCreate"}})
 	w.set(iam.PermissionSet{Name: "AuditProj", OrganizationID: acme, ScopeType: iam.ScopeProjects, Permissions: []string{"audit:event:list"}})
-	w.set(iam.PermissionSet{Name: "AuditOrg", OrganizationID: acme, ScopeType: iam.ScopeOrganization, Permissions: []string{"audit:*:*"}, Includes: []string{"BillingReadOnly"}})
+	w.set(iam.PermissionSet{Name: "AuditOrg", OrganizationID: acme, ScopeType: iam.ScopeOrganization, Permissions: []string{"audit:log:*"}, Includes: []string{"BillingReadOnly"}})
 	w.set(iam.PermissionSet{Name: "GlobexOps", OrganizationID: globex, ScopeType: iam.ScopeProjects, Permissions: []string{"ops:job:run"}, Includes: []string{"ContainersReadOnly"}})
 
 	// Groups.
@@ -243,8 +243,9 @@ func newRVWorld(t testing.TB) *rvWorld {
 		"containers:namespace:create",
 		"deploy:release:create", // acme's own sets only
 		"deploy:release:read",
-		"audit:event:list", // project-level (AuditProj) and organization-level (AuditOrg)
-		"audit:event:read", // organization-level only: a scope mismatch in a project
+		"audit:event:list", // project-level (AuditProj)
+		"audit:log:read",   // organization-level (AuditOrg): a scope mismatch in a project
+		"audit:event:read", // no pattern matches it: unknown
 		"billing:invoice:read",
 		"iam:user:read",
 		"ops:job:run",     // globex's own set only

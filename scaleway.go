@@ -26,8 +26,20 @@ import (
 //go:embed data/scaleway.tsv
 var scalewayTSV string
 
+// scalewayPermissionsTSV declares the concrete permissions of every service
+// of the catalogue: a header line, then one row per resource with the
+// tab-separated columns service, resource and actions (space-separated).
+// The order of the rows is the order of each set's Declared.
+//
+//go:embed data/scaleway_permissions.tsv
+var scalewayPermissionsTSV string
+
 // scalewayHeader is the expected first line of scalewayTSV.
 const scalewayHeader = "name\tscope_type\tcategory\tpermissions\tdescription"
+
+// scalewayPermissionsHeader is the expected first line of
+// scalewayPermissionsTSV.
+const scalewayPermissionsHeader = "service\tresource\tactions"
 
 // The categories whose sets OrganizationManager includes.
 var organizationManagerCategories = []string{
@@ -43,6 +55,9 @@ var organizationManagerCategories = []string{
 // row: the data ships with the library, so that is a programming error.
 var scalewaySets = sync.OnceValue(func() []PermissionSet {
 	sets, err := parseScalewayCatalogue(scalewayTSV)
+	if err == nil {
+		err = declareScalewayPermissions(sets, scalewayPermissionsTSV)
+	}
 	if err != nil {
 		panic(err)
 	}
@@ -75,18 +90,77 @@ var scalewaySets = sync.OnceValue(func() []PermissionSet {
 //     includes every set of the projects, IAM, billing, support and abuse
 //     tickets and organization categories.
 //
-// Includes only ever join sets of the same scope type and are sorted. Each
-// call returns a fresh deep copy that the caller may modify.
+// Includes only ever join sets of the same scope type and are sorted.
+//
+// The catalogue also declares the concrete permissions of every service it
+// names (the library's own list, such as instance:server:create or
+// iam:policy:update): each set's Declared holds the declared permissions
+// that its own patterns match, so that InstancesFullAccess declares every
+// instance permission and InstancesServerCreate declares
+// instance:server:create. A triple of one of these services that is not
+// declared (instance:servers:create) is therefore ErrUnknownPermission,
+// even though instance:*:* matches it. The organization-scoped sets name
+// the services of the organization level (project, iam, billing,
+// organization, support, abuse, audit-trail, environmental-footprint and
+// notification-manager); every other service is at the project level.
+//
+// Each call returns a fresh deep copy that the caller may modify.
 func ScalewayCatalogue() []PermissionSet {
 	src := scalewaySets()
 	out := make([]PermissionSet, len(src))
 	for i, ps := range src {
 		ps.Permissions = slices.Clone(ps.Permissions)
 		ps.Includes = slices.Clone(ps.Includes)
+		ps.Declared = slices.Clone(ps.Declared)
 		ps.Categories = slices.Clone(ps.Categories)
 		out[i] = ps
 	}
 	return out
+}
+
+// declareScalewayPermissions parses the declared permissions and gives
+// each set those its own patterns match. Every declared permission must be
+// matched by some set, and be declared once.
+func declareScalewayPermissions(sets []PermissionSet, data string) error {
+	lines := strings.Split(strings.TrimSuffix(data, "\n"), "\n")
+	if lines[0] != scalewayPermissionsHeader {
+		return fmt.Errorf("iam: data/scaleway_permissions.tsv: header is %q, want %q", lines[0], scalewayPermissionsHeader)
+	}
+	seen := map[string]bool{}
+	for i, line := range lines[1:] {
+		fail := func(format string, args ...any) error {
+			return fmt.Errorf("iam: data/scaleway_permissions.tsv:%d: %s", i+2, fmt.Sprintf(format, args...))
+		}
+		f := strings.Split(line, "\t")
+		if len(f) != 3 {
+			return fail("%d columns, want 3", len(f))
+		}
+		actions := strings.Fields(f[2])
+		if len(actions) == 0 {
+			return fail("no actions")
+		}
+		for _, action := range actions {
+			perm := f[0] + ":" + f[1] + ":" + action
+			if _, _, _, err := ParsePermission(perm); err != nil {
+				return fail("%v", err)
+			}
+			if seen[perm] {
+				return fail("%s is declared twice", perm)
+			}
+			seen[perm] = true
+			matched := false
+			for j := range sets {
+				if slices.ContainsFunc(sets[j].Permissions, func(p string) bool { return MatchPermission(p, perm) }) {
+					sets[j].Declared = append(sets[j].Declared, perm)
+					matched = true
+				}
+			}
+			if !matched {
+				return fail("no permission set's pattern matches %s", perm)
+			}
+		}
+	}
+	return nil
 }
 
 // parseScalewayCatalogue parses the catalogue's TSV and derives Includes.

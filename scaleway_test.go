@@ -194,6 +194,7 @@ func TestScalewayCatalogueReturnsCopies(t *testing.T) {
 	want := a[0].Permissions[0]
 	a[0].Permissions[0] = "mutated:x:y"
 	a[0].Includes[0] = "Mutated"
+	a[0].Declared[0] = "mutated:x:y"
 	a[0].Categories[0] = "mutated"
 	a[0].Name = "Mutated"
 	_ = append(a[:1], a[2:]...) // shrinking the copy leaves the catalogue alone
@@ -203,6 +204,7 @@ func TestScalewayCatalogueReturnsCopies(t *testing.T) {
 	assert.Equal(t, "ProjectManager", b[0].Name)
 	assert.Equal(t, want, b[0].Permissions[0])
 	assert.NotEqual(t, "Mutated", b[0].Includes[0])
+	assert.Equal(t, "project:project:create", b[0].Declared[0])
 	assert.Equal(t, "Organization-scoped: Projects", b[0].Categories[0])
 	assert.Equal(t, "ProjectReadOnly", b[1].Name)
 }
@@ -235,4 +237,116 @@ func TestParseScalewayCatalogueRejectsMalformedRows(t *testing.T) {
 		"XReadOnly\tprojects\tc\tx:*:read\td\n")
 	require.NoError(t, err)
 	assert.Equal(t, []string{"XReadOnly"}, sets[0].Includes)
+}
+
+// TestScalewayCatalogueKeepsLevelsApart: no pattern of a project-scoped
+// set overlaps a pattern of an organization-scoped one, and the
+// organization level is the services of the organization-scoped sets.
+func TestScalewayCatalogueKeepsLevelsApart(t *testing.T) {
+	cat := ScalewayCatalogue()
+	level := map[string]ScopeType{}
+	for _, a := range cat {
+		for _, p := range a.Permissions {
+			service := strings.Split(p, ":")[0]
+			if st, ok := level[service]; ok {
+				assert.Equal(t, st, a.ScopeType, "service %s is named by sets of both scope types (%s)", service, a.Name)
+			}
+			level[service] = a.ScopeType
+			for _, b := range cat {
+				if b.ScopeType == a.ScopeType {
+					continue
+				}
+				for _, q := range b.Permissions {
+					assert.False(t, patternsOverlap(p, q), "%s (%s) and %s (%s) overlap", p, a.Name, q, b.Name)
+				}
+			}
+		}
+	}
+	var orgLevel []string
+	for s, st := range level {
+		if st == ScopeOrganization {
+			orgLevel = append(orgLevel, s)
+		}
+	}
+	slices.Sort(orgLevel)
+	assert.Equal(t, []string{"abuse", "audit-trail", "billing", "environmental-footprint", "iam", "notification-manager", "organization", "project", "support"}, orgLevel)
+	byName := map[string]int{}
+	for i, ps := range cat {
+		byName[ps.Name] = i
+	}
+	require.NoError(t, validateCatalogue(cat, byName))
+}
+
+// TestScalewayCatalogueDeclaresWhatItsPatternsCover: every service of the
+// catalogue declares its permissions, every pattern matches at least one
+// declared permission of its service, and each set declares exactly the
+// declared permissions its own patterns match.
+func TestScalewayCatalogueDeclaresWhatItsPatternsCover(t *testing.T) {
+	cat := ScalewayCatalogue()
+	declared := map[string][]string{} // by service
+	for _, ps := range cat {
+		for _, d := range ps.Declared {
+			s, _, _, err := ParsePermission(d)
+			require.NoError(t, err, ps.Name)
+			if !slices.Contains(declared[s], d) {
+				declared[s] = append(declared[s], d)
+			}
+		}
+	}
+	for _, ps := range cat {
+		var want []string
+		for _, p := range ps.Permissions {
+			service := strings.Split(p, ":")[0]
+			require.NotEmpty(t, declared[service], "service %s declares no permission", service)
+			n := 0
+			for _, d := range declared[service] {
+				if MatchPermission(p, d) {
+					n++
+					if !slices.Contains(want, d) {
+						want = append(want, d)
+					}
+				}
+			}
+			assert.Positive(t, n, "pattern %s of %s matches no declared permission", p, ps.Name)
+		}
+		assert.ElementsMatch(t, want, ps.Declared, ps.Name)
+	}
+	by := scalewayByName(t)
+	assert.Equal(t, []string{"instance:server:create"}, by["InstancesServerCreate"].Declared)
+	assert.Contains(t, by["InstancesFullAccess"].Declared, "instance:server:reboot")
+	assert.Contains(t, by["IAMManager"].Declared, "iam:permission_set:update")
+	assert.Empty(t, by["AllProductsFullAccess"].Declared)
+	// What the management layer checks is declared.
+	for _, r := range []string{"user", "application", "group", "policy", "permission_set", "api_key"} {
+		for _, a := range []string{"create", "read", "list", "update", "delete"} {
+			assert.Contains(t, declared["iam"], "iam:"+r+":"+a)
+		}
+	}
+	for _, a := range []string{"create", "read", "list", "update", "delete"} {
+		assert.Contains(t, declared["project"], "project:project:"+a)
+	}
+	for _, a := range []string{"read", "list", "update", "delete"} {
+		assert.Contains(t, declared["organization"], "organization:organization:"+a)
+	}
+}
+
+func TestDeclareScalewayPermissionsRejectsMalformedRows(t *testing.T) {
+	sets := []PermissionSet{{Name: "X", ScopeType: ScopeProjects, Permissions: []string{"x:*:*"}}}
+	row := func(cells ...string) string {
+		return scalewayPermissionsHeader + "\n" + strings.Join(cells, "\t") + "\n"
+	}
+	for name, data := range map[string]string{
+		"header":    "service\tresource\n",
+		"columns":   row("x", "thing"),
+		"actions":   row("x", "thing", ""),
+		"star":      row("x", "*", "read"),
+		"unmatched": row("y", "thing", "read"),
+		"twice":     row("x", "thing", "read read"),
+	} {
+		t.Run(name, func(t *testing.T) {
+			err := declareScalewayPermissions(slices.Clone(sets), data)
+			require.Error(t, err)
+			assert.True(t, strings.HasPrefix(err.Error(), "iam: data/scaleway_permissions.tsv"), err.Error())
+		})
+	}
 }

@@ -33,13 +33,28 @@ func runChecks(t *testing.T, w *world, cases []checkCase) {
 	}
 }
 
-// concreteTriples derives, from every pattern of the catalogue, a concrete
-// triple it matches (each "*" replaced by a segment of its own).
+// concreteTriples lists the known triples of a catalogue: every declared
+// permission, and for the patterns of services that declare none, a
+// concrete triple each matches (each "*" replaced by a segment of its
+// own).
 func concreteTriples(sets []iam.PermissionSet) []string {
 	seen := map[string]bool{}
+	declared := map[string]bool{}
 	var out []string
 	for _, ps := range sets {
+		for _, d := range ps.Declared {
+			declared[strings.Split(d, ":")[0]] = true
+			if !seen[d] {
+				seen[d] = true
+				out = append(out, d)
+			}
+		}
+	}
+	for _, ps := range sets {
 		for _, p := range ps.Permissions {
+			if declared[strings.Split(p, ":")[0]] {
+				continue
+			}
 			segs := strings.Split(p, ":")
 			for i, s := range segs {
 				if s == "*" {
@@ -417,8 +432,8 @@ func TestRule6PermissionMatch(t *testing.T) {
 	w.set(iam.PermissionSet{Name: "AppWidgetAll", OrganizationID: org, ScopeType: iam.ScopeProjects, Permissions: []string{"app:widget:*"}})
 	w.set(iam.PermissionSet{Name: "AppBundle", OrganizationID: org, ScopeType: iam.ScopeProjects, Includes: []string{"AppRead"}})
 	w.set(iam.PermissionSet{Name: "AppTop", OrganizationID: org, ScopeType: iam.ScopeProjects, Includes: []string{"AppBundle"}})
-	w.set(iam.PermissionSet{Name: "AppSettings", OrganizationID: org, ScopeType: iam.ScopeOrganization, Permissions: []string{"app:settings:*"}})
-	w.set(iam.PermissionSet{Name: "AppWidgetOrg", OrganizationID: org, ScopeType: iam.ScopeOrganization, Permissions: []string{"app:widget:*"}})
+	w.set(iam.PermissionSet{Name: "AppSettings", OrganizationID: org, ScopeType: iam.ScopeOrganization, Permissions: []string{"appadmin:settings:*"}})
+	w.set(iam.PermissionSet{Name: "AppWidgetOrg", OrganizationID: org, ScopeType: iam.ScopeOrganization, Permissions: []string{"appadmin:widget:*"}})
 	w.set(iam.PermissionSet{Name: "AppSettingsPlus", OrganizationID: org, ScopeType: iam.ScopeOrganization, Includes: []string{"AppSettings", "IAMUserReadOnly"}})
 
 	grant := func(id string, rules ...iam.Rule) iam.Principal {
@@ -438,10 +453,22 @@ func TestRule6PermissionMatch(t *testing.T) {
 	allProjects := grant("u-all-projects", onProjects(ids(org, "p1", "p2"), "InstancesFullAccess", "AppRead"))
 	owner := iam.UserPrincipal(w.owner)
 
-	w.addOrg("gamma", "")
-	w.set(iam.PermissionSet{Name: "HostReadAll", OrganizationID: "gamma", ScopeType: iam.ScopeProjects, Permissions: []string{"*:*:read"}})
-	hostReader := iam.UserPrincipal(w.user("gamma", "g-reader"))
-	w.policy("gamma", "g-read", hostReader, onProjects(ids("gamma"), "HostReadAll"))
+	// A pattern with "*" as its service matches every service's
+	// permissions, so it would overlap the organization level of Scaleway's
+	// catalogue: it lives in a store without the built-in catalogue, beside
+	// organization-scoped sets that it does not overlap.
+	bare := newWorld(t, iam.WithCatalogue(nil))
+	bare.set(iam.PermissionSet{Name: "HostReadAll", OrganizationID: bare.org, ScopeType: iam.ScopeProjects, Permissions: []string{"*:*:read"}})
+	bare.set(iam.PermissionSet{Name: "HostAdmin", OrganizationID: bare.org, ScopeType: iam.ScopeOrganization, Permissions: []string{"admin:config:update"}})
+	hostReader := iam.UserPrincipal(bare.user(bare.org, "g-reader"))
+	bare.policy(bare.org, "g-read", hostReader, onProjects(ids(bare.org), "HostReadAll"))
+	runChecks(t, bare, []checkCase{
+		{"star service pattern in its organization", inProject(hostReader, bare.org, "host:doc:read"), granted},
+		{"star service pattern matches any service", inProject(hostReader, bare.org, "admin:config:read"), granted},
+		{"star service pattern, other action unknown", inProject(hostReader, bare.org, "host:doc:write"), isUnknown},
+		{"organization-level beside it, in a project", inProject(hostReader, bare.org, "admin:config:update"), isMismatch},
+		{"organization-level beside it, at the organization", atOrg(hostReader, bare.org, "admin:config:update"), notGranted},
+	})
 
 	runChecks(t, w, []checkCase{
 		// Triples through patterns with "*" segments.
@@ -453,10 +480,7 @@ func TestRule6PermissionMatch(t *testing.T) {
 		{"no prefix match of a segment", inProject(read, "p1", "app:gadget:reads"), isUnknown},
 		{"no suffix match of a segment", inProject(read, "p1", "app:gadget:xread"), isUnknown},
 		{"no match across ':' (four segments)", inProject(read, "p1", "app:a:b:read"), isInvalid},
-		{"star service pattern in its organization", inProject(hostReader, "gamma", "host:doc:read"), granted},
-		{"star service pattern matches catalogue services too", inProject(hostReader, "gamma", "instance:server:read"), granted},
-		{"star service pattern, other action unknown", inProject(hostReader, "gamma", "host:doc:write"), isUnknown},
-		{"another organization's star pattern is unknown here", inProject(owner, "p1", "host:doc:read"), isUnknown},
+		{"another organization's pattern is unknown here", inProject(owner, "p1", "host:doc:read"), isUnknown},
 		// Set names through includes.
 		{"catalogue set includes a narrower one", inProject(full, "p1", "InstancesServerCreate"), granted},
 		{"catalogue set includes a narrower one, by triple", inProject(full, "p1", "instance:server:create"), granted},
@@ -473,7 +497,7 @@ func TestRule6PermissionMatch(t *testing.T) {
 		{"custom include is not reversed", inProject(read, "p1", "AppTop"), notGranted},
 		{"custom organization set including a catalogue set", atOrg(plus, org, "IAMUserReadOnly"), granted},
 		{"custom organization set including a catalogue set, by triple", atOrg(plus, org, "iam:user:read"), granted},
-		{"custom organization set including a custom set, by triple", atOrg(plus, org, "app:settings:update"), granted},
+		{"custom organization set including a custom set, by triple", atOrg(plus, org, "appadmin:settings:update"), granted},
 		// Unknown permissions are errors, not denies.
 		{"unknown set", inProject(full, "p1", "NoSuchSet"), isUnknown},
 		{"unknown set near a real name", inProject(full, "p1", "InstanceFullAccess"), isUnknown},
@@ -483,12 +507,15 @@ func TestRule6PermissionMatch(t *testing.T) {
 		// Organization-level permissions in a project.
 		{"organization catalogue set in a project", inProject(settings, "p1", "IAMManager"), isMismatch},
 		{"organization custom set in a project", inProject(settings, "p1", "AppSettings"), isMismatch},
-		{"triple matched only by organization sets, in a project", inProject(settings, "p1", "app:settings:update"), isMismatch},
+		{"triple matched only by organization sets, in a project", inProject(settings, "p1", "appadmin:settings:update"), isMismatch},
 		{"catalogue triple matched only by organization sets, in a project", inProject(full, "p1", "iam:user:read"), isMismatch},
-		{"organization set grants at the organization", atOrg(settings, org, "app:settings:update"), granted},
-		{"organization set, triple also known to project sets, at the organization", atOrg(settings, org, "app:settings:read"), granted},
-		{"triple of both kinds in a project: organization sets do not count", inProject(widgetOrg, "p1", "app:widget:create"), notGranted},
-		{"triple of both kinds at the organization: organization sets count", atOrg(widgetOrg, org, "app:widget:create"), granted},
+		{"organization set grants at the organization", atOrg(settings, org, "appadmin:settings:update"), granted},
+		// Levels: a grant answers only for permissions of its own level.
+		{"organization-scoped set, its triple at the organization", atOrg(widgetOrg, org, "appadmin:widget:create"), granted},
+		{"organization-scoped set, a project-level triple at the organization", atOrg(widgetOrg, org, "app:widget:create"), notGranted},
+		{"organization-scoped set, a project-level triple in a project", inProject(widgetOrg, "p1", "app:widget:create"), notGranted},
+		{"project-scoped set on the organization, an organization-level triple", atOrg(orgRule, org, "appadmin:widget:create"), notGranted},
+		{"project-scoped set on the organization, an organization-level set", atOrg(orgRule, org, "AppWidgetOrg"), notGranted},
 		// Project-level permissions asked at the organization.
 		{"at the organization: owner, set", atOrg(owner, org, "InstancesServerCreate"), ownerAllow},
 		{"at the organization: owner, triple", atOrg(owner, org, "instance:server:create"), ownerAllow},

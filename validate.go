@@ -1,12 +1,14 @@
 package iam
 
 import (
+	"cmp"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -446,6 +448,21 @@ func checkPermissionSetShape(ps PermissionSet) error {
 			return e
 		}
 	}
+	if len(ps.Declared) > MaxDeclaredPerSet {
+		return invalid(k, id, "declared", "", fmt.Sprintf("at most %d declared permissions (got %d)", MaxDeclaredPerSet, len(ps.Declared)), "split them over several sets")
+	}
+	for i, d := range ps.Declared {
+		field := fmt.Sprintf("declared[%d]", i)
+		if _, _, _, err := parseTriple(d, false); err != nil {
+			e := err.(*ValidationError)
+			e.Entity, e.ID, e.Field = k.String(), id, field
+			return e
+		}
+		if !slices.ContainsFunc(ps.Permissions, func(p string) bool { return MatchPermission(p, d) }) {
+			return invalid(k, id, field, d, "a set declares only permissions that its own patterns match (so that each has a level)",
+				"add a pattern that matches it, or declare it in the set that grants it")
+		}
+	}
 	if err := validateDescription(k, id, ps.Description); err != nil {
 		return err
 	}
@@ -529,7 +546,176 @@ func (tx *memTx) validatePermissionSet(mo *memOrg, ps PermissionSet) error {
 	if cycle := includeCycle(ps.Name, find); cycle != nil {
 		return invalid(KindPermissionSet, ps.Name, "includes", "", "includes form a cycle: "+strings.Join(cycle, " -> "), "remove one of these includes")
 	}
+	// The levels: no pattern may overlap a pattern of a set of the other
+	// scope type, among the built-in sets and the organization's own.
+	if err := levelConflict(ps, tx.s.catalogue...); err != nil {
+		return err
+	}
+	for _, name := range sortedKeys(mo.sets) {
+		if err := levelConflict(ps, mo.sets[name]); err != nil {
+			return err
+		}
+	}
+	// Whether every pattern still matches a declared permission depends on
+	// the whole catalogue as the transaction leaves it (a set may rely on
+	// permissions that a set written later in the same transaction
+	// declares): it is checked when the transaction ends.
+	tx.markCatalogue(mo.org.ID)
 	return nil
+}
+
+// levelConflict returns the error for the first pattern of ps that
+// overlaps a pattern of a set of the other scope type among others: some
+// permission would then have two levels.
+func levelConflict(ps PermissionSet, others ...PermissionSet) error {
+	for _, other := range others {
+		if other.ScopeType == ps.ScopeType || other.Name == ps.Name {
+			continue
+		}
+		for i, p := range ps.Permissions {
+			for _, q := range other.Permissions {
+				if patternsOverlap(p, q) {
+					e := invalid(KindPermissionSet, ps.Name, fmt.Sprintf("permissions[%d]", i), p,
+						fmt.Sprintf("pattern %s of this %s-scoped set overlaps pattern %s of the %s-scoped set %s: every permission has one level, so sets of different scope types never share a permission",
+							p, ps.ScopeType, q, other.ScopeType, other.Name),
+						"name the services (and resources) so that no permission matches both patterns")
+					e.Cause = ErrScopeMismatch
+					return e
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// markCatalogue records that organization org's own sets changed in the
+// transaction, so that its catalogue is checked when the transaction ends.
+func (tx *memTx) markCatalogue(org string) {
+	if tx.catalogues == nil {
+		tx.catalogues = map[string]bool{}
+	}
+	tx.catalogues[org] = true
+}
+
+// servicePatterns indexes a catalogue by service: its declared
+// permissions, the sets that declare them, and its patterns.
+type servicePatterns struct {
+	declared  []string
+	declarers []string // the sets that declare them, without repeats
+	patterns  []setPattern
+}
+
+// setPattern is pattern Index of set Set.
+type setPattern struct {
+	set, pattern string
+	index        int
+}
+
+// indexServices indexes sets by service. Patterns whose service is "*"
+// are left out: they also match services without declarations, so they
+// always match some known permission.
+func indexServices(sets []PermissionSet) map[string]*servicePatterns {
+	out := map[string]*servicePatterns{}
+	get := func(service string) *servicePatterns {
+		sp := out[service]
+		if sp == nil {
+			sp = &servicePatterns{}
+			out[service] = sp
+		}
+		return sp
+	}
+	seen := map[string]bool{}
+	for _, ps := range sets {
+		for _, d := range ps.Declared {
+			if s, _, _, ok := splitTriple(d); ok {
+				sp := get(s)
+				if !seen[d] {
+					seen[d] = true
+					sp.declared = append(sp.declared, d)
+				}
+				if !slices.Contains(sp.declarers, ps.Name) {
+					sp.declarers = append(sp.declarers, ps.Name)
+				}
+			}
+		}
+		for i, p := range ps.Permissions {
+			if s, _, _, ok := splitTriple(p); ok && s != "*" {
+				sp := get(s)
+				sp.patterns = append(sp.patterns, setPattern{set: ps.Name, pattern: p, index: i})
+			}
+		}
+	}
+	return out
+}
+
+// undeclaredPattern returns the error for the first pattern of own (an
+// organization's sets) that matches no declared permission of its
+// service, where builtin's and own's declarations count together. The
+// built-in catalogue was checked on its own when the store was made, and
+// declarations only add known permissions, so its patterns need checking
+// only for services that own declares and it does not.
+func undeclaredPattern(builtin map[string]*servicePatterns, own []PermissionSet) error {
+	ownIdx := indexServices(own)
+	for _, service := range sortedKeys(ownIdx) {
+		mine, theirs := ownIdx[service], builtin[service]
+		declared, declarers := mine.declared, mine.declarers
+		var builtinPatterns []setPattern
+		if theirs != nil {
+			declared = slices.Concat(theirs.declared, declared)
+			if len(theirs.declared) > 0 {
+				declarers = slices.Concat([]string{"the built-in catalogue"}, declarers)
+			} else {
+				builtinPatterns = theirs.patterns
+			}
+		}
+		if len(declared) == 0 {
+			continue
+		}
+		matches := func(p setPattern) bool {
+			return slices.ContainsFunc(declared, func(d string) bool { return MatchPermission(p.pattern, d) })
+		}
+		for _, p := range mine.patterns {
+			if !matches(p) {
+				e := invalid(KindPermissionSet, p.set, fmt.Sprintf("permissions[%d]", p.index), p.pattern,
+					fmt.Sprintf("the pattern matches none of the permissions declared for service %s (by %s)", service, nameSome(declarers)),
+					cmp.Or(didYouMean(p.pattern, slices.Clone(declared)), "a pattern names permissions that exist: fix it, or declare the permissions it stands for"))
+				e.Cause = ErrUnknownPermission
+				return e
+			}
+		}
+		for _, p := range builtinPatterns {
+			if !matches(p) {
+				e := invalid(KindPermissionSet, mine.declarers[0], "declared", "",
+					fmt.Sprintf("declaring permissions of service %s makes them its only known permissions, and pattern %s of the built-in set %s matches none of them", service, p.pattern, p.set),
+					"declare the permissions that pattern stands for too")
+				e.Cause = ErrUnknownPermission
+				return e
+			}
+		}
+	}
+	return nil
+}
+
+// nameSome lists up to three names, and how many more there are.
+func nameSome(names []string) string {
+	if len(names) <= 3 {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(names[:3], ", "), len(names)-3)
+}
+
+// checkCatalogue checks organization org's catalogue as a transaction
+// leaves it: every pattern matches a declared permission of its service.
+func (tx *memTx) checkCatalogue(org string) error {
+	mo := tx.s.st.orgs[org]
+	if mo == nil {
+		return nil // deleted in the same transaction
+	}
+	own := make([]PermissionSet, 0, len(mo.sets))
+	for _, name := range sortedKeys(mo.sets) {
+		own = append(own, mo.sets[name])
+	}
+	return undeclaredPattern(tx.s.builtinServices, own)
 }
 
 // includeCycle returns a path from start back to start through includes,
@@ -576,6 +762,20 @@ func dedupeAdjacent(s []string) []string {
 	return out
 }
 
+// scalewayIndex validates the Scaleway catalogue, the default built-in
+// one, and indexes it by service, once.
+var scalewayIndex = sync.OnceValues(func() (map[string]*servicePatterns, error) {
+	sets := scalewaySets()
+	byName := make(map[string]int, len(sets))
+	for i, ps := range sets {
+		byName[ps.Name] = i
+	}
+	if err := validateCatalogue(sets, byName); err != nil {
+		return nil, err
+	}
+	return indexServices(sets), nil
+})
+
 // validateCatalogue checks a built-in catalogue once, at store creation.
 func validateCatalogue(sets []PermissionSet, byName map[string]int) error {
 	if len(byName) != len(sets) {
@@ -603,6 +803,54 @@ func validateCatalogue(sets []PermissionSet, byName map[string]int) error {
 		}
 		if includeCycle(ps.Name, find) != nil {
 			return fmt.Errorf("iam: built-in catalogue: set %q includes itself: %w", ps.Name, ErrInvalid)
+		}
+	}
+	if err := catalogueLevels(sets, byName); err != nil {
+		return fmt.Errorf("iam: built-in catalogue: %w", err)
+	}
+	if err := undeclaredPattern(nil, sets); err != nil {
+		return fmt.Errorf("iam: built-in catalogue: %w", err)
+	}
+	return nil
+}
+
+// catalogueLevels checks that no pattern of sets overlaps a pattern of a
+// set of the other scope type. Two patterns can overlap only when they
+// name the same service, or when one of them has "*" as its service.
+func catalogueLevels(sets []PermissionSet, byName map[string]int) error {
+	byService := map[string][]setPattern{}
+	var wild []setPattern
+	for _, ps := range sets {
+		for i, p := range ps.Permissions {
+			sp := setPattern{set: ps.Name, pattern: p, index: i}
+			if s, _, _, ok := splitTriple(p); ok && s == "*" {
+				wild = append(wild, sp)
+			} else if ok {
+				byService[s] = append(byService[s], sp)
+			}
+		}
+	}
+	check := func(p setPattern, others []setPattern) error {
+		a := sets[byName[p.set]]
+		for _, q := range others {
+			b := sets[byName[q.set]]
+			if a.ScopeType != b.ScopeType && patternsOverlap(p.pattern, q.pattern) {
+				return levelConflict(a, b)
+			}
+		}
+		return nil
+	}
+	for _, service := range sortedKeys(byService) {
+		pats := byService[service]
+		for i, p := range pats {
+			if err := check(p, slices.Concat(pats[i+1:], wild)); err != nil {
+				return err
+			}
+		}
+	}
+	for i, p := range wild {
+		if err := check(p, wild[i+1:]); err != nil {
+			return err
 		}
 	}
 	return nil

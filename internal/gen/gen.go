@@ -11,7 +11,11 @@
 // owner) ..., applications "org3-a0"..., groups "org3-g0"... and the
 // special groups "org3-all-users" and "org3-all-apps", policies
 // "org3-pol0"... and API keys "org3-k0"... (whose secrets Secret returns).
-// Custom permission sets are named "Host<Service><Word><n>".
+// Custom permission sets are named "Host<Service><Word><n>". Each host
+// service has one level (shop, crm, wiki, ci, chat and ml are project-level,
+// ledger and hr organization-level), as the store requires; the first
+// custom set of an organization, one time in two, declares the permissions
+// of its service (every resource and action of the host vocabulary).
 package gen
 
 import (
@@ -57,7 +61,7 @@ type Config struct {
 	ManagedShare          float64 // managed applications; default 0.05
 	APIKeyShare           float64 // principals holding one API key; default 0.25
 	ExpiredKeyShare       float64 // keys expired at Now (some exactly at Now); default 0.10
-	WildServiceShare      float64 // custom-set patterns with "*" as the service; default 0.05
+	WildServiceShare      float64 // ignored: a custom-set pattern with "*" as the service would overlap both levels of the Scaleway catalogue, which a store refuses
 
 	// NoSpecialGroups leaves out the two special groups per organization
 	// (all users, all non-managed applications).
@@ -97,7 +101,7 @@ func Secret(accessKey string) string { return "secret-" + accessKey }
 type params struct {
 	Config
 	orgShare, allShare, groupPol, unattached, customShare float64
-	locked, managed, keys, expired, wildService           float64
+	locked, managed, keys, expired                        float64
 }
 
 func share(v, def float64) float64 {
@@ -142,7 +146,6 @@ func resolve(c Config) params {
 	p.managed = share(c.ManagedShare, 0.05)
 	p.keys = share(c.APIKeyShare, 0.25)
 	p.expired = share(c.ExpiredKeyShare, 0.10)
-	p.wildService = share(c.WildServiceShare, 0.05)
 	return p
 }
 
@@ -154,6 +157,8 @@ type scaleway struct {
 	services                []string // Scaleway's services, as patterns name them
 	resources, actions      map[string][]string
 	allResources, allAction []string
+	byLevel                 [2][]string         // Scaleway's services: project-level, organization-level
+	declared                map[string][]string // the declared permissions of each service
 }
 
 var scalewayInfo = sync.OnceValue(func() *scaleway {
@@ -167,17 +172,31 @@ var scalewayInfo = sync.OnceValue(func() *scaleway {
 		}
 	}
 	v := newVocab()
+	level := map[string]int{}
 	for _, ps := range s.sets {
 		v.addPatterns(ps.Permissions)
+		v.addDeclared(ps.Declared)
+		for _, p := range ps.Permissions {
+			service := strings.Split(p, ":")[0]
+			if _, ok := level[service]; !ok {
+				level[service] = 0
+				if ps.ScopeType == iam.ScopeOrganization {
+					level[service] = 1
+				}
+				s.byLevel[level[service]] = append(s.byLevel[level[service]], service)
+			}
+		}
 	}
 	s.services, s.resources, s.actions = v.services, v.resources, v.actions
 	s.allResources, s.allAction = v.allResources, v.allActions
+	s.declared = v.declared
 	return s
 })
 
-// The host's own services, for custom sets.
+// The host's own services, for custom sets, by level: project-level, then
+// organization-level.
 var (
-	hostServices  = []string{"shop", "crm", "ledger", "wiki", "ci", "chat", "hr", "ml"}
+	hostServices  = [2][]string{{"shop", "crm", "wiki", "ci", "chat", "ml"}, {"ledger", "hr"}}
 	hostResources = []string{"order", "invoice", "customer", "page", "pipeline", "artifact", "message", "employee", "model", "dataset"}
 	hostActions   = []string{"read", "list", "create", "update", "delete", "approve", "run", "export"}
 	hostWords     = []string{"Reader", "Editor", "Operator", "Auditor", "Admin", "Approver"}
@@ -342,9 +361,11 @@ func camel(s string) string {
 	return b.String()
 }
 
-// customSets makes the organization's own sets: host patterns (a few with
-// "*" as the service, a few naming Scaleway's own permissions), includes of
-// earlier custom sets and of Scaleway sets of the same scope type.
+// customSets makes the organization's own sets: host patterns of services
+// of the set's level (a few naming Scaleway's own declared permissions of
+// that level), includes of earlier custom sets and of Scaleway sets of the
+// same scope type, and sometimes a set declaring its service's
+// permissions.
 func (g *generator) customSets(st *orgState) {
 	p, rng, sw := g.p, g.rng, g.sw
 	var byScope [2][]string // projects, organization
@@ -353,23 +374,27 @@ func (g *generator) customSets(st *orgState) {
 		if g.chance(0.2) {
 			scope, si = iam.ScopeOrganization, 1
 		}
-		service := pick(rng, hostServices)
+		service := pick(rng, hostServices[si])
 		ps := iam.PermissionSet{
 			Name:           "Host" + camel(service) + pick(rng, hostWords) + strconv.Itoa(k+1),
 			OrganizationID: st.id,
 			ScopeType:      scope,
 			Description:    "A host-defined set of " + service + " permissions.",
 		}
+		if k == 0 && g.chance(0.5) {
+			ps.Permissions = []string{service + ":*:*"}
+			for _, r := range hostResources {
+				for _, a := range hostActions {
+					ps.Declared = append(ps.Declared, service+":"+r+":"+a)
+				}
+			}
+		}
 		for range 1 + rng.IntN(3) {
 			s, r, a := service, pick(rng, hostResources), pick(rng, hostActions)
-			switch x := rng.Float64(); {
-			case x < p.wildService:
-				s = "*"
-			case x < p.wildService+0.05:
-				s = pick(rng, sw.services)
-				if rs := sw.resources[s]; len(rs) > 0 {
-					r = pick(rng, rs)
-				}
+			if g.chance(0.05) {
+				s = pick(rng, sw.byLevel[si])
+				d := strings.Split(pick(rng, sw.declared[s]), ":")
+				r, a = d[1], d[2]
 			}
 			if g.chance(0.25) {
 				r = "*"
@@ -733,11 +758,22 @@ type vocab struct {
 	services                 []string
 	resources, actions       map[string][]string
 	allResources, allActions []string
+	declared                 map[string][]string // declared permissions by service
 	seen                     map[string]bool
 }
 
 func newVocab() *vocab {
-	return &vocab{resources: map[string][]string{}, actions: map[string][]string{}, seen: map[string]bool{}}
+	return &vocab{resources: map[string][]string{}, actions: map[string][]string{}, declared: map[string][]string{}, seen: map[string]bool{}}
+}
+
+// addDeclared records declared permissions by service.
+func (v *vocab) addDeclared(perms []string) {
+	for _, d := range perms {
+		s := strings.Split(d, ":")[0]
+		ds := v.declared[s]
+		v.add(&ds, "d\x00"+d, d)
+		v.declared[s] = ds
+	}
 }
 
 func (v *vocab) add(list *[]string, key, seg string) {

@@ -89,6 +89,7 @@ func newReqIndex(w *World) *reqIndex {
 	ix := &reqIndex{w: w, sw: scalewayInfo(), byID: map[string]*orgView{}, vocab: newVocab()}
 	for _, ps := range ix.sw.sets {
 		ix.vocab.addPatterns(ps.Permissions)
+		ix.vocab.addDeclared(ps.Declared)
 	}
 	for _, o := range w.Organizations {
 		v := &orgView{id: o.ID, custom: map[string]*iam.PermissionSet{}, groupByID: map[string]int{}, keysOf: map[iam.Principal][]string{}}
@@ -104,6 +105,7 @@ func newReqIndex(w *World) *reqIndex {
 	for i := range w.PermissionSets {
 		ps := &w.PermissionSets[i]
 		ix.vocab.addPatterns(ps.Permissions)
+		ix.vocab.addDeclared(ps.Declared)
 		if v := org(ps.OrganizationID); v != nil {
 			v.custom[ps.Name] = ps
 			v.names = append(v.names, ps.Name)
@@ -180,7 +182,8 @@ func contains(s []string, v string) bool {
 }
 
 // fill turns a pattern into a concrete triple, choosing a known segment
-// for each "*".
+// for each "*": a declared permission that the pattern matches when its
+// service has some.
 func (ix *reqIndex) fill(rng *rand.Rand, pattern string) string {
 	seg := strings.Split(pattern, ":")
 	if len(seg) != 3 {
@@ -189,6 +192,17 @@ func (ix *reqIndex) fill(rng *rand.Rand, pattern string) string {
 	v := ix.vocab
 	if seg[0] == "*" {
 		seg[0] = pick(rng, v.services)
+	}
+	if ds := v.declared[seg[0]]; len(ds) > 0 {
+		var fits []string
+		for _, d := range ds {
+			if iam.MatchPermission(seg[0]+":"+seg[1]+":"+seg[2], d) {
+				fits = append(fits, d)
+			}
+		}
+		if len(fits) > 0 {
+			return pick(rng, fits)
+		}
 	}
 	if seg[1] == "*" {
 		if rs := v.resources[seg[0]]; len(rs) > 0 {
@@ -460,10 +474,14 @@ func (ix *reqIndex) unknown(rng *rand.Rand) iam.Request {
 	case 0: // unknown set name
 		req.Permission = mangle(rng, ix.randomSet(rng, o, iam.ScopeProjects))
 	case 1: // unknown triple
-		if rng.IntN(2) == 0 {
+		switch rng.IntN(3) {
+		case 0:
 			req.Permission = "nosuch:thing:read"
-		} else {
+		case 1:
 			req.Permission = pick(rng, ix.vocab.services) + ":" + pick(rng, ix.vocab.allResources) + ":teleport"
+		default: // a typo of a declared permission ("instance:servers:create")
+			seg := strings.Split(pick(rng, ix.sw.declared[pick(rng, ix.sw.services)]), ":")
+			req.Permission = seg[0] + ":" + seg[1] + "s:" + seg[2]
 		}
 	case 2: // unknown project
 		req.ProjectID, req.OrganizationID = o.id+"-p404", ""

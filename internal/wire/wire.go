@@ -168,6 +168,7 @@ type PermissionSet struct {
 	ScopeType   string   `json:"scope_type"`
 	Permissions []string `json:"permissions"`
 	Includes    []string `json:"includes"`
+	Declared    []string `json:"declared"`
 	Description string   `json:"description"`
 	Categories  []string `json:"categories"`
 }
