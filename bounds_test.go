@@ -22,6 +22,42 @@ import (
 )
 
 // repeat returns n copies of s.
+// distinctProjects creates n projects in w's organization, as one write,
+// and returns their IDs: a list at its bound holds each entry once.
+func distinctProjects(t *testing.T, w *world, n int) []string {
+	t.Helper()
+	out := make([]string, n)
+	require.NoError(t, w.store.Atomic(w.ctx, func(tx iam.Tx) error {
+		for i := range out {
+			p, err := tx.CreateProject(w.ctx, iam.Project{ID: fmt.Sprintf("bound-p%d", i), OrganizationID: w.org, Name: fmt.Sprintf("P%d", i)})
+			if err != nil {
+				return err
+			}
+			out[i] = p.ID
+		}
+		return nil
+	}))
+	return out
+}
+
+// distinctSets creates n project-scoped sets in w's organization, as one
+// write, and returns their names.
+func distinctSets(t *testing.T, w *world, n int) []string {
+	t.Helper()
+	out := make([]string, n)
+	require.NoError(t, w.store.Atomic(w.ctx, func(tx iam.Tx) error {
+		for i := range out {
+			ps, err := tx.CreatePermissionSet(w.ctx, iam.PermissionSet{Name: fmt.Sprintf("Bound%d", i), OrganizationID: w.org, ScopeType: iam.ScopeProjects, Permissions: []string{fmt.Sprintf("acme:bound%d:*", i)}})
+			if err != nil {
+				return err
+			}
+			out[i] = ps.Name
+		}
+		return nil
+	}))
+	return out
+}
+
 func repeat(s string, n int) []string {
 	out := make([]string, n)
 	for i := range out {
@@ -76,7 +112,7 @@ func TestARuleListsAtMostMaxProjectsPerRuleProjects(t *testing.T) {
 	})
 	w := validationWorld(t)
 	_, err := w.store.CreatePolicy(w.ctx, iam.Policy{OrganizationID: "acme", Rules: []iam.Rule{
-		onProjects(repeat("p1", iam.MaxProjectsPerRule), "InstancesReadOnly")}})
+		onProjects(distinctProjects(t, w, iam.MaxProjectsPerRule), "InstancesReadOnly")}})
 	require.NoError(t, err, "a rule at the bound is accepted")
 }
 
@@ -98,7 +134,7 @@ func TestARuleGrantsAtMostMaxPermissionSetsPerRuleSets(t *testing.T) {
 	})
 	w := validationWorld(t)
 	_, err := w.store.CreatePolicy(w.ctx, iam.Policy{OrganizationID: "acme", Rules: []iam.Rule{
-		onProjects(ids("p1"), repeat("InstancesReadOnly", iam.MaxPermissionSetsPerRule)...)}})
+		onProjects(ids("p1"), distinctSets(t, w, iam.MaxPermissionSetsPerRule)...)}})
 	require.NoError(t, err, "a rule at the bound is accepted")
 }
 
@@ -187,7 +223,7 @@ func TestAPermissionSetIncludesAtMostMaxIncludesSets(t *testing.T) {
 		}, []error{iam.ErrInvalid}, "includes", msg},
 	})
 	w := validationWorld(t)
-	_, err := w.store.UpdatePermissionSet(w.ctx, iam.PermissionSet{Name: "AcmeTop", OrganizationID: "acme", ScopeType: iam.ScopeProjects, Includes: repeat("AcmeSet", iam.MaxIncludes)})
+	_, err := w.store.UpdatePermissionSet(w.ctx, iam.PermissionSet{Name: "AcmeTop", OrganizationID: "acme", ScopeType: iam.ScopeProjects, Includes: distinctSets(t, w, iam.MaxIncludes)})
 	require.NoError(t, err, "a set at the bound is accepted")
 }
 
