@@ -24,7 +24,10 @@ var ErrUnauthenticated = errors.New("iam: unauthenticated")
 // Authenticate reads the index, so a key deleted, or a user locked, is
 // refused as soon as the write returns.
 func (e *Evaluator) Authenticate(ctx context.Context, accessKey, secret string) (Principal, error) {
-	s := e.snap.Load()
+	s, err := e.current()
+	if err != nil {
+		return Principal{}, err
+	}
 	sum := sha256.Sum256([]byte(secret))
 	k, ok := s.keys.Get(accessKey)
 	want := dummyHash

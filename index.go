@@ -22,7 +22,13 @@ import (
 //   - projects: project ID → its organization's index and the project's
 //     sequence number in it;
 //   - orgs: organization ID → its index: the compiled catalogue, each
-//     group's grants, and which groups hold all users or all applications.
+//     group's grants and members, and which groups hold all users or all
+//     applications.
+//
+// What the reverse queries read besides: rosters, organization ID → who
+// and what the organization holds, in ID order (see roster). Queries read
+// the snapshot only, never the writer's mirror, so that none of them ever
+// waits for a writer or makes one wait.
 //
 // Grants are kept per holder (user, application or group), never copied
 // into group members, and "all projects" stays one entry of its own, so a
@@ -30,19 +36,51 @@ import (
 
 type snapshot struct {
 	rev        uint64
+	stale      error // non-nil: the index may lack a change; answer this
 	orgs       cowmap.Map[*orgIndex]
 	projects   cowmap.Map[projectEntry]   // by value: one pointer less to chase
 	principals cowmap.Map[principalEntry] // by value
 	keys       cowmap.Map[*keyEntry]
+	rosters    cowmap.Map[*roster]
 }
 
 type orgIndex struct {
 	id       string
 	cat      *catalogue
-	groups   []*grants // by group sequence number; nil: none, or deleted
-	groupIDs []string  // by group sequence number
-	allUsers []int32   // groups with AllUsers
-	allApps  []int32   // groups with AllApplications
+	groups   []*grants      // by group sequence number; nil: none, or deleted
+	groupIDs []string       // by group sequence number
+	allUsers []int32        // groups with AllUsers
+	allApps  []int32        // groups with AllApplications
+	members  []groupMembers // by group sequence number, for WhoCan
+}
+
+// groupMembers is who a group holds. Its slices are shared with the
+// mirror's copy of the group, which is never modified in place.
+type groupMembers struct {
+	users, apps       []string
+	allUsers, allApps bool
+}
+
+// roster is what the reverse queries read of one organization beside its
+// orgIndex, kept apart from it so that a change to these lists never
+// rebuilds the orgIndex that every project entry points to. Each list is
+// an immutable ordered map, which an edit copies only in part.
+type roster struct {
+	owner    string                       // the owner's user ID, or ""
+	users    cowmap.Sorted[struct{}]      // users that are not locked
+	apps     cowmap.Sorted[struct{}]      // applications that are not managed
+	holders  cowmap.Sorted[PrincipalType] // users and applications a policy names
+	projects cowmap.Sorted[int32]         // project ID → sequence number
+}
+
+var emptyRoster = &roster{}
+
+// roster returns the roster of organization id (an empty one if unknown).
+func (s *snapshot) roster(id string) *roster {
+	if r, ok := s.rosters.Get(id); ok {
+		return r
+	}
+	return emptyRoster
 }
 
 func (o *orgIndex) group(seq int32) *grants {
@@ -228,39 +266,6 @@ type mOrg struct {
 	byHolder  map[Principal]map[string]bool // policy IDs naming each principal
 	memberOf  map[Principal]map[string]bool // explicit groups of each user or application
 	idx       *orgIndex
-
-	// Sorted member lists of the special groups, for WhoCan; nil when a
-	// user or application event made them stale.
-	unlockedUsers []Principal
-	unmanagedApps []Principal
-}
-
-// sortedUsers returns the organization's users that are not locked,
-// sorted by ID. The caller must not modify it.
-func (mo *mOrg) sortedUsers() []Principal {
-	if mo.unlockedUsers == nil {
-		mo.unlockedUsers = []Principal{}
-		for _, id := range sortedKeys(mo.users) {
-			if !mo.users[id].Locked {
-				mo.unlockedUsers = append(mo.unlockedUsers, UserPrincipal(id))
-			}
-		}
-	}
-	return mo.unlockedUsers
-}
-
-// sortedApps returns the organization's non-managed applications, sorted
-// by ID. The caller must not modify it.
-func (mo *mOrg) sortedApps() []Principal {
-	if mo.unmanagedApps == nil {
-		mo.unmanagedApps = []Principal{}
-		for _, id := range sortedKeys(mo.apps) {
-			if !mo.apps[id].Managed {
-				mo.unmanagedApps = append(mo.unmanagedApps, ApplicationPrincipal(id))
-			}
-		}
-	}
-	return mo.unmanagedApps
 }
 
 func newMOrg(m *mirror, id string) *mOrg {
@@ -306,6 +311,8 @@ type applier struct {
 	projects   *cowmap.Editor[projectEntry]
 	principals *cowmap.Editor[principalEntry]
 	keys       *cowmap.Editor[*keyEntry]
+	rosters    *cowmap.Editor[*roster]
+	rosterEd   map[string]*rosterEdit // rosters being edited, by organization
 
 	catDirty   map[string]bool
 	orgDirty   map[string]bool
@@ -321,11 +328,59 @@ func (m *mirror) newApplier(s *snapshot) *applier {
 		projects:   s.projects.Edit(),
 		principals: s.principals.Edit(),
 		keys:       s.keys.Edit(),
+		rosters:    s.rosters.Edit(),
+		rosterEd:   map[string]*rosterEdit{},
 		catDirty:   map[string]bool{},
 		orgDirty:   map[string]bool{},
 		projDirty:  map[string]map[string]bool{},
 		holders:    map[Principal]string{},
 		principalD: map[Principal]string{},
+	}
+}
+
+// rosterEdit edits one organization's roster.
+type rosterEdit struct {
+	users, apps *cowmap.SortedEditor[struct{}]
+	holders     *cowmap.SortedEditor[PrincipalType]
+	projects    *cowmap.SortedEditor[int32]
+}
+
+// roster returns the editor of organization id's roster.
+func (a *applier) roster(id string) *rosterEdit {
+	if r := a.rosterEd[id]; r != nil {
+		return r
+	}
+	base, ok := a.rosters.Get(id)
+	if !ok {
+		base = emptyRoster
+	}
+	r := &rosterEdit{users: base.users.Edit(), apps: base.apps.Edit(), holders: base.holders.Edit(), projects: base.projects.Edit()}
+	a.rosterEd[id] = r
+	return r
+}
+
+// note records user or application p, whose index entry is now e (nil:
+// deleted), in its organization's roster.
+func (r *rosterEdit) note(p Principal, e *principalEntry) {
+	put := func(ed *cowmap.SortedEditor[struct{}], in bool) {
+		if in {
+			ed.Set(p.ID, struct{}{})
+		} else {
+			ed.Delete(p.ID)
+		}
+	}
+	switch p.Type {
+	case PrincipalUser:
+		put(r.users, e != nil && !e.locked)
+	case PrincipalApplication:
+		put(r.apps, e != nil && !e.managed)
+	default:
+		return
+	}
+	if e != nil && len(e.own.rules) > 0 {
+		r.holders.Set(p.ID, p.Type)
+	} else {
+		r.holders.Delete(p.ID)
 	}
 }
 
@@ -350,7 +405,6 @@ func (a *applier) apply(ev Event) {
 	case KindProject:
 		a.applyProject(mo, ev)
 	case KindUser:
-		mo.unlockedUsers = nil
 		p := UserPrincipal(ev.ID)
 		if ev.Op == OpPut {
 			u := ev.Value.(User)
@@ -367,7 +421,6 @@ func (a *applier) apply(ev Event) {
 		}
 		a.principalD[p] = mo.id
 	case KindApplication:
-		mo.unmanagedApps = nil
 		p := ApplicationPrincipal(ev.ID)
 		if ev.Op == OpPut {
 			mo.apps[ev.ID] = ev.Value.(Application)
@@ -407,6 +460,7 @@ func (a *applier) applyOrganization(ev Event) {
 		if a.m.orgs[ev.ID] == nil {
 			a.m.orgs[ev.ID] = newMOrg(a.m, ev.ID)
 			a.orgDirty[ev.ID] = true
+			a.roster(ev.ID)
 		}
 		return
 	}
@@ -429,6 +483,8 @@ func (a *applier) applyOrganization(ev Event) {
 	}
 	delete(a.m.orgs, ev.ID)
 	a.orgs.Delete(ev.ID)
+	a.rosters.Delete(ev.ID)
+	delete(a.rosterEd, ev.ID)
 	delete(a.orgDirty, ev.ID)
 	delete(a.catDirty, ev.ID)
 }
@@ -437,12 +493,14 @@ func (a *applier) applyProject(mo *mOrg, ev Event) {
 	if ev.Op == OpPut {
 		if _, ok := mo.projSeq[ev.ID]; !ok {
 			mo.projSeq[ev.ID] = mo.nextProj
+			a.roster(mo.id).projects.Set(ev.ID, mo.nextProj)
 			mo.nextProj++
 			addTo(a.projDirty, mo.id, ev.ID)
 		}
 		return
 	}
 	delete(mo.projSeq, ev.ID)
+	a.roster(mo.id).projects.Delete(ev.ID)
 	removeFrom(a.projDirty, mo.id, ev.ID)
 	a.projects.Delete(ev.ID)
 	// Rules naming the project: the store rewrites those policies in the
@@ -515,6 +573,7 @@ func (a *applier) forgetMember(mo *mOrg, p Principal) {
 			g.ApplicationIDs = slices.DeleteFunc(slices.Clone(g.ApplicationIDs), func(id string) bool { return id == p.ID })
 		}
 		mo.groups[gid] = g
+		a.orgDirty[mo.id] = true // the index lists the group's members
 	}
 	delete(mo.memberOf, p)
 }
@@ -591,10 +650,17 @@ func (a *applier) finish(rev uint64) *snapshot {
 			}
 			continue
 		}
-		if e := mo.entry(p); e != nil {
+		e := mo.entry(p)
+		if e != nil {
 			a.principals.Set(p.ID, *e)
 		} else if cur, ok := a.principals.Get(p.ID); ok && cur.typ == p.Type {
 			a.principals.Delete(p.ID)
+		}
+		a.roster(orgID).note(p, e)
+	}
+	for orgID, r := range a.rosterEd {
+		if mo := a.m.orgs[orgID]; mo != nil {
+			a.rosters.Set(orgID, &roster{owner: mo.owner, users: r.users.Map(), apps: r.apps.Map(), holders: r.holders.Map(), projects: r.projects.Map()})
 		}
 	}
 	return &snapshot{
@@ -603,6 +669,7 @@ func (a *applier) finish(rev uint64) *snapshot {
 		projects:   a.projects.Map(),
 		principals: a.principals.Map(),
 		keys:       a.keys.Map(),
+		rosters:    a.rosters.Map(),
 	}
 }
 
@@ -684,7 +751,7 @@ func (mo *mOrg) computeGrants(h Principal) *grants {
 }
 
 func (mo *mOrg) buildIndex() *orgIndex {
-	idx := &orgIndex{id: mo.id, cat: mo.cat, groups: make([]*grants, mo.nextGroup), groupIDs: make([]string, mo.nextGroup)}
+	idx := &orgIndex{id: mo.id, cat: mo.cat, groups: make([]*grants, mo.nextGroup), groupIDs: make([]string, mo.nextGroup), members: make([]groupMembers, mo.nextGroup)}
 	for seq, g := range mo.groupG {
 		idx.groups[seq] = g
 	}
@@ -693,6 +760,7 @@ func (mo *mOrg) buildIndex() *orgIndex {
 	}
 	for _, id := range sortedKeys(mo.groups) {
 		g := mo.groups[id]
+		idx.members[mo.groupSeq[id]] = groupMembers{users: g.UserIDs, apps: g.ApplicationIDs, allUsers: g.AllUsers, allApps: g.AllApplications}
 		if g.AllUsers {
 			idx.allUsers = append(idx.allUsers, mo.groupSeq[id])
 		}
