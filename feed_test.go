@@ -489,3 +489,49 @@ func TestSlowWhereCanNeverDelaysAWrite(t *testing.T) {
 	require.NoError(t, got.err)
 	require.Equal(t, []string{"web"}, got.where)
 }
+
+// TestStoreChangesReplaysTheFeed: Changes gives back exactly what the
+// subscribers were given, in order, from any revision the log still
+// holds, also from inside a subscriber during the delivery; past the log,
+// ErrCompacted.
+func TestStoreChangesReplaysTheFeed(t *testing.T) {
+	ctx := context.Background()
+	store := feedWorld(t)
+	start := feedRevision(t, store)
+	var fed []iam.Change
+	var inside [][]iam.Change
+	cancel := store.Subscribe(func(ch iam.Change) {
+		fed = append(fed, ch)
+		got, err := store.Changes(ctx, ch.Revision-1)
+		require.NoError(t, err)
+		inside = append(inside, got)
+	})
+	defer cancel()
+	require.NoError(t, store.DeletePolicy(ctx, "ana-web"))
+	feedTouch(t, store, 0)
+	require.NoError(t, store.DeleteUser(ctx, "ana"))
+
+	got, err := store.Changes(ctx, start)
+	require.NoError(t, err)
+	require.Equal(t, fed, got)
+	for i, c := range inside {
+		require.Equal(t, []iam.Change{fed[i]}, c, "during its delivery, the log already holds the change")
+	}
+	got, err = store.Changes(ctx, start+2)
+	require.NoError(t, err)
+	require.Equal(t, fed[2:], got)
+	got, err = store.Changes(ctx, start+3)
+	require.NoError(t, err)
+	require.Empty(t, got, "nothing after the latest revision")
+
+	for i := range 1025 {
+		feedTouch(t, store, i)
+	}
+	_, err = store.Changes(ctx, start+3)
+	require.ErrorIs(t, err, iam.ErrCompacted)
+	now := feedRevision(t, store)
+	got, err = store.Changes(ctx, now-1024)
+	require.NoError(t, err)
+	require.Len(t, got, 1024, "the log keeps the last 1024 changes")
+	require.Equal(t, now, got[len(got)-1].Revision)
+}
