@@ -338,8 +338,11 @@ func (m *mirror) newApplier(s *snapshot) *applier {
 	}
 }
 
-// rosterEdit edits one organization's roster.
+// rosterEdit edits one organization's roster. Its editors are made at
+// the first real change of their list, so that a write that changes none
+// (a policy replaced for a principal that had one) copies nothing.
 type rosterEdit struct {
+	base        *roster
 	users, apps *cowmap.SortedEditor[struct{}]
 	holders     *cowmap.SortedEditor[PrincipalType]
 	projects    *cowmap.SortedEditor[int32]
@@ -354,34 +357,68 @@ func (a *applier) roster(id string) *rosterEdit {
 	if !ok {
 		base = emptyRoster
 	}
-	r := &rosterEdit{users: base.users.Edit(), apps: base.apps.Edit(), holders: base.holders.Edit(), projects: base.projects.Edit()}
+	r := &rosterEdit{base: base}
 	a.rosterEd[id] = r
 	return r
+}
+
+// put makes key map to v in the list whose base is m and whose editor is
+// *ed (in false: makes key absent), making the editor if it must change.
+func put[V comparable](m cowmap.Sorted[V], ed **cowmap.SortedEditor[V], key string, v V, in bool) {
+	var cur V
+	var had bool
+	if *ed != nil {
+		cur, had = (*ed).Get(key)
+	} else {
+		cur, had = m.Get(key)
+	}
+	if had == in && (!in || cur == v) {
+		return
+	}
+	if *ed == nil {
+		*ed = m.Edit()
+	}
+	if in {
+		(*ed).Set(key, v)
+	} else {
+		(*ed).Delete(key)
+	}
 }
 
 // note records user or application p, whose index entry is now e (nil:
 // deleted), in its organization's roster.
 func (r *rosterEdit) note(p Principal, e *principalEntry) {
-	put := func(ed *cowmap.SortedEditor[struct{}], in bool) {
-		if in {
-			ed.Set(p.ID, struct{}{})
-		} else {
-			ed.Delete(p.ID)
-		}
-	}
 	switch p.Type {
 	case PrincipalUser:
-		put(r.users, e != nil && !e.locked)
+		put(r.base.users, &r.users, p.ID, struct{}{}, e != nil && !e.locked)
 	case PrincipalApplication:
-		put(r.apps, e != nil && !e.managed)
+		put(r.base.apps, &r.apps, p.ID, struct{}{}, e != nil && !e.managed)
 	default:
 		return
 	}
-	if e != nil && len(e.own.rules) > 0 {
-		r.holders.Set(p.ID, p.Type)
-	} else {
-		r.holders.Delete(p.ID)
+	put(r.base.holders, &r.holders, p.ID, p.Type, e != nil && len(e.own.rules) > 0)
+}
+
+// done returns the edited roster with owner, or nil when nothing changed.
+func (r *rosterEdit) done(owner string) *roster {
+	if r.users == nil && r.apps == nil && r.holders == nil && r.projects == nil && owner == r.base.owner && r.base != emptyRoster {
+		return nil
 	}
+	out := *r.base
+	out.owner = owner
+	if r.users != nil {
+		out.users = r.users.Map()
+	}
+	if r.apps != nil {
+		out.apps = r.apps.Map()
+	}
+	if r.holders != nil {
+		out.holders = r.holders.Map()
+	}
+	if r.projects != nil {
+		out.projects = r.projects.Map()
+	}
+	return &out
 }
 
 // apply folds one event into the mirror and marks what it affects.
@@ -493,14 +530,16 @@ func (a *applier) applyProject(mo *mOrg, ev Event) {
 	if ev.Op == OpPut {
 		if _, ok := mo.projSeq[ev.ID]; !ok {
 			mo.projSeq[ev.ID] = mo.nextProj
-			a.roster(mo.id).projects.Set(ev.ID, mo.nextProj)
+			r := a.roster(mo.id)
+			put(r.base.projects, &r.projects, ev.ID, mo.nextProj, true)
 			mo.nextProj++
 			addTo(a.projDirty, mo.id, ev.ID)
 		}
 		return
 	}
 	delete(mo.projSeq, ev.ID)
-	a.roster(mo.id).projects.Delete(ev.ID)
+	r := a.roster(mo.id)
+	put(r.base.projects, &r.projects, ev.ID, 0, false)
 	removeFrom(a.projDirty, mo.id, ev.ID)
 	a.projects.Delete(ev.ID)
 	// Rules naming the project: the store rewrites those policies in the
@@ -660,7 +699,9 @@ func (a *applier) finish(rev uint64) *snapshot {
 	}
 	for orgID, r := range a.rosterEd {
 		if mo := a.m.orgs[orgID]; mo != nil {
-			a.rosters.Set(orgID, &roster{owner: mo.owner, users: r.users.Map(), apps: r.apps.Map(), holders: r.holders.Map(), projects: r.projects.Map()})
+			if nr := r.done(mo.owner); nr != nil {
+				a.rosters.Set(orgID, nr)
+			}
 		}
 	}
 	return &snapshot{

@@ -70,6 +70,7 @@ func (e *Evaluator) WhoCan(ctx context.Context, req Request) ([]Principal, error
 	}
 	var out []Principal
 	if allUsers {
+		out = make([]Principal, 0, r.users.Len()+len(apps))
 		for id := range r.users.All() {
 			out = append(out, UserPrincipal(id))
 		}

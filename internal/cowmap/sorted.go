@@ -76,6 +76,11 @@ func (m Sorted[V]) Edit() *SortedEditor[V] {
 	return &SortedEditor[V]{chunks: m.chunks, n: m.n}
 }
 
+// Get reads through the edits made so far.
+func (e *SortedEditor[V]) Get(key string) (V, bool) {
+	return Sorted[V]{chunks: e.chunks}.Get(key)
+}
+
 // own returns the editor's own copy of chunk i.
 func (e *SortedEditor[V]) own(i int) *chunk[V] {
 	if !e.copied {

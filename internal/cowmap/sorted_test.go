@@ -35,6 +35,10 @@ func TestSortedMatchesAMapAndKeepsOldVersions(t *testing.T) {
 				e.Set(k, v)
 				want[k] = v
 			}
+			wv, wok := want[k]
+			if got, ok := e.Get(k); got != wv || ok != wok {
+				t.Fatalf("round %d: the editor reads %s = %d, %v; want %d, %v", round, k, got, ok, wv, wok)
+			}
 		}
 		cur = e.Map()
 		versions = append(versions, version{cur, clone(want)})
