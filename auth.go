@@ -22,7 +22,8 @@ var ErrUnauthenticated = errors.New("iam: unauthenticated")
 // its bearer is a locked user (ErrForbidden).
 //
 // Authenticate reads the index, so a key deleted, or a user locked, is
-// refused as soon as the write returns.
+// refused as soon as the write returns; while the index is being rebuilt
+// after a failure (see Evaluator), every key is refused with ErrStale.
 func (e *Evaluator) Authenticate(ctx context.Context, accessKey, secret string) (Principal, error) {
 	s, err := e.current()
 	if err != nil {
