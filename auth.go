@@ -25,9 +25,13 @@ var ErrUnauthenticated = errors.New("iam: unauthenticated")
 // its bearer is a locked user (ErrForbidden).
 //
 // Authenticate reads the index, so a key deleted, or a user locked, is
-// refused as soon as the write returns.
+// refused as soon as the write returns; while the index is being rebuilt
+// after a failure (see Evaluator), every key is refused with ErrStale.
 func (e *Evaluator) Authenticate(ctx context.Context, accessKey, secret string) (Principal, error) {
-	s := e.snap.Load()
+	s, err := e.current()
+	if err != nil {
+		return Principal{}, err
+	}
 	tooLong := len(secret) > MaxSecretLength
 	if tooLong {
 		secret = secret[:MaxSecretLength]

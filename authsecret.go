@@ -42,14 +42,25 @@ type Credential struct {
 // store generates are random UUIDs (122 bits).
 //
 // AuthenticateSecret reads the index, so a key deleted, or a user locked,
-// is refused as soon as the write returns. ctx is not consulted.
+// is refused as soon as the write returns; while the index is being rebuilt
+// after a failure, every secret is refused with ErrStale. A secret longer
+// than MaxSecretLength fails as an unknown one. ctx is not consulted.
 func (e *Evaluator) AuthenticateSecret(ctx context.Context, secret string) (Credential, error) {
-	s := e.snap.Load()
+	s, err := e.current()
+	if err != nil {
+		return Credential{}, err
+	}
+	// A secret over MaxSecretLength fails like a wrong one, after hashing
+	// no more than the bound.
+	tooLong := len(secret) > MaxSecretLength
+	if tooLong {
+		secret = secret[:MaxSecretLength]
+	}
 	sum := sha256.Sum256([]byte(secret))
 	holders, _ := s.secrets.Get(string(sum[:]))
 	var k *keyEntry
 	accessKey := ""
-	if len(holders) == 1 {
+	if len(holders) == 1 && !tooLong {
 		accessKey = holders[0]
 		k, _ = s.keys.Get(accessKey)
 	}
@@ -58,7 +69,7 @@ func (e *Evaluator) AuthenticateSecret(ctx context.Context, secret string) (Cred
 		want = k.hash
 	}
 	if subtle.ConstantTimeCompare(sum[:], want[:]) != 1 || k == nil {
-		if len(holders) > 1 {
+		if len(holders) > 1 && !tooLong {
 			return Credential{}, fmt.Errorf("iam: the API key secret belongs to %d keys, so it names none of them: authenticate with the access key as well, or replace the keys: %w", len(holders), ErrUnauthenticated)
 		}
 		return Credential{}, fmt.Errorf("iam: unknown API key secret: %w", ErrUnauthenticated)

@@ -129,3 +129,21 @@ func TestAuthenticateSecretSeesKeysOfAWorldLoadedBeforeTheEvaluator(t *testing.T
 	require.NoError(t, err)
 	require.Equal(t, iam.ApplicationPrincipal("app"), c.Bearer)
 }
+
+// TestAnOversizedSecretFailsLikeAnUnknownSecret: AuthenticateSecret hashes
+// at most MaxSecretLength bytes, and a longer secret, even one whose first
+// MaxSecretLength bytes are a key's secret, is refused as an unknown one.
+func TestAnOversizedSecretFailsLikeAnUnknownSecret(t *testing.T) {
+	t.Parallel()
+	w := newAUWorld(t)
+	prefix := strings.Repeat("s", iam.MaxSecretLength)
+	w.key(iam.APIKey{OrganizationID: w.org, Bearer: iam.UserPrincipal("lia"), SecretSHA256: iam.HashSecret(prefix)})
+	_, err := w.ev.AuthenticateSecret(w.ctx, prefix)
+	require.NoError(t, err, "a secret at the bound authenticates")
+	_, unknown := w.ev.AuthenticateSecret(w.ctx, "nope")
+	for _, secret := range []string{prefix + "x", strings.Repeat("s", 1<<20)} {
+		_, err := w.ev.AuthenticateSecret(w.ctx, secret)
+		auRequireOnly(t, err, iam.ErrUnauthenticated)
+		require.Equal(t, unknown.Error(), err.Error())
+	}
+}

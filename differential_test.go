@@ -1846,6 +1846,11 @@ func runSequence(t *testing.T, s diffSequence, tally *diffTally) ([]diffOp, *dif
 				break
 			}
 		}
+		if msg := diffReverse(env.ctx, env.inc, fresh, reqs); fail == nil && msg != "" {
+			t.Errorf("%v, step %d: %s", s, step, msg)
+			fresh.Close()
+			return ops, nil
+		}
 		fresh.Close()
 		if fail != nil {
 			return ops, fail

@@ -63,7 +63,16 @@
 //
 // MemoryStore and Evaluator are safe for concurrent use. Checks read an
 // immutable snapshot and never wait for writers. A write to a MemoryStore
-// is visible to every Evaluator on it once the write returns.
+// is visible to every Evaluator on it once the write returns. Every query
+// (Explain and the reverse queries included) reads that snapshot only, so
+// no query, however slow, delays a write.
+//
+// The change feed never loses a change: a subscriber that panics stops no
+// other, and the write, which has landed, returns ErrDelivery; an
+// Evaluator that missed a change reads it from the store (Store.Changes)
+// before it answers from a newer revision, and one that cannot, or that
+// fails to apply a change, answers ErrStale until it has rebuilt its
+// index, never from a state that may still hold a revoked grant.
 //
 // # Example
 //

@@ -85,17 +85,39 @@ type Decision struct {
 // of the caller's rules (compiled once, when the rule is indexed) only when
 // no unconditional grant allows the request. Without a condition engine
 // (see ConditionEngine) a rule with a condition grants nothing.
+//
+// Every query (Check, CheckBatch, Explain, the reverse queries,
+// Authenticate) reads one published snapshot and nothing else, so no
+// query, however slow, delays a store write or another query.
+//
+// The index never skips a change. Given a Change whose revision is more
+// than one past its own (it missed one: a lost notification, or a store
+// that dropped a connection), the Evaluator reads the missed changes from
+// the store (Store.Changes) and applies them before it publishes the
+// newer revision. When it cannot (the store's log no longer holds them,
+// ErrCompacted) or when applying a change fails (panics), its index may
+// lack a committed change, perhaps the revocation of a grant: it then
+// fails closed. Every query returns an error wrapping ErrStale, and
+// Revision stays at the last revision fully applied, until a rebuild from
+// the store's whole state, started at once and retried until it
+// succeeds, replaces the index. The rebuild runs apart from the delivery
+// of the change (a store delivers while it holds its write lock), so a
+// write that triggered it may return before it is done: queries made
+// meanwhile get ErrStale, never an answer from the old state.
 type Evaluator struct {
 	snap   atomic.Pointer[snapshot]
-	mu     sync.Mutex // serializes index writers, and the reverse queries
-	mirror *mirror
+	mu     sync.Mutex // serializes index writers; queries never take it
+	mirror *mirror    // the writers' copy of the store; nil while rebuilding
+	store  Store
 	cancel func()
 	now    func() time.Time
 	engine ConditionEngine
 	hook   DecisionHook
 
-	building bool
-	pending  []Change
+	building bool     // a build reads the store: changes wait in pending
+	pending  []Change // changes delivered during a build
+	closed   bool
+	stop     chan struct{} // closed by Close: ends a rebuild's retries
 }
 
 // DecisionHook observes one decision: the request, its answer (or error)
@@ -130,7 +152,7 @@ func WithDecisionHook(hook DecisionHook) EvaluatorOption {
 // NewEvaluator builds the index of everything store holds and follows its
 // changes until Close. ctx bounds the build only.
 func NewEvaluator(ctx context.Context, store Store, opts ...EvaluatorOption) (*Evaluator, error) {
-	e := &Evaluator{now: time.Now, building: true}
+	e := &Evaluator{now: time.Now, store: store, building: true, stop: make(chan struct{})}
 	if p, ok := store.(interface{ ConditionEngine() ConditionEngine }); ok {
 		e.engine = p.ConditionEngine()
 	}
@@ -140,13 +162,14 @@ func NewEvaluator(ctx context.Context, store Store, opts ...EvaluatorOption) (*E
 	// Subscribe first, so that no change is missed between the read and the
 	// subscription; changes already in the read are skipped by revision.
 	e.cancel = store.Subscribe(e.onChange)
-	if err := e.build(ctx, store); err != nil {
+	if err := e.build(ctx); err != nil {
 		e.cancel()
 		return nil, err
 	}
 	return e, nil
 }
 
+// onChange is the Evaluator's subscription to the store.
 func (e *Evaluator) onChange(ch Change) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -154,39 +177,120 @@ func (e *Evaluator) onChange(ch Change) {
 		e.pending = append(e.pending, ch)
 		return
 	}
-	e.applyLocked(ch)
+	e.advanceLocked(ch)
 }
 
-func (e *Evaluator) applyLocked(ch Change) {
+// advanceLocked folds ch into the index and publishes it, or makes the
+// Evaluator fail closed when it cannot.
+func (e *Evaluator) advanceLocked(ch Change) {
 	cur := e.snap.Load()
 	if ch.Revision <= cur.rev {
 		return
 	}
+	if err := e.applyLocked(cur, ch); err != nil {
+		e.failLocked(cur, ch.Revision, err)
+	}
+}
+
+// applyLocked applies ch to the index at cur, after the changes between
+// them that the Evaluator was never given, read from the store, and
+// publishes the result. It publishes nothing when it fails, panics
+// included; the mirror may then be half-changed.
+func (e *Evaluator) applyLocked(cur *snapshot, ch Change) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("applying revision %d panicked: %v", ch.Revision, p)
+		}
+	}()
+	var missed []Change
+	if ch.Revision > cur.rev+1 {
+		if missed, err = e.missed(cur.rev, ch.Revision); err != nil {
+			return err
+		}
+	}
 	a := e.mirror.newApplier(cur)
+	for _, c := range missed {
+		for _, ev := range c.Events {
+			a.apply(ev)
+		}
+	}
 	for _, ev := range ch.Events {
 		a.apply(ev)
 	}
 	e.snap.Store(a.finish(ch.Revision))
+	return nil
 }
 
-// build reads the whole store in one transaction and indexes it as one
-// change.
-func (e *Evaluator) build(ctx context.Context, store Store) error {
+// missed reads from the store's log the changes after revision after and
+// before revision upto, which the Evaluator was never given.
+func (e *Evaluator) missed(after, upto uint64) ([]Change, error) {
+	got, err := e.store.Changes(context.Background(), after)
+	if err != nil {
+		return nil, fmt.Errorf("catching up from revision %d to %d: %w", after, upto, err)
+	}
+	n := 0
+	for n < len(got) && got[n].Revision < upto {
+		if got[n].Revision != after+1+uint64(n) {
+			return nil, fmt.Errorf("catching up from revision %d to %d: the store gave revision %d where %d was due", after, upto, got[n].Revision, after+1+uint64(n))
+		}
+		n++
+	}
+	if after+1+uint64(n) != upto {
+		return nil, fmt.Errorf("catching up from revision %d to %d: the store gave revisions only up to %d", after, upto, after+uint64(n))
+	}
+	return got[:n], nil
+}
+
+// failLocked makes the Evaluator fail closed after it could not apply
+// revision rev: its index may lack a committed change, perhaps a revoked
+// grant, so it publishes the same state marked stale (every query then
+// answers ErrStale) and starts a rebuild from the store.
+func (e *Evaluator) failLocked(cur *snapshot, rev uint64, cause error) {
+	stale := *cur
+	stale.stale = fmt.Errorf("iam: the evaluator could not apply revision %d (%v) and is rebuilding its index from the store: %w", rev, cause, ErrStale)
+	e.snap.Store(&stale)
+	e.mirror = nil
+	e.building, e.pending = true, nil
+	if !e.closed {
+		go e.rebuild()
+	}
+}
+
+// rebuild replaces a failed index by one built from the store's whole
+// state, retrying with a growing delay until it succeeds or Close.
+func (e *Evaluator) rebuild() {
+	delay := 10 * time.Millisecond
+	for e.build(context.Background()) != nil {
+		select {
+		case <-e.stop:
+			return
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 5*time.Second)
+	}
+}
+
+// build reads the whole store in one transaction, replaces the index with
+// it, and then applies the changes delivered since the read began. Until
+// it succeeds, changes wait in pending.
+func (e *Evaluator) build(ctx context.Context) (err error) {
+	e.mu.Lock()
+	e.pending = nil // what was delivered so far, the read below holds
+	e.mu.Unlock()
 	var ch Change
-	err := store.Atomic(ctx, func(tx Tx) error {
+	m := &mirror{
+		engine:   e.engine,
+		orgs:     map[string]*mOrg{},
+		compiled: map[string]Condition{},
+		masks:    map[string]string{},
+	}
+	err = e.store.Atomic(ctx, func(tx Tx) error {
 		ch.Revision = tx.Revision()
 		builtin, err := tx.ListPermissionSets(ctx, "")
 		if err != nil {
 			return err
 		}
-		e.mirror = &mirror{
-			builtin:    builtin,
-			builtinCat: compileCatalogue(builtin, nil, nil),
-			orgs:       map[string]*mOrg{},
-			engine:     e.engine,
-			compiled:   map[string]Condition{},
-			masks:      map[string]string{},
-		}
+		m.builtin, m.builtinCat = builtin, compileCatalogue(builtin, nil, nil)
 		evs, err := readAll(ctx, tx)
 		ch.Events = evs
 		return err
@@ -196,15 +300,25 @@ func (e *Evaluator) build(ctx context.Context, store Store) error {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	a := e.mirror.newApplier(&snapshot{})
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("iam: building the evaluator index: indexing revision %d panicked: %v", ch.Revision, p)
+		}
+	}()
+	a := m.newApplier(&snapshot{})
 	for _, ev := range ch.Events {
 		a.apply(ev)
 	}
 	e.snap.Store(a.finish(ch.Revision))
-	for _, p := range e.pending {
-		e.applyLocked(p)
-	}
+	e.mirror = m
+	pending := e.pending
 	e.pending, e.building = nil, false
+	for _, p := range pending {
+		if e.building {
+			break // a pending change failed: a new rebuild reads it
+		}
+		e.advanceLocked(p)
+	}
 	return nil
 }
 
@@ -278,18 +392,36 @@ func readAll(ctx context.Context, tx Tx) ([]Event, error) {
 }
 
 // Close stops following the store. The Evaluator keeps answering from the
-// state it had last seen.
+// state it had last seen (and a stale one keeps answering ErrStale).
 func (e *Evaluator) Close() error {
+	e.mu.Lock()
+	if !e.closed {
+		e.closed = true
+		close(e.stop)
+	}
+	e.mu.Unlock()
 	e.cancel()
 	return nil
 }
 
-// Revision returns the store revision the index reflects.
+// current returns the published snapshot, or the error of a stale one.
+func (e *Evaluator) current() (*snapshot, error) {
+	s := e.snap.Load()
+	if s.stale != nil {
+		return nil, s.stale
+	}
+	return s, nil
+}
+
+// Revision returns the store revision the index reflects: the last one
+// fully applied (a stale Evaluator stays at the revision before the one it
+// could not apply).
 func (e *Evaluator) Revision() uint64 { return e.snap.Load().rev }
 
-// Check answers req. Errors come in this order (DESIGN section 5b): a
-// malformed request (ErrInvalid); an unknown project or organization
-// (ErrNotFound); a permission the target's organization does not know
+// Check answers req. Errors come in this order: an index being rebuilt
+// after a failure (ErrStale, see Evaluator); a malformed request
+// (ErrInvalid); an unknown project or organization (ErrNotFound); a
+// permission the target's organization does not know
 // (ErrUnknownPermission); an organization-level permission asked in a
 // project (ErrScopeMismatch); an unknown principal, or an ID of another
 // kind (ErrNotFound). Then a caller of another organization is denied, an
@@ -314,6 +446,9 @@ func (e *Evaluator) observe(ctx context.Context, s *snapshot, req *Request) (Dec
 }
 
 func (e *Evaluator) check(s *snapshot, req *Request) (Decision, error) {
+	if s.stale != nil {
+		return Decision{}, s.stale
+	}
 	var q query
 	if err := q.parse(s, req); err != nil {
 		return Decision{}, err

@@ -138,8 +138,11 @@ func (q *query) grant(p Principal, r *ruleRef, named, via string) Grant {
 // It allocates, and costs a few microseconds: it reads every rule of the
 // caller and of its groups.
 func (e *Evaluator) Explain(ctx context.Context, req Request) (Explanation, error) {
-	s := e.snap.Load()
 	x := Explanation{Request: req}
+	s, err := e.current()
+	if err != nil {
+		return x, err
+	}
 	e.stamp(&req)
 	var q query
 	if err := q.parse(s, &req); err != nil {
@@ -191,7 +194,7 @@ func (e *Evaluator) Explain(ctx context.Context, req Request) (Explanation, erro
 		if len(falseConds) > 0 {
 			x.Denial = strings.Join(falseConds, "; ")
 		}
-		x.HeldIn, x.Related = e.denialContext(&q, pe, req.Principal)
+		x.HeldIn, x.Related = e.denialContext(s, &q, pe)
 	}
 	x.Decision.Reason = reason
 	x.Decision.Allowed = reason == ReasonGranted || reason == ReasonOwner
@@ -211,9 +214,9 @@ func (e *Evaluator) caller(s *snapshot, p Principal) Principal {
 
 // denialContext finds where else the caller holds the permission, and
 // which related sets it holds at the target.
-func (e *Evaluator) denialContext(q *query, pe *principalEntry, caller Principal) (heldIn, related []string) {
+func (e *Evaluator) denialContext(s *snapshot, q *query, pe *principalEntry) (heldIn, related []string) {
 	if !q.orgScoped {
-		heldIn = e.projectsWhere(q, pe)
+		heldIn = e.projectsWhere(s, q, pe)
 	}
 	services := map[string]bool{}
 	cat := q.org.cat

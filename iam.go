@@ -32,7 +32,54 @@ var (
 	ErrForbidden = errors.New("iam: forbidden")
 	// ErrExpired: an API key used at or after its expiry.
 	ErrExpired = errors.New("iam: expired")
+	// ErrDelivery: the write committed, but a subscriber failed. The store
+	// holds the write and its revision counts it (do not retry it); a
+	// subscriber told of it panicked. A *DeliveryError carries the details.
+	ErrDelivery = errors.New("iam: change delivery failed")
+	// ErrCompacted: a store no longer holds the changes asked of
+	// Store.Changes; the caller must read the store's whole state instead.
+	ErrCompacted = errors.New("iam: changes compacted")
+	// ErrStale: the Evaluator missed a change it could not catch up with,
+	// or failed to apply one, and is rebuilding its index from the store.
+	// Until it has, it answers nothing rather than answer from a state
+	// that could still hold a revoked grant. Retry shortly.
+	ErrStale = errors.New("iam: evaluator index is stale")
 )
+
+// DeliveryError reports a write that committed while some subscribers to
+// the store's changes failed to take its Change. It matches ErrDelivery
+// with errors.Is. The write landed: Revision is its revision, and every
+// other subscriber was told of it.
+type DeliveryError struct {
+	Revision uint64
+	// Failures holds one error per failed subscriber (a recovered panic,
+	// wrapped when its value was an error).
+	Failures []error
+}
+
+// Error renders "iam: revision N committed, but K subscribers failed: ...".
+func (e *DeliveryError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "iam: revision %d committed, but %d subscriber", e.Revision, len(e.Failures))
+	if len(e.Failures) != 1 {
+		b.WriteString("s")
+	}
+	b.WriteString(" failed to take the change")
+	for i, f := range e.Failures {
+		if i == 0 {
+			b.WriteString(": ")
+		} else {
+			b.WriteString("; ")
+		}
+		b.WriteString(strings.TrimPrefix(f.Error(), "iam: "))
+	}
+	return b.String()
+}
+
+// Is reports whether target is ErrDelivery. A DeliveryError does not
+// unwrap to its Failures: what a subscriber panicked with never passes for
+// a cause of the write (read Failures to inspect them).
+func (e *DeliveryError) Is(target error) bool { return target == ErrDelivery }
 
 // ValidationError describes one invalid field of one entity. It matches
 // ErrInvalid with errors.Is, and also its Cause when one is set

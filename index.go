@@ -22,7 +22,13 @@ import (
 //   - projects: project ID → its organization's index and the project's
 //     sequence number in it;
 //   - orgs: organization ID → its index: the compiled catalogue, each
-//     group's grants, and which groups hold all users or all applications.
+//     group's grants and members, and which groups hold all users or all
+//     applications.
+//
+// What the reverse queries read besides: rosters, organization ID → who
+// and what the organization holds, in ID order (see roster). Queries read
+// the snapshot only, never the writer's mirror, so that none of them ever
+// waits for a writer or makes one wait.
 //
 // Grants are kept per holder (user, application or group), never copied
 // into group members, and "all projects" stays one entry of its own, so a
@@ -30,20 +36,52 @@ import (
 
 type snapshot struct {
 	rev        uint64
+	stale      error // non-nil: the index may lack a change; answer this
 	orgs       cowmap.Map[*orgIndex]
 	projects   cowmap.Map[projectEntry]   // by value: one pointer less to chase
 	principals cowmap.Map[principalEntry] // by value
 	keys       cowmap.Map[*keyEntry]
 	secrets    cowmap.Map[[]string] // SHA-256 of a secret (32 bytes) → the keys that have it
+	rosters    cowmap.Map[*roster]
 }
 
 type orgIndex struct {
 	id       string
 	cat      *catalogue
-	groups   []*grants // by group sequence number; nil: none, or deleted
-	groupIDs []string  // by group sequence number
-	allUsers []int32   // groups with AllUsers
-	allApps  []int32   // groups with AllApplications
+	groups   []*grants      // by group sequence number; nil: none, or deleted
+	groupIDs []string       // by group sequence number
+	allUsers []int32        // groups with AllUsers
+	allApps  []int32        // groups with AllApplications
+	members  []groupMembers // by group sequence number, for WhoCan
+}
+
+// groupMembers is who a group holds. Its slices are shared with the
+// mirror's copy of the group, which is never modified in place.
+type groupMembers struct {
+	users, apps       []string
+	allUsers, allApps bool
+}
+
+// roster is what the reverse queries read of one organization beside its
+// orgIndex, kept apart from it so that a change to these lists never
+// rebuilds the orgIndex that every project entry points to. Each list is
+// an immutable ordered map, which an edit copies only in part.
+type roster struct {
+	owner    string                       // the owner's user ID, or ""
+	users    cowmap.Sorted[struct{}]      // users that are not locked
+	apps     cowmap.Sorted[struct{}]      // applications that are not managed
+	holders  cowmap.Sorted[PrincipalType] // users and applications a policy names
+	projects cowmap.Sorted[int32]         // project ID → sequence number
+}
+
+var emptyRoster = &roster{}
+
+// roster returns the roster of organization id (an empty one if unknown).
+func (s *snapshot) roster(id string) *roster {
+	if r, ok := s.rosters.Get(id); ok {
+		return r
+	}
+	return emptyRoster
 }
 
 func (o *orgIndex) group(seq int32) *grants {
@@ -230,39 +268,6 @@ type mOrg struct {
 	byHolder  map[Principal]map[string]bool // policy IDs naming each principal
 	memberOf  map[Principal]map[string]bool // explicit groups of each user or application
 	idx       *orgIndex
-
-	// Sorted member lists of the special groups, for WhoCan; nil when a
-	// user or application event made them stale.
-	unlockedUsers []Principal
-	unmanagedApps []Principal
-}
-
-// sortedUsers returns the organization's users that are not locked,
-// sorted by ID. The caller must not modify it.
-func (mo *mOrg) sortedUsers() []Principal {
-	if mo.unlockedUsers == nil {
-		mo.unlockedUsers = []Principal{}
-		for _, id := range sortedKeys(mo.users) {
-			if !mo.users[id].Locked {
-				mo.unlockedUsers = append(mo.unlockedUsers, UserPrincipal(id))
-			}
-		}
-	}
-	return mo.unlockedUsers
-}
-
-// sortedApps returns the organization's non-managed applications, sorted
-// by ID. The caller must not modify it.
-func (mo *mOrg) sortedApps() []Principal {
-	if mo.unmanagedApps == nil {
-		mo.unmanagedApps = []Principal{}
-		for _, id := range sortedKeys(mo.apps) {
-			if !mo.apps[id].Managed {
-				mo.unmanagedApps = append(mo.unmanagedApps, ApplicationPrincipal(id))
-			}
-		}
-	}
-	return mo.unmanagedApps
 }
 
 func newMOrg(m *mirror, id string) *mOrg {
@@ -309,6 +314,8 @@ type applier struct {
 	principals *cowmap.Editor[principalEntry]
 	keys       *cowmap.Editor[*keyEntry]
 	secrets    *cowmap.Editor[[]string]
+	rosters    *cowmap.Editor[*roster]
+	rosterEd   map[string]*rosterEdit // rosters being edited, by organization
 
 	catDirty   map[string]bool
 	orgDirty   map[string]bool
@@ -326,12 +333,97 @@ func (m *mirror) newApplier(s *snapshot) *applier {
 		principals: s.principals.Edit(),
 		keys:       s.keys.Edit(),
 		secrets:    s.secrets.Edit(),
+		rosters:    s.rosters.Edit(),
+		rosterEd:   map[string]*rosterEdit{},
 		catDirty:   map[string]bool{},
 		orgDirty:   map[string]bool{},
 		projDirty:  map[string]map[string]bool{},
 		holders:    map[Principal]string{},
 		principalD: map[Principal]string{},
 	}
+}
+
+// rosterEdit edits one organization's roster. Its editors are made at
+// the first real change of their list, so that a write that changes none
+// (a policy replaced for a principal that had one) copies nothing.
+type rosterEdit struct {
+	base        *roster
+	users, apps *cowmap.SortedEditor[struct{}]
+	holders     *cowmap.SortedEditor[PrincipalType]
+	projects    *cowmap.SortedEditor[int32]
+}
+
+// roster returns the editor of organization id's roster.
+func (a *applier) roster(id string) *rosterEdit {
+	if r := a.rosterEd[id]; r != nil {
+		return r
+	}
+	base, ok := a.rosters.Get(id)
+	if !ok {
+		base = emptyRoster
+	}
+	r := &rosterEdit{base: base}
+	a.rosterEd[id] = r
+	return r
+}
+
+// put makes key map to v in the list whose base is m and whose editor is
+// *ed (in false: makes key absent), making the editor if it must change.
+func put[V comparable](m cowmap.Sorted[V], ed **cowmap.SortedEditor[V], key string, v V, in bool) {
+	var cur V
+	var had bool
+	if *ed != nil {
+		cur, had = (*ed).Get(key)
+	} else {
+		cur, had = m.Get(key)
+	}
+	if had == in && (!in || cur == v) {
+		return
+	}
+	if *ed == nil {
+		*ed = m.Edit()
+	}
+	if in {
+		(*ed).Set(key, v)
+	} else {
+		(*ed).Delete(key)
+	}
+}
+
+// note records user or application p, whose index entry is now e (nil:
+// deleted), in its organization's roster.
+func (r *rosterEdit) note(p Principal, e *principalEntry) {
+	switch p.Type {
+	case PrincipalUser:
+		put(r.base.users, &r.users, p.ID, struct{}{}, e != nil && !e.locked)
+	case PrincipalApplication:
+		put(r.base.apps, &r.apps, p.ID, struct{}{}, e != nil && !e.managed)
+	default:
+		return
+	}
+	put(r.base.holders, &r.holders, p.ID, p.Type, e != nil && len(e.own.rules) > 0)
+}
+
+// done returns the edited roster with owner, or nil when nothing changed.
+func (r *rosterEdit) done(owner string) *roster {
+	if r.users == nil && r.apps == nil && r.holders == nil && r.projects == nil && owner == r.base.owner && r.base != emptyRoster {
+		return nil
+	}
+	out := *r.base
+	out.owner = owner
+	if r.users != nil {
+		out.users = r.users.Map()
+	}
+	if r.apps != nil {
+		out.apps = r.apps.Map()
+	}
+	if r.holders != nil {
+		out.holders = r.holders.Map()
+	}
+	if r.projects != nil {
+		out.projects = r.projects.Map()
+	}
+	return &out
 }
 
 // apply folds one event into the mirror and marks what it affects.
@@ -355,7 +447,6 @@ func (a *applier) apply(ev Event) {
 	case KindProject:
 		a.applyProject(mo, ev)
 	case KindUser:
-		mo.unlockedUsers = nil
 		p := UserPrincipal(ev.ID)
 		if ev.Op == OpPut {
 			u := ev.Value.(User)
@@ -372,7 +463,6 @@ func (a *applier) apply(ev Event) {
 		}
 		a.principalD[p] = mo.id
 	case KindApplication:
-		mo.unmanagedApps = nil
 		p := ApplicationPrincipal(ev.ID)
 		if ev.Op == OpPut {
 			mo.apps[ev.ID] = ev.Value.(Application)
@@ -416,6 +506,7 @@ func (a *applier) applyOrganization(ev Event) {
 		if a.m.orgs[ev.ID] == nil {
 			a.m.orgs[ev.ID] = newMOrg(a.m, ev.ID)
 			a.orgDirty[ev.ID] = true
+			a.roster(ev.ID)
 		}
 		return
 	}
@@ -438,6 +529,8 @@ func (a *applier) applyOrganization(ev Event) {
 	}
 	delete(a.m.orgs, ev.ID)
 	a.orgs.Delete(ev.ID)
+	a.rosters.Delete(ev.ID)
+	delete(a.rosterEd, ev.ID)
 	delete(a.orgDirty, ev.ID)
 	delete(a.catDirty, ev.ID)
 }
@@ -446,12 +539,16 @@ func (a *applier) applyProject(mo *mOrg, ev Event) {
 	if ev.Op == OpPut {
 		if _, ok := mo.projSeq[ev.ID]; !ok {
 			mo.projSeq[ev.ID] = mo.nextProj
+			r := a.roster(mo.id)
+			put(r.base.projects, &r.projects, ev.ID, mo.nextProj, true)
 			mo.nextProj++
 			addTo(a.projDirty, mo.id, ev.ID)
 		}
 		return
 	}
 	delete(mo.projSeq, ev.ID)
+	r := a.roster(mo.id)
+	put(r.base.projects, &r.projects, ev.ID, 0, false)
 	removeFrom(a.projDirty, mo.id, ev.ID)
 	a.projects.Delete(ev.ID)
 	// Rules naming the project: the store rewrites those policies in the
@@ -553,6 +650,7 @@ func (a *applier) forgetMember(mo *mOrg, p Principal) {
 			g.ApplicationIDs = slices.DeleteFunc(slices.Clone(g.ApplicationIDs), func(id string) bool { return id == p.ID })
 		}
 		mo.groups[gid] = g
+		a.orgDirty[mo.id] = true // the index lists the group's members
 	}
 	delete(mo.memberOf, p)
 }
@@ -629,10 +727,19 @@ func (a *applier) finish(rev uint64) *snapshot {
 			}
 			continue
 		}
-		if e := mo.entry(p); e != nil {
+		e := mo.entry(p)
+		if e != nil {
 			a.principals.Set(p.ID, *e)
 		} else if cur, ok := a.principals.Get(p.ID); ok && cur.typ == p.Type {
 			a.principals.Delete(p.ID)
+		}
+		a.roster(orgID).note(p, e)
+	}
+	for orgID, r := range a.rosterEd {
+		if mo := a.m.orgs[orgID]; mo != nil {
+			if nr := r.done(mo.owner); nr != nil {
+				a.rosters.Set(orgID, nr)
+			}
 		}
 	}
 	for mo, seqs := range a.freedSeqs {
@@ -647,6 +754,7 @@ func (a *applier) finish(rev uint64) *snapshot {
 		principals: a.principals.Map(),
 		keys:       a.keys.Map(),
 		secrets:    a.secrets.Map(),
+		rosters:    a.rosters.Map(),
 	}
 }
 
@@ -728,7 +836,7 @@ func (mo *mOrg) computeGrants(h Principal) *grants {
 }
 
 func (mo *mOrg) buildIndex() *orgIndex {
-	idx := &orgIndex{id: mo.id, cat: mo.cat, groups: make([]*grants, mo.nextGroup), groupIDs: make([]string, mo.nextGroup)}
+	idx := &orgIndex{id: mo.id, cat: mo.cat, groups: make([]*grants, mo.nextGroup), groupIDs: make([]string, mo.nextGroup), members: make([]groupMembers, mo.nextGroup)}
 	for seq, g := range mo.groupG {
 		idx.groups[seq] = g
 	}
@@ -737,6 +845,7 @@ func (mo *mOrg) buildIndex() *orgIndex {
 	}
 	for _, id := range sortedKeys(mo.groups) {
 		g := mo.groups[id]
+		idx.members[mo.groupSeq[id]] = groupMembers{users: g.UserIDs, apps: g.ApplicationIDs, allUsers: g.AllUsers, allApps: g.AllApplications}
 		if g.AllUsers {
 			idx.allUsers = append(idx.allUsers, mo.groupSeq[id])
 		}

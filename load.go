@@ -147,7 +147,8 @@ func fileTooLarge(name string) error {
 // entity and unwraps to the store's error. Loading a world file for an
 // organization the store holds is such an ErrConflict, unless
 // ReplaceExisting is given; so is a policy file naming a policy ID the
-// organization already holds.
+// organization already holds. An error wrapping ErrDelivery means that the
+// file was loaded, and a subscriber to the store failed (see Store).
 func Load(ctx context.Context, store Store, name string, data []byte, opts ...LoadOption) error {
 	if len(data) > MaxFileSize {
 		return fileTooLarge(name)

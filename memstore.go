@@ -16,6 +16,11 @@ import (
 // committed write reaches the subscribers (Evaluators) before it returns,
 // so a check made after a write returns sees it. The zero value is not
 // usable; call NewMemoryStore.
+//
+// It keeps a log of its recent changes for Changes: the last 1024 changes,
+// and fewer when they are large (at most 65,536 events in all, the newest
+// change always kept whatever its size). A subscriber that falls further
+// behind gets ErrCompacted and reads the whole state again.
 type MemoryStore struct {
 	mu        sync.RWMutex
 	writer    atomic.Pointer[writerID] // the Atomic call that holds mu; nil: none
@@ -29,7 +34,19 @@ type MemoryStore struct {
 	cond      *storeConditions // nil: conditions are switched off
 
 	builtinServices map[string]*servicePatterns // the built-in catalogue by service
+
+	// The log of recent changes, under its own lock, so that a subscriber
+	// can read it while the store's lock is held for the delivery.
+	logMu     sync.Mutex
+	log       []Change
+	logEvents int // events in log
 }
+
+// The bounds of the log of recent changes.
+const (
+	changeLogChanges = 1024
+	changeLogEvents  = 1 << 16
+)
 
 var _ Store = (*MemoryStore)(nil)
 
@@ -196,10 +213,74 @@ func (s *MemoryStore) Atomic(ctx context.Context, fn func(tx Tx) error) error {
 	}
 	s.rev++
 	ch := Change{Revision: s.rev, Events: tx.events}
+	s.record(ch)
+	return s.deliver(ch)
+}
+
+// deliver tells every subscriber of ch, whatever one of them does: a
+// subscriber's panic is recovered and reported in a *DeliveryError, after
+// the others have been told.
+func (s *MemoryStore) deliver(ch Change) error {
+	var failures []error
 	for _, id := range sortedKeys(s.subs) {
-		s.subs[id](ch)
+		if err := tell(s.subs[id], ch); err != nil {
+			failures = append(failures, err)
+		}
+	}
+	if failures != nil {
+		return &DeliveryError{Revision: ch.Revision, Failures: failures}
 	}
 	return nil
+}
+
+// tell calls one subscriber, turning its panic into an error.
+func tell(fn func(Change), ch Change) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			if perr, ok := p.(error); ok {
+				err = fmt.Errorf("iam: a subscriber panicked on revision %d: %w", ch.Revision, perr)
+			} else {
+				err = fmt.Errorf("iam: a subscriber panicked on revision %d: %v", ch.Revision, p)
+			}
+		}
+	}()
+	fn(ch)
+	return nil
+}
+
+// record appends ch to the log of recent changes, dropping the oldest
+// beyond the log's bounds.
+func (s *MemoryStore) record(ch Change) {
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
+	s.log = append(s.log, ch)
+	s.logEvents += len(ch.Events)
+	drop := 0
+	for n := len(s.log); n-drop > 1 && (n-drop > changeLogChanges || s.logEvents > changeLogEvents); drop++ {
+		s.logEvents -= len(s.log[drop].Events)
+	}
+	if drop > 0 {
+		s.log = slices.Delete(s.log, 0, drop)
+	}
+}
+
+// Changes returns the committed changes after revision after, from the
+// log of recent changes; see Store.Changes. It takes only the log's own
+// lock, so a subscriber may call it during a delivery.
+func (s *MemoryStore) Changes(ctx context.Context, after uint64) ([]Change, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
+	if len(s.log) == 0 || after >= s.log[len(s.log)-1].Revision {
+		return nil, nil
+	}
+	first := s.log[0].Revision
+	if after+1 < first {
+		return nil, fmt.Errorf("iam: changes after revision %d: the store's log keeps only revisions %d to %d: %w", after, first, s.log[len(s.log)-1].Revision, ErrCompacted)
+	}
+	return slices.Clone(s.log[after+1-first:]), nil
 }
 
 // run calls fn and checks the end-of-transaction invariants, rolling back

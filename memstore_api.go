@@ -1,6 +1,9 @@
 package iam
 
-import "context"
+import (
+	"context"
+	"errors"
+)
 
 // The MemoryStore's Store methods: each runs as its own transaction (a
 // write) or under the read lock (a read). See the interfaces in store.go.
@@ -12,11 +15,11 @@ func writeOne[T any](s *MemoryStore, ctx context.Context, fn func(tx Tx) (T, err
 		out, err = fn(tx)
 		return err
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, ErrDelivery) {
 		var zero T
 		return zero, err
 	}
-	return out, nil
+	return out, err // the write landed, even when a subscriber failed
 }
 
 func readOne[T any](s *MemoryStore, ctx context.Context, fn func(tx *memTx) (T, error)) (T, error) {

@@ -7,8 +7,8 @@ import (
 
 // The reverse queries: each is a Request with one part left out. They read
 // the index (never the store's policies) and answer for one consistent
-// state of it. WhoCan and WhereCan hold the index's writer lock while they
-// run (a write waits for them; checks never do).
+// state of it: the snapshot published when they start. They take no lock,
+// so a slow one (a slow condition) delays no write and no other query.
 
 // WhoCan lists the users and applications allowed req.Permission at
 // req.ProjectID or req.OrganizationID (req.Principal is ignored): groups
@@ -20,9 +20,10 @@ func (e *Evaluator) WhoCan(ctx context.Context, req Request) ([]Principal, error
 		return nil, err
 	}
 	e.stamp(&req)
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	s := e.snap.Load()
+	s, err := e.current()
+	if err != nil {
+		return nil, err
+	}
 	var q query
 	if err := q.target(s, &req); err != nil {
 		return nil, err
@@ -30,60 +31,64 @@ func (e *Evaluator) WhoCan(ctx context.Context, req Request) ([]Principal, error
 	if err := q.permission(req.Permission); err != nil {
 		return nil, err
 	}
-	mo := e.mirror.orgs[q.org.id]
+	org, r := q.org, s.roster(q.org.id)
 	users, apps := map[string]bool{}, map[string]bool{}
 	allUsers, allApps := false, false // a granting group holds every user / non-managed app
-	if mo.owner != "" {
-		users[mo.owner] = true
+	if r.owner != "" {
+		users[r.owner] = true
 	}
-	for h := range mo.byHolder {
-		switch h.Type {
-		case PrincipalUser, PrincipalApplication:
-			pe, ok := s.principals.Ref(h.ID)
-			if !ok || !e.allows(&q, &pe.own, &req) {
-				continue
-			}
-			if h.Type == PrincipalUser {
-				users[h.ID] = true
-			} else {
-				apps[h.ID] = true
-			}
-		case PrincipalGroup:
-			seq, ok := mo.groupSeq[h.ID]
-			if !ok || !e.allows(&q, q.org.group(seq), &req) {
-				continue
-			}
-			g := mo.groups[h.ID]
-			allUsers = allUsers || g.AllUsers
-			allApps = allApps || g.AllApplications
-			if !allUsers {
-				for _, id := range g.UserIDs {
-					users[id] = true
-				}
-			}
-			for _, id := range g.ApplicationIDs {
-				apps[id] = true
+	for id, typ := range r.holders.All() {
+		pe, ok := s.principals.Ref(id)
+		if !ok || pe.typ != typ || !e.allows(&q, &pe.own, &req) {
+			continue
+		}
+		if typ == PrincipalUser {
+			users[id] = true
+		} else {
+			apps[id] = true
+		}
+	}
+	for seq, g := range org.groups {
+		if g == nil || !e.allows(&q, g, &req) {
+			continue
+		}
+		m := &org.members[seq]
+		allUsers = allUsers || m.allUsers
+		allApps = allApps || m.allApps
+		if !allUsers {
+			for _, id := range m.users {
+				users[id] = true
 			}
 		}
+		for _, id := range m.apps {
+			apps[id] = true
+		}
+	}
+	member := func(id string, typ PrincipalType) (*principalEntry, bool) {
+		pe, ok := s.principals.Ref(id)
+		return pe, ok && pe.typ == typ && pe.org == org.id
 	}
 	var out []Principal
 	if allUsers {
-		out = append(out, mo.sortedUsers()...)
+		out = make([]Principal, 0, r.users.Len()+len(apps))
+		for id := range r.users.All() {
+			out = append(out, UserPrincipal(id))
+		}
 	} else {
 		out = appendSorted(out, users, func(id string) (Principal, bool) {
-			u, ok := mo.users[id]
-			return UserPrincipal(id), ok && !u.Locked
+			pe, ok := member(id, PrincipalUser)
+			return UserPrincipal(id), ok && !pe.locked
 		})
 	}
 	if allApps {
 		// Every non-managed application, and the managed ones a granting
 		// group lists explicitly.
-		for _, p := range mo.sortedApps() {
-			apps[p.ID] = true
+		for id := range r.apps.All() {
+			apps[id] = true
 		}
 	}
 	out = appendSorted(out, apps, func(id string) (Principal, bool) {
-		_, ok := mo.apps[id]
+		_, ok := member(id, PrincipalApplication)
 		return ApplicationPrincipal(id), ok
 	})
 	return out, nil
@@ -141,7 +146,10 @@ func (e *Evaluator) WhatCan(ctx context.Context, req Request) ([]string, error) 
 		return nil, err
 	}
 	e.stamp(&req)
-	s := e.snap.Load()
+	s, err := e.current()
+	if err != nil {
+		return nil, err
+	}
 	var q query
 	if err := q.target(s, &req); err != nil {
 		return nil, err
@@ -217,9 +225,10 @@ func (e *Evaluator) WhereCan(ctx context.Context, req Request) ([]string, error)
 	if req.ProjectID != "" || req.OrganizationID != "" {
 		return nil, invalidRequest("project_id", req.ProjectID+req.OrganizationID, "WhereCan answers for every project of the caller's organization: leave the target out")
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	s := e.snap.Load()
+	s, err := e.current()
+	if err != nil {
+		return nil, err
+	}
 	bearer := e.caller(s, req.Principal)
 	pe, ok := s.principals.Ref(bearer.ID)
 	if !ok || pe.typ != bearer.Type {
@@ -242,47 +251,41 @@ func (e *Evaluator) WhereCan(ctx context.Context, req Request) ([]string, error)
 	if err != nil {
 		return nil, err
 	}
-	mo := e.mirror.orgs[org.id]
 	out := []string{}
 	switch reason {
 	case ReasonOwner:
-		out = sortedKeys(mo.projSeq)
-	case ReasonNone:
-		all, seqs := e.whereSeqs(&q, pe, &req, mo.projSeq)
-		for id, seq := range mo.projSeq {
-			if all || seqs[seq] {
-				out = append(out, id)
-			}
+		for id := range s.roster(org.id).projects.All() {
+			out = append(out, id)
 		}
-		slices.Sort(out)
+	case ReasonNone:
+		all, seqs := e.whereSeqs(s, &q, pe, &req)
+		out = projectsIn(s, org.id, all, seqs, out)
 	}
 	return out, nil
 }
 
-// projectsWhere is WhereCan's answer for unconditional grants, for
-// Explain.
-func (e *Evaluator) projectsWhere(q *query, pe *principalEntry) []string {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	qq := *q
-	all, seqs := e.whereSeqs(&qq, pe, nil, nil)
-	mo := e.mirror.orgs[q.org.id]
-	if mo == nil {
-		return nil
-	}
-	var out []string
-	for id, seq := range mo.projSeq {
+// projectsIn appends to out, sorted, the projects of organization org
+// that are all or among seqs.
+func projectsIn(s *snapshot, org string, all bool, seqs map[int32]bool, out []string) []string {
+	for id, seq := range s.roster(org).projects.All() {
 		if all || seqs[seq] {
 			out = append(out, id)
 		}
 	}
-	slices.Sort(out)
 	return out
+}
+
+// projectsWhere is WhereCan's answer for unconditional grants, for
+// Explain.
+func (e *Evaluator) projectsWhere(s *snapshot, q *query, pe *principalEntry) []string {
+	qq := *q
+	all, seqs := e.whereSeqs(s, &qq, pe, nil)
+	return projectsIn(s, q.org.id, all, seqs, nil)
 }
 
 // whereSeqs finds the projects where the caller's grants allow the query:
 // all of them, or the listed seqs. req nil: unconditional grants only.
-func (e *Evaluator) whereSeqs(q *query, pe *principalEntry, req *Request, projSeq map[string]int32) (all bool, seqs map[int32]bool) {
+func (e *Evaluator) whereSeqs(s *snapshot, q *query, pe *principalEntry, req *Request) (all bool, seqs map[int32]bool) {
 	seqs = map[int32]bool{}
 	cat := q.org.cat
 	for _, h := range q.holders(pe, Principal{}) {
@@ -303,14 +306,14 @@ func (e *Evaluator) whereSeqs(q *query, pe *principalEntry, req *Request, projSe
 				continue
 			}
 			for _, pid := range r.rule().Scope.ProjectIDs {
-				seq, ok := projSeq[pid]
-				if !ok {
+				p, ok := s.projects.Get(pid)
+				if !ok || p.org.id != q.org.id {
 					continue
 				}
-				q.project, q.projectID = seq, pid
+				q.project, q.projectID = p.seq, pid
 				if _, _, ok := q.ruleMatch(r); ok {
 					if holds, err := r.cond.Eval(req); err == nil && holds {
-						seqs[seq] = true
+						seqs[p.seq] = true
 					}
 				}
 			}

@@ -117,6 +117,15 @@ type Tx interface {
 // Implementations must be safe for concurrent use, and must deliver each
 // committed write to every subscriber before the write returns, so that an
 // Evaluator following the store reads its writes.
+//
+// The change feed never loses a change. A subscriber that panics does not
+// stop the delivery to the others, and the write still lands: every write
+// method (Create..., Update..., Delete..., Atomic) then returns an error
+// wrapping ErrDelivery, a *DeliveryError, meaning that the write LANDED
+// (the revision counts it) but a subscriber failed; Create... and
+// Update... also return the stored entity beside it. A follower that
+// still missed a change (a lost notification, a failed apply) sees a gap
+// in the revisions it is given and reads what it missed with Changes.
 type Store interface {
 	Entities
 
@@ -124,6 +133,8 @@ type Store interface {
 	// together, as one revision and one Change, when fn returns nil, and
 	// none lands when fn returns an error (which Atomic returns) or panics.
 	// A transaction that writes nothing leaves the revision unchanged.
+	// An error wrapping ErrDelivery means that the write landed, and a
+	// subscriber failed to take its Change: do not retry it.
 	Atomic(ctx context.Context, fn func(tx Tx) error) error
 
 	// Revision counts successful writes: it grows by exactly one per write
@@ -132,9 +143,22 @@ type Store interface {
 
 	// Subscribe calls fn with every Change committed from now on, in
 	// revision order, before the write that made it returns. fn must not
-	// call back into the store, and should be quick: writers wait for it.
-	// The returned function cancels the subscription.
+	// call back into the store, except to Changes, and should be quick:
+	// writers wait for it. A panic in fn is recovered: the other
+	// subscribers are still told, and the write's caller gets an error
+	// wrapping ErrDelivery (the write landed all the same). The returned
+	// function cancels the subscription.
 	Subscribe(fn func(Change)) (cancel func())
+
+	// Changes returns every committed Change whose Revision is greater
+	// than after, in revision order (nil when there is none), so that a
+	// subscriber that missed some catches up. A store keeps a bounded log
+	// of recent changes: when it no longer holds all of them, Changes
+	// returns an error wrapping ErrCompacted, and the caller must read the
+	// whole state again. Changes may be called from inside a subscriber,
+	// while the write being delivered is still in progress. The Changes'
+	// Events are shared: read them, never modify them.
+	Changes(ctx context.Context, after uint64) ([]Change, error)
 }
 
 // Op is what happened to an entity in a Change.

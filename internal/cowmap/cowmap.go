@@ -8,6 +8,9 @@
 // chosen by an attacker cannot force collisions): the top bits pick the
 // shard, the low bits the slot of an open-addressing table probed linearly.
 // Tables are at most half full. Lookups do not allocate.
+//
+// Sorted is the ordered counterpart, for sets that are listed in key
+// order: an edit copies only the chunks of entries it touches.
 package cowmap
 
 import (
