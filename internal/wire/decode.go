@@ -271,8 +271,11 @@ func (d *decoder) pop()       { d.path = d.path[:len(d.path)-1] }
 // (escapes, or bytes outside ASCII). The bytes outside ASCII must be valid
 // UTF-8, and a \u escape of a UTF-16 high surrogate must be followed by
 // one of a low surrogate (a pair encodes one character): anything else is
-// an ErrEncoding error.
+// an ErrEncoding error. A quiet decoder (Locate) skips those checks and
+// walks text as encoding/json does, so that it finds its way through any
+// document json.Valid accepts.
 func (d *decoder) rawStr() (start, end int, slow bool, err error) {
+	strict := !d.quiet
 	start = d.pos
 	if d.peek() != '"' {
 		return 0, 0, false, d.syntax()
@@ -287,12 +290,12 @@ func (d *decoder) rawStr() (start, end int, slow bool, err error) {
 			return 0, 0, false, d.syntax()
 		}
 		c := data[i]
-		if high >= 0 && !(c == '\\' && i+1 < len(data) && data[i+1] == 'u') {
+		if strict && high >= 0 && !(c == '\\' && i+1 < len(data) && data[i+1] == 'u') {
 			return 0, 0, false, d.loneSurrogate(high)
 		}
 		switch {
 		case c == '"':
-			if utf {
+			if strict && utf {
 				if off := invalidUTF8(data[start+1 : i]); off >= 0 {
 					off += start + 1
 					return 0, 0, false, &Error{Kind: ErrEncoding, Offset: int64(off), Path: formatPath(d.path),
@@ -321,6 +324,7 @@ func (d *decoder) rawStr() (start, end int, slow bool, err error) {
 					return 0, 0, false, d.syntax()
 				}
 				switch v := hex4(data[i+1 : i+5]); {
+				case !strict:
 				case v >= 0xD800 && v < 0xDC00: // high surrogate
 					if high >= 0 {
 						return 0, 0, false, d.loneSurrogate(high)
