@@ -16,8 +16,10 @@ import (
 //
 // ok is false when nothing has that ID; err reports a failure of the
 // store only (I/O), never "not found". The values returned may share
-// memory with the store: the rules never modify them. Lists are sorted
-// by ID (permission sets by name) and are empty, not an error, for an
+// memory with the store (their slices: tags, rules, members): the rules
+// never modify them, and copy them before they return them to a caller.
+// A list's slice itself is the caller's. Lists are sorted by ID
+// (permission sets by name) and are empty, not an error, for an
 // organization that does not exist. Every ID is unique across a store,
 // whatever the entity, except that an organization's own ID is also the
 // ID of its default project.
