@@ -23,10 +23,13 @@ package differential
 // the shortest sequence of writes found that still shows it (steps are
 // removed while the disagreement survives a replay on a new store).
 //
-// Runs are sized to take about 45 s on two cores (fewer units under
-// -race, detected from the build info), each test within a time budget
-// after which no new world or sequence starts. -iam.long scales them up to
-// more than a million compared requests. The counts compared are logged.
+// Runs are sized so that the default go test ./... stays well under a
+// minute on two cores: about 20 s here, each test within a time budget
+// after which no new world or sequence starts. -short runs a few worlds
+// and sequences only (a smoke test, a few seconds); under -race (detected
+// from the build info) the units are fewer and smaller; -iam.long scales
+// them up to more than a million compared requests. The counts compared
+// are logged (go test -v).
 
 import (
 	"context"
@@ -79,14 +82,23 @@ type diffPlan struct {
 	budget      time.Duration
 }
 
-func diffPlanFor(normal, race, long diffPlan) diffPlan {
+// diffPlans are a test's plans for each kind of run.
+type diffPlans struct {
+	short, normal, race, long diffPlan
+}
+
+// diffPlanFor picks the plan of this run: -iam.long, then -short, then
+// -race, else the default.
+func diffPlanFor(p diffPlans) diffPlan {
 	switch {
 	case *diffLong:
-		return long
+		return p.long
+	case testing.Short():
+		return p.short
 	case diffRace():
-		return race
+		return p.race
 	}
-	return normal
+	return p.normal
 }
 
 // diffConditions is a condition engine for tests: "true" and "false" are
@@ -442,11 +454,12 @@ func diffEdgeRequests(w *gen.World) []iam.Request {
 }
 
 func TestDifferentialGeneratedWorlds(t *testing.T) {
-	plan := diffPlanFor(
-		diffPlan{units: 24, size: 12_000, budget: 20 * time.Second},
-		diffPlan{units: 8, size: 6_000, budget: 25 * time.Second},
-		diffPlan{units: 48, size: 15_000, budget: time.Hour},
-	)
+	plan := diffPlanFor(diffPlans{
+		short:  diffPlan{units: 2, size: 3_000, budget: 2 * time.Second},
+		normal: diffPlan{units: 12, size: 10_000, budget: 8 * time.Second},
+		race:   diffPlan{units: 8, size: 6_000, budget: 25 * time.Second},
+		long:   diffPlan{units: 48, size: 15_000, budget: time.Hour},
+	})
 	start := time.Now()
 	var tally diffTally
 	var worlds atomic.Int64
@@ -1871,11 +1884,12 @@ func reportFailure(t *testing.T, s diffSequence, ops []diffOp, f *diffFailure) {
 }
 
 func TestDifferentialRandomWrites(t *testing.T) {
-	plan := diffPlanFor(
-		diffPlan{units: 96, size: 150, budget: 40 * time.Second},
-		diffPlan{units: 24, size: 100, budget: 40 * time.Second},
-		diffPlan{units: 160, size: 200, budget: 3 * time.Hour},
-	)
+	plan := diffPlanFor(diffPlans{
+		short:  diffPlan{units: 4, size: 60, budget: 2 * time.Second},
+		normal: diffPlan{units: 32, size: 150, budget: 12 * time.Second},
+		race:   diffPlan{units: 24, size: 100, budget: 40 * time.Second},
+		long:   diffPlan{units: 160, size: 200, budget: 3 * time.Hour},
+	})
 	const sample = 40
 	start := time.Now()
 	var tally diffTally
