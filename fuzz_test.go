@@ -400,8 +400,8 @@ func fzMalformed(data []byte) [][]byte {
 }
 
 // FuzzLoadWorld loads arbitrary bytes as a world file into a store that
-// already holds two organizations, acme (the DESIGN seed) and globex;
-// replace loads with ReplaceExisting.
+// already holds two organizations, acme (the seed, testdata/seed.json) and
+// globex; replace loads with ReplaceExisting.
 func FuzzLoadWorld(f *testing.F) {
 	for _, data := range fzSeedFiles(f) {
 		f.Add(data, false)
@@ -467,7 +467,7 @@ func FuzzLoadPolicy(f *testing.F) {
 
 // ----- FuzzCheck -----
 
-// fzCheckWorld is the fixed world FuzzCheck asks about: the DESIGN seed
+// fzCheckWorld is the fixed world FuzzCheck asks about: the seed
 // (acme), globex (a locked user, a managed application, an expired key, a
 // conditional rule, custom sets of both scope types) and initech (the
 // all-applications group, includes three deep, an unattached policy),

@@ -543,7 +543,7 @@ func diffWorld(t *testing.T, seed int64, n int, tally *diffTally) {
 		}
 		failures++
 		if failures <= 5 {
-			t.Errorf("differential disagreement on a generated world\n  world:     gen.Generate(%#v)\n  clock:     %s\n  request:   %s\n  evaluator: %v\n  reference: %v\n  reproduce: go test -run 'TestDifferentialGeneratedWorlds' -iam.seed=%d",
+			t.Errorf("differential disagreement on a generated world\n  world:     gen.Generate(%#v)\n  clock:     %s\n  request:   %s\n  evaluator: %v\n  reference: %v\n  reproduce: go test -run 'TestDifferentialGeneratedWorlds' -iam.seed=%d ./internal/differential",
 				cfg, when, reqString(req), got, want, seed)
 		}
 	}
@@ -1869,7 +1869,7 @@ func reportFailure(t *testing.T, s diffSequence, ops []diffOp, f *diffFailure) {
 	} else {
 		fmt.Fprintf(&b, "  incremental: %v\n  from scratch: %v\n", f.a, f.b)
 	}
-	fmt.Fprintf(&b, "  reproduce:   go test -run 'TestDifferentialRandomWrites' -iam.seed=%d\n", s.seed)
+	fmt.Fprintf(&b, "  reproduce:   go test -run 'TestDifferentialRandomWrites' -iam.seed=%d ./internal/differential\n", s.seed)
 	if !reproduces(t, s, ops, f) {
 		b.WriteString("  (it does not show again when the writes are replayed on a new store)\n")
 		t.Error(b.String())

@@ -1,11 +1,11 @@
 package invariants
 
-// All or nothing, the file side (DESIGN section 3: "an invalid write
-// changes nothing"): for every validation rule, a world file that breaks
-// it, built by patching the DESIGN seed, is rejected with the rule's
-// sentinel, and the store (its full dump and revision) and the Evaluator
-// are as they were, an organization the file would replace included. The
-// API side is in validation_test.go.
+// All or nothing, the file side ("an invalid write changes nothing",
+// docs/semantics.md): for every validation rule, a world file that breaks
+// it, built by patching the seed (testdata/seed.json), is rejected with the
+// rule's sentinel, and the store (its full dump and revision) and the
+// Evaluator are as they were, an organization the file would replace
+// included. The API side is in the root package's validation_test.go.
 //
 // Then the security invariants, each a test named after it.
 
@@ -34,7 +34,7 @@ func runes(r rune, n int) string { return strings.Repeat(string(r), n) }
 
 // ----- all or nothing, file side -----
 
-// invSeed returns the DESIGN seed world file, decoded, to patch.
+// invSeed returns the seed world file, decoded, to patch.
 func invSeed(t testing.TB) map[string]any {
 	t.Helper()
 	var m map[string]any
@@ -294,7 +294,7 @@ func repeatAny(v any, n int) []any {
 }
 
 // invLoadStore returns a store holding globex and, unless withoutAcme,
-// acme from the DESIGN seed, with conditions on unless noConditions, and
+// acme from the seed, with conditions on unless noConditions, and
 // an Evaluator on it.
 func invLoadStore(t *testing.T, withAcme, noConditions bool) (*iam.MemoryStore, *iam.Evaluator) {
 	t.Helper()
