@@ -11,7 +11,6 @@ import (
 
 	"github.com/iamkit/iam"
 	"github.com/iamkit/iam/iamtest"
-	"github.com/iamkit/iam/internal/storedump"
 	"github.com/iamkit/iam/internal/testkit"
 )
 
@@ -31,13 +30,15 @@ type world struct {
 
 var clockStart = testkit.ClockStart
 
-// newWorld returns a store holding organization "acme" (with its default
-// project "acme") and its owner "acme-owner", and an Evaluator on it whose
-// clock the test controls.
+// newWorld returns a store made with opts holding organization "acme"
+// (with its default project "acme") and its owner "acme-owner", and an
+// Evaluator on it whose clock the test controls.
 func newWorld(t testing.TB, opts ...iam.Option) *world {
 	t.Helper()
-	k := testkit.NewWorld(t, opts...)
-	return &world{World: k, t: k.T, ctx: k.Ctx, store: k.Store, ev: k.Ev, clock: k.Clock, org: k.Org, owner: k.Owner}
+	clock := iamtest.NewClock(clockStart)
+	store := iam.NewMemoryStore(opts...)
+	k := testkit.NewWorldOn(t, clock, store)
+	return &world{World: k, t: t, ctx: k.Ctx, store: store, ev: k.Ev, clock: clock, org: k.Org, owner: k.Owner}
 }
 
 func (w *world) addOrg(id, owner string)       { w.t.Helper(); w.AddOrg(id, owner) }
@@ -61,36 +62,20 @@ func (w *world) policy(org, id string, p iam.Principal, rules ...iam.Rule) strin
 	return w.Policy(org, id, p, rules...)
 }
 
-// Rules, requests and expected outcomes.
-var (
-	onProjects = testkit.OnProjects
-	onOrg      = testkit.OnOrg
-	ids        = testkit.IDs
-	inProject  = testkit.InProject
-	atOrg      = testkit.AtOrg
-)
+// Rules and requests.
+var onProjects, onOrg, ids, inProject, atOrg = testkit.OnProjects, testkit.OnOrg, testkit.IDs, testkit.InProject, testkit.AtOrg
 
+// Expected outcomes.
 type outcome = testkit.Outcome
 
 var (
-	granted    = testkit.Granted
-	ownerAllow = testkit.OwnerAllow
-	notGranted = testkit.NotGranted
-	otherOrg   = testkit.OtherOrg
-	locked     = testkit.Locked
-	expired    = testkit.Expired
-	isInvalid  = testkit.IsInvalid
-	isNotFound = testkit.IsNotFound
-	isUnknown  = testkit.IsUnknown
-	isMismatch = testkit.IsMismatch
+	granted, ownerAllow, notGranted, otherOrg    = testkit.Granted, testkit.OwnerAllow, testkit.NotGranted, testkit.OtherOrg
+	locked, expired                              = testkit.Locked, testkit.Expired
+	isInvalid, isNotFound, isUnknown, isMismatch = testkit.IsInvalid, testkit.IsNotFound, testkit.IsUnknown, testkit.IsMismatch
 )
 
 // dump is the whole content of a store as its List methods show it, and
 // its revision.
-type dump = storedump.Dump
+type dump = testkit.Contents
 
-var (
-	dumpStore         = testkit.Dump
-	requireUnchanged  = testkit.RequireUnchanged
-	requireValidation = testkit.RequireValidation
-)
+var dumpStore, requireUnchanged, requireValidation = testkit.Dump, testkit.RequireUnchanged, testkit.RequireValidation

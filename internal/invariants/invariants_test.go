@@ -26,6 +26,7 @@ import (
 	"github.com/iamkit/iam"
 	"github.com/iamkit/iam/admin"
 	"github.com/iamkit/iam/conditions"
+	"github.com/iamkit/iam/iamtest"
 	"github.com/iamkit/iam/internal/testkit"
 )
 
@@ -590,7 +591,7 @@ func TestInvariantOrganizationIsolation(t *testing.T) {
 // an application and a managed one; the owner; a locked user.
 func invKeyWorld(t *testing.T) (w *testkit.World, bearers map[iam.Principal][]iam.APIKey) {
 	t.Helper()
-	w = testkit.NewWorld(t, iam.WithConditions(conditions.New()))
+	w = testkit.NewWorld(t, iamtest.NewClock(testkit.ClockStart), iam.WithConditions(conditions.New()))
 	w.Project(w.Org, "p1")
 	w.Project(w.Org, "p2")
 	m := iam.UserPrincipal(w.User(w.Org, "m"))
@@ -709,7 +710,7 @@ func TestInvariantAPIKeyNeverExceedsBearer(t *testing.T) {
 // Admin; unlocking restores the user, nothing restores a deleted key.
 func TestInvariantExpiredRevokedLockedCredentialsFail(t *testing.T) {
 	t.Parallel()
-	w := testkit.NewWorld(t)
+	w := testkit.NewWorld(t, iamtest.NewClock(testkit.ClockStart))
 	w.Project(w.Org, "p1")
 	u := iam.UserPrincipal(w.User(w.Org, "u"))
 	w.Policy(w.Org, "pol-u", u, testkit.OnProjects(testkit.IDs("p1"), "InstancesFullAccess"), testkit.OnOrg(w.Org, "IAMManager"))
@@ -818,7 +819,7 @@ func TestInvariantExpiredRevokedLockedCredentialsFail(t *testing.T) {
 // property of the code, not observable here.)
 func TestInvariantSecretsNeverStoredOrLogged(t *testing.T) {
 	t.Parallel()
-	w := testkit.NewWorld(t)
+	w := testkit.NewWorld(t, iamtest.NewClock(testkit.ClockStart))
 	w.Project(w.Org, "p1")
 	u := iam.UserPrincipal(w.User(w.Org, "u"))
 	a := iam.ApplicationPrincipal(w.App(w.Org, "a", false))
@@ -957,7 +958,7 @@ func TestInvariantSecretsNeverStoredOrLogged(t *testing.T) {
 // applications.
 func TestInvariantNobodyCreatesKeysForAnotherHuman(t *testing.T) {
 	t.Parallel()
-	w := testkit.NewWorld(t)
+	w := testkit.NewWorld(t, iamtest.NewClock(testkit.ClockStart))
 	victim := iam.UserPrincipal(w.User(w.Org, "victim"))
 	iamUser := iam.UserPrincipal(w.User(w.Org, "iam-manager"))
 	orgUser := iam.UserPrincipal(w.User(w.Org, "org-manager"))
@@ -1025,7 +1026,7 @@ func TestInvariantNobodyCreatesKeysForAnotherHuman(t *testing.T) {
 // deleted, grants nothing to anyone, however broad its rules.
 func TestInvariantUnattachedPoliciesGrantNothing(t *testing.T) {
 	t.Parallel()
-	w := testkit.NewWorld(t)
+	w := testkit.NewWorld(t, iamtest.NewClock(testkit.ClockStart))
 	w.Project(w.Org, "p1")
 	u := iam.UserPrincipal(w.User(w.Org, "u"))
 	a := iam.ApplicationPrincipal(w.App(w.Org, "a", false))
@@ -1097,7 +1098,7 @@ func TestInvariantUnattachedPoliciesGrantNothing(t *testing.T) {
 func TestInvariantDeletingPrincipalRevokesAtOnce(t *testing.T) {
 	t.Parallel()
 	setup := func(t *testing.T) (*testkit.World, *iam.Evaluator) {
-		w := testkit.NewWorld(t)
+		w := testkit.NewWorld(t, iamtest.NewClock(testkit.ClockStart))
 		w.Project(w.Org, "p1")
 		w.User(w.Org, "u")
 		w.User(w.Org, "other")
@@ -1201,7 +1202,7 @@ func TestInvariantDeletingPrincipalRevokesAtOnce(t *testing.T) {
 // another: not through Check, its keys, the reverse queries or Admin.
 func TestInvariantOwnerStopsAtItsOrganization(t *testing.T) {
 	t.Parallel()
-	w := testkit.NewWorld(t)
+	w := testkit.NewWorld(t, iamtest.NewClock(testkit.ClockStart))
 	w.Project(w.Org, "p1")
 	w.Set(iam.PermissionSet{Name: "AcmeOwn", OrganizationID: w.Org, ScopeType: iam.ScopeProjects, Permissions: []string{"acme:thing:*"}})
 	w.AddOrg("beta", "beta-owner")

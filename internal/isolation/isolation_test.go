@@ -23,6 +23,7 @@ import (
 
 	"github.com/iamkit/iam"
 	"github.com/iamkit/iam/admin"
+	"github.com/iamkit/iam/iamtest"
 	"github.com/iamkit/iam/internal/testkit"
 )
 
@@ -298,7 +299,7 @@ func equalOutcomes(a, b []isoOutcome) bool {
 // group's grants and not the others.
 func TestIsolationNoTornGroupDelete(t *testing.T) {
 	t.Parallel()
-	w := testkit.NewWorld(t)
+	w := testkit.NewWorld(t, iamtest.NewClock(testkit.ClockStart))
 	ctx := w.Ctx
 	w.Project(w.Org, "p")
 	w.User(w.Org, "m1")
@@ -397,7 +398,7 @@ func TestIsolationNoTornGroupDelete(t *testing.T) {
 // added here) it never sees it missing again.
 func TestIsolationNoTimeTravel(t *testing.T) {
 	t.Parallel()
-	w := testkit.NewWorld(t)
+	w := testkit.NewWorld(t, iamtest.NewClock(testkit.ClockStart))
 	ctx := w.Ctx
 	w.User(w.Org, "u")
 	owner := iam.UserPrincipal(w.Owner)
@@ -485,7 +486,7 @@ func TestIsolationNoTimeTravel(t *testing.T) {
 // store's, while other writers and many readers run.
 func TestIsolationReadYourWrites(t *testing.T) {
 	t.Parallel()
-	w := testkit.NewWorld(t)
+	w := testkit.NewWorld(t, iamtest.NewClock(testkit.ClockStart))
 	ctx := w.Ctx
 	const writers = 4
 	for i := range writers {

@@ -1,72 +1,94 @@
-// Package testkit holds what the repository's own tests share, in the
-// root package and in the test harnesses under internal/: a small world
-// built through the public Store API with an Evaluator on it, rules and
-// requests in one call, expected outcomes, the store dump for "nothing
-// changed" assertions, and the fixed clock and file helpers of the fuzz
-// and invariant tests. Only tests import it.
+// Package testkit holds what the repository's tests share: the root
+// package's tests, the test harnesses under internal/ and the Store
+// conformance suite of iamtest. It gives a small world built through the
+// public Store API with an Evaluator on it, rules and requests in one
+// call, expected outcomes, the dump of a store for "nothing changed"
+// assertions, and the fixed clock and file helpers of the fuzz and
+// invariant tests. It imports only the standard library and iam's own
+// packages, as iamtest does; the clock it takes is iamtest's.
 package testkit
 
 import (
 	"context"
 	"errors"
-	"os"
-	"testing"
 	"time"
 
-	"github.com/google/go-cmp/cmp"
-	"github.com/stretchr/testify/require"
-
 	"github.com/iamkit/iam"
-	"github.com/iamkit/iam/iamtest"
-	"github.com/iamkit/iam/internal/gen"
-	"github.com/iamkit/iam/internal/storedump"
 )
+
+// T is what the helpers report to: a testing.TB, or the record of
+// iamtest.CheckStore.
+type T interface {
+	Helper()
+	Errorf(format string, args ...any)
+	Fatalf(format string, args ...any)
+	Cleanup(f func())
+}
+
+// Clock is a clock the test moves: an *iamtest.Clock.
+type Clock interface {
+	Now() time.Time
+	Set(t time.Time)
+}
 
 // World is one store with an Evaluator following it and one organization
 // ("acme", with its owner "acme-owner") ready to fill.
 type World struct {
-	T     testing.TB
+	T     T
 	Ctx   context.Context
-	Store *iam.MemoryStore
+	Store iam.Store
 	Ev    *iam.Evaluator
-	Clock *iamtest.Clock // the Evaluator's clock, at ClockStart
+	Clock Clock // the Evaluator's clock
 	Org   string
 	Owner string
 }
 
-// ClockStart is where a World's clock starts.
+// ClockStart is where the tests start a World's clock.
 var ClockStart = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 
-// NewWorld returns a store made with opts holding organization "acme"
-// (with its default project "acme") and its owner "acme-owner", and an
-// Evaluator on it whose clock the test controls, closed with the test.
-func NewWorld(t testing.TB, opts ...iam.Option) *World {
+// NewWorld returns a World on a new MemoryStore made with opts (see
+// NewWorldOn).
+func NewWorld(t T, clock Clock, opts ...iam.Option) *World {
+	t.Helper()
+	return NewWorldOn(t, clock, iam.NewMemoryStore(opts...))
+}
+
+// NewWorldOn fills store, which must hold no organization "acme", with
+// organization "acme" (and its default project "acme") and its owner
+// "acme-owner", and builds an Evaluator on it that reads clock, closed
+// when the test ends.
+func NewWorldOn(t T, clock Clock, store iam.Store) *World {
 	t.Helper()
 	ctx := context.Background()
-	w := &World{
-		T:     t,
-		Ctx:   ctx,
-		Store: iam.NewMemoryStore(opts...),
-		Clock: iamtest.NewClock(ClockStart),
-		Org:   "acme",
-		Owner: "acme-owner",
-	}
+	w := &World{T: t, Ctx: ctx, Store: store, Clock: clock, Org: "acme", Owner: "acme-owner"}
 	w.AddOrg("acme", "acme-owner")
-	ev, err := iam.NewEvaluator(ctx, w.Store, iam.WithClock(w.Clock.Now))
-	require.NoError(t, err)
-	t.Cleanup(func() { require.NoError(t, ev.Close()) })
+	ev, err := iam.NewEvaluator(ctx, w.Store, iam.WithClock(clock.Now))
+	ok(t, err, "NewEvaluator")
+	t.Cleanup(func() {
+		if err := ev.Close(); err != nil {
+			t.Errorf("closing the Evaluator: %v", err)
+		}
+	})
 	w.Ev = ev
 	return w
+}
+
+// ok stops the test when err is not nil.
+func ok(t T, err error, what string) {
+	t.Helper()
+	if err != nil {
+		t.Fatalf("%s: unexpected error: %v", what, err)
+	}
 }
 
 // AddOrg creates an organization and its owner (skipped when owner is "").
 func (w *World) AddOrg(id, owner string) {
 	w.T.Helper()
 	_, err := w.Store.CreateOrganization(w.Ctx, iam.Organization{ID: id, Name: "Org " + id})
-	require.NoError(w.T, err)
+	ok(w.T, err, "create organization "+id)
 	if owner != "" {
 		_, err = w.Store.CreateUser(w.Ctx, iam.User{ID: owner, OrganizationID: id, Email: owner + "@" + id + ".test", Type: iam.UserOwner})
-		require.NoError(w.T, err)
+		ok(w.T, err, "create owner "+owner)
 	}
 }
 
@@ -74,7 +96,7 @@ func (w *World) AddOrg(id, owner string) {
 func (w *World) Project(org, id string) string {
 	w.T.Helper()
 	p, err := w.Store.CreateProject(w.Ctx, iam.Project{ID: id, OrganizationID: org, Name: "project " + id})
-	require.NoError(w.T, err)
+	ok(w.T, err, "create project "+id)
 	return p.ID
 }
 
@@ -82,7 +104,7 @@ func (w *World) Project(org, id string) string {
 func (w *World) User(org, id string) string {
 	w.T.Helper()
 	u, err := w.Store.CreateUser(w.Ctx, iam.User{ID: id, OrganizationID: org, Email: id + "@" + org + ".test"})
-	require.NoError(w.T, err)
+	ok(w.T, err, "create user "+id)
 	return u.ID
 }
 
@@ -90,7 +112,7 @@ func (w *World) User(org, id string) string {
 func (w *World) App(org, id string, managed bool) string {
 	w.T.Helper()
 	a, err := w.Store.CreateApplication(w.Ctx, iam.Application{ID: id, OrganizationID: org, Name: "app " + id, Managed: managed})
-	require.NoError(w.T, err)
+	ok(w.T, err, "create application "+id)
 	return a.ID
 }
 
@@ -101,7 +123,7 @@ func (w *World) Group(g iam.Group) string {
 		g.Name = "group " + g.ID
 	}
 	out, err := w.Store.CreateGroup(w.Ctx, g)
-	require.NoError(w.T, err)
+	ok(w.T, err, "create group "+g.ID)
 	return out.ID
 }
 
@@ -109,7 +131,7 @@ func (w *World) Group(g iam.Group) string {
 func (w *World) Policy(org, id string, p iam.Principal, rules ...iam.Rule) string {
 	w.T.Helper()
 	out, err := w.Store.CreatePolicy(w.Ctx, iam.Policy{ID: id, OrganizationID: org, Name: "policy " + id, Principal: p, Rules: rules})
-	require.NoError(w.T, err)
+	ok(w.T, err, "create policy "+id)
 	return out.ID
 }
 
@@ -117,18 +139,18 @@ func (w *World) Policy(org, id string, p iam.Principal, rules ...iam.Rule) strin
 func (w *World) Set(ps iam.PermissionSet) {
 	w.T.Helper()
 	_, err := w.Store.CreatePermissionSet(w.Ctx, ps)
-	require.NoError(w.T, err)
+	ok(w.T, err, "create permission set "+ps.Name)
 }
 
 // Key creates an API key and returns it, with its secret.
 func (w *World) Key(k iam.APIKey) iam.APIKey {
 	w.T.Helper()
 	out, err := w.Store.CreateAPIKey(w.Ctx, k)
-	require.NoError(w.T, err)
+	ok(w.T, err, "create API key "+k.AccessKey)
 	return out
 }
 
-// OnProjects and OnOrg build rules.
+// OnProjects builds a rule on projects.
 func OnProjects(projects []string, sets ...string) iam.Rule {
 	return iam.Rule{Scope: iam.ProjectsScope(projects...), PermissionSets: sets}
 }
@@ -156,8 +178,8 @@ func AtOrg(p iam.Principal, org, permission string) iam.Request {
 func (w *World) Check(req iam.Request) (iam.Decision, error) {
 	w.T.Helper()
 	d, err := w.Ev.Check(w.Ctx, req)
-	if err != nil {
-		require.False(w.T, d.Allowed, "Allowed must be false whenever err != nil (%v)", err)
+	if err != nil && d.Allowed {
+		w.T.Fatalf("Allowed must be false whenever err != nil (%v)", err)
 	}
 	return d, err
 }
@@ -194,121 +216,56 @@ func (o Outcome) String() string {
 	return "denied (" + o.Reason.String() + ")"
 }
 
-// Expect checks req with the World's Evaluator and asserts its outcome:
-// for an error, that it matches want's sentinel and no other of the
-// check's sentinels.
-func (w *World) Expect(t testing.TB, req iam.Request, want Outcome) {
+// RequireOutcome asserts that a check of req answered d, err as want
+// says: for an error, one matching want's sentinel and no other of the
+// check's sentinels, and in every case Allowed false whenever err != nil.
+// what prefixes the failure messages.
+func RequireOutcome(t T, req iam.Request, d iam.Decision, err error, want Outcome, what string) {
 	t.Helper()
-	d, err := w.Ev.Check(w.Ctx, req)
-	if err != nil {
-		require.False(t, d.Allowed, "Allowed must be false whenever err != nil (%v)", err)
+	if err != nil && d.Allowed {
+		t.Fatalf("%srequest %+v: Allowed must be false whenever err != nil (%v)", what, req, err)
 	}
 	if want.Err != nil {
-		require.Error(t, err, "request %+v: want %v, got %+v", req, want, d)
-		require.ErrorIs(t, err, want.Err, "request %+v", req)
+		if !errors.Is(err, want.Err) {
+			t.Fatalf("%srequest %+v: want %v, got %+v, %v", what, req, want, d, err)
+		}
 		for _, other := range []error{iam.ErrInvalid, iam.ErrNotFound, iam.ErrUnknownPermission, iam.ErrScopeMismatch} {
-			if other != want.Err {
-				require.NotErrorIs(t, err, other, "request %+v: want only %v", req, want.Err)
+			if other != want.Err && errors.Is(err, other) {
+				t.Fatalf("%srequest %+v: want only %v, got %v", what, req, want.Err, err)
 			}
 		}
 		return
 	}
-	require.NoError(t, err, "request %+v: want %v", req, want)
-	require.Equal(t, want.Allowed, d.Allowed, "request %+v: want %v, got %+v", req, want, d)
-	require.Equal(t, want.Reason, d.Reason, "request %+v: want %v, got reason %v", req, want, d.Reason)
-}
-
-// Dump reads the whole content of s and its revision (storedump.Read).
-func Dump(t testing.TB, s iam.Store) storedump.Dump {
-	t.Helper()
-	d, err := storedump.Read(context.Background(), s)
-	require.NoError(t, err)
-	return d
-}
-
-// RequireUnchanged asserts that the store's full dump and revision are
-// what before recorded.
-func RequireUnchanged(t testing.TB, s iam.Store, before storedump.Dump) {
-	t.Helper()
-	after := Dump(t, s)
-	if diff := cmp.Diff(before, after); diff != "" {
-		t.Fatalf("a rejected write changed the store (-before +after):\n%s", diff)
+	if err != nil {
+		t.Fatalf("%srequest %+v: want %v, got the error %v", what, req, want, err)
 	}
+	if d.Allowed != want.Allowed || d.Reason != want.Reason {
+		t.Fatalf("%srequest %+v: want %v, got %+v", what, req, want, d)
+	}
+}
+
+// Expect checks req with the World's Evaluator and asserts its outcome
+// (RequireOutcome).
+func (w *World) Expect(t T, req iam.Request, want Outcome) {
+	t.Helper()
+	d, err := w.Ev.Check(w.Ctx, req)
+	RequireOutcome(t, req, d, err, want, "")
 }
 
 // RequireValidation asserts that err is a *iam.ValidationError reached by
-// errors.As, matching ErrInvalid, with the given field path.
-func RequireValidation(t testing.TB, err error, field string) *iam.ValidationError {
+// errors.As, matching ErrInvalid, with the given field path when field is
+// not empty.
+func RequireValidation(t T, err error, field string) *iam.ValidationError {
 	t.Helper()
-	require.Error(t, err)
 	var ve *iam.ValidationError
-	require.True(t, errors.As(err, &ve), "errors.As(%T %q, *iam.ValidationError) is false", err, err)
-	require.ErrorIs(t, err, iam.ErrInvalid)
-	if field != "" {
-		require.Equal(t, field, ve.Field, "field path of %v", err)
+	if !errors.As(err, &ve) {
+		t.Fatalf("want a *iam.ValidationError, got %T %v", err, err)
+	}
+	if !errors.Is(err, iam.ErrInvalid) {
+		t.Fatalf("the ValidationError %v does not match iam.ErrInvalid", err)
+	}
+	if field != "" && ve.Field != field {
+		t.Fatalf("want the field path %q, got %q in %v", field, ve.Field, err)
 	}
 	return ve
-}
-
-// GenWorld reads the whole store through its public List methods (as
-// Dump does), as a gen.World: every organization's entities one after the
-// other, custom permission sets only.
-func GenWorld(t testing.TB, s iam.Store) *gen.World {
-	t.Helper()
-	d := Dump(t, s)
-	w := &gen.World{Organizations: d.Organizations}
-	for _, o := range d.Organizations {
-		od := d.Orgs[o.ID]
-		w.Projects = append(w.Projects, od.Projects...)
-		w.PermissionSets = append(w.PermissionSets, od.PermissionSets...)
-		w.Users = append(w.Users, od.Users...)
-		w.Applications = append(w.Applications, od.Applications...)
-		w.Groups = append(w.Groups, od.Groups...)
-		w.Policies = append(w.Policies, od.Policies...)
-		w.APIKeys = append(w.APIKeys, od.APIKeys...)
-	}
-	return w
-}
-
-// FixedNow is the instant of FixedClock.
-var FixedNow = time.Date(2026, 3, 2, 10, 30, 0, 0, time.UTC)
-
-// FixedClock is the clock of the Evaluators that the fuzz targets and the
-// invariants build on the testdata files: API key expiry and conditions
-// see the same instant whatever the wall clock says.
-func FixedClock() time.Time { return FixedNow }
-
-// ReadFile reads a file, failing the test when it cannot.
-func ReadFile(t testing.TB, path string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	require.NoError(t, err)
-	return data
-}
-
-// MustLoad loads the world or policy file at path into store.
-func MustLoad(t testing.TB, store iam.Store, path string, opts ...iam.LoadOption) {
-	t.Helper()
-	require.NoError(t, iam.Load(context.Background(), store, path, ReadFile(t, path), opts...), "loading %s", path)
-}
-
-// Answer is one Check's outcome, comparable across Evaluators.
-type Answer struct {
-	Allowed  bool
-	Reason   iam.Reason
-	Revision uint64
-	Err      string // the error's text, "" when none
-}
-
-// Answers checks every request of reqs with ev.
-func Answers(ctx context.Context, ev *iam.Evaluator, reqs []iam.Request) []Answer {
-	out := make([]Answer, len(reqs))
-	for i, req := range reqs {
-		dec, err := ev.Check(ctx, req)
-		out[i] = Answer{Allowed: dec.Allowed, Reason: dec.Reason, Revision: dec.Revision}
-		if err != nil {
-			out[i].Err = err.Error()
-		}
-	}
-	return out
 }
