@@ -12,7 +12,6 @@ import (
 	"github.com/iamkit/iam/internal/wire"
 )
 
-
 // pos returns the line and column of a byte offset.
 func (l *loader) pos(off int64) (int, int) { return wire.LineColumn(l.data, off) }
 

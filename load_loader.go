@@ -95,7 +95,6 @@ func (t *refTable) add(id, name string, e *entity) {
 	}
 }
 
-
 // table returns the reference table of kind k.
 func (l *loader) table(k Kind) (*refTable, error) {
 	if t := l.refs[k]; t != nil {

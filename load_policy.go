@@ -12,7 +12,6 @@ import (
 	"github.com/iamkit/iam/internal/wire"
 )
 
-
 func (l *loader) loadPolicies(ctx context.Context, store Store, pols []wire.Policy, list string) error {
 	ents := make([]entity, len(pols))
 	seen := map[string]entity{}

@@ -19,7 +19,6 @@ import (
 	"github.com/iamkit/iam/internal/wire"
 )
 
-
 // worldPlan is a world file with every entity's ID worked out.
 type worldPlan struct {
 	f                                                   *wire.File
