@@ -138,7 +138,7 @@ func (s *Store) DeleteGroup(ctx context.Context, id string) error {
 
 // CreatePolicy stores a new Policy; see iam.PolicyStore.
 func (s *Store) CreatePolicy(ctx context.Context, p iam.Policy) (iam.Policy, error) {
-	return writeOne(s, ctx, func(tx iam.Tx) (iam.Policy, error) { return tx.CreatePolicy(ctx, p) })
+	return writePolicy(s, ctx, p, func(tx iam.Tx) (iam.Policy, error) { return tx.CreatePolicy(ctx, p) })
 }
 
 // GetPolicy returns one Policy.
@@ -153,7 +153,19 @@ func (s *Store) ListPolicies(ctx context.Context, organizationID string) ([]iam.
 
 // UpdatePolicy replaces a stored Policy.
 func (s *Store) UpdatePolicy(ctx context.Context, p iam.Policy) (iam.Policy, error) {
-	return writeOne(s, ctx, func(tx iam.Tx) (iam.Policy, error) { return tx.UpdatePolicy(ctx, p) })
+	return writePolicy(s, ctx, p, func(tx iam.Tx) (iam.Policy, error) { return tx.UpdatePolicy(ctx, p) })
+}
+
+// writePolicy runs a write of policy p after the work that needs no
+// database: the bounds on its size, and the compilation of its conditions,
+// done before the write lock is taken.
+func writePolicy(s *Store, ctx context.Context, p iam.Policy, fn func(tx iam.Tx) (iam.Policy, error)) (iam.Policy, error) {
+	release, err := s.rules.Precompile(ctx, p)
+	if err != nil {
+		return iam.Policy{}, err
+	}
+	defer release()
+	return writeOne(s, ctx, fn)
 }
 
 // DeletePolicy deletes a Policy and applies its cascade.

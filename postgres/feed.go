@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -91,10 +92,9 @@ func tellOne(fn func(iam.Change), ch iam.Change) (err error) {
 // deliverOwn gives this replica's own write to the subscribers, after the
 // changes of other replicas that came before it and that the feed has not
 // delivered yet, so that subscribers see every revision in order. Only
-// the failures on its own change make the write's error.
+// the failures on its own change make the write's error. The caller holds
+// deliverMu.
 func (s *Store) deliverOwn(ctx context.Context, ch iam.Change) error {
-	s.deliverMu.Lock()
-	defer s.deliverMu.Unlock()
 	if last := s.delivered.Load(); last+1 < ch.Revision {
 		earlier, err := s.Changes(context.WithoutCancel(ctx), last)
 		if err != nil {
@@ -238,16 +238,27 @@ func (s *Store) setFeedErr(err error) {
 }
 
 // listen is the feed's goroutine: it follows the change log until ctx
-// ends, reconnecting after any failure with a growing delay. It closes
-// ready once it listens for the first time (or gives up on it).
-func (s *Store) listen(ctx context.Context, ready chan struct{}) {
+// ends, reconnecting after any failure with a growing delay. It sends on
+// ready the outcome of its first attempt to listen.
+func (s *Store) listen(ctx context.Context, ready chan<- error) {
 	defer close(s.done)
 	s.listener.Store(goroutineID())
 	delay := 10 * time.Millisecond
+	first := true
 	for {
-		err := s.follow(ctx, ready, func() { delay = 10 * time.Millisecond })
+		err := s.follow(ctx, func() {
+			delay = 10 * time.Millisecond
+			if first {
+				first = false
+				ready <- nil
+			}
+		})
 		if ctx.Err() != nil {
 			return
+		}
+		if first {
+			first = false
+			ready <- err
 		}
 		err = fmt.Errorf("iam: postgres: the change feed lost its connection (reconnecting): %w", err)
 		s.setFeedErr(err)
@@ -264,7 +275,7 @@ func (s *Store) listen(ctx context.Context, ready chan struct{}) {
 // follow opens a listening connection and reads the log on each
 // announcement and every poll interval, until the connection fails or ctx
 // ends.
-func (s *Store) follow(ctx context.Context, ready chan struct{}, connected func()) error {
+func (s *Store) follow(ctx context.Context, connected func()) error {
 	cfg := s.pool.Config().ConnConfig.Copy()
 	conn, err := pgx.ConnectConfig(ctx, cfg)
 	if err != nil {
@@ -274,12 +285,8 @@ func (s *Store) follow(ctx context.Context, ready chan struct{}, connected func(
 	if _, err := conn.Exec(ctx, "LISTEN "+channel); err != nil {
 		return err
 	}
+	s.listenerPID.Store(conn.PgConn().PID())
 	connected()
-	select {
-	case <-ready:
-	default:
-		close(ready)
-	}
 	for {
 		// Read first: what was committed while the connection was down or
 		// before it listened is in the log.
@@ -289,26 +296,22 @@ func (s *Store) follow(ctx context.Context, ready chan struct{}, connected func(
 		s.setFeedErr(nil)
 		wctx, cancel := context.WithTimeout(ctx, s.o.poll)
 		n, err := conn.WaitForNotification(wctx)
+		polled := wctx.Err() != nil
 		cancel()
 		switch {
 		case ctx.Err() != nil:
 			return ctx.Err()
 		case err == nil:
-			var rev uint64
-			if _, perr := fmt.Sscan(n.Payload, &rev); perr == nil {
+			if rev, perr := strconv.ParseUint(n.Payload, 10, 64); perr == nil {
 				s.noteLatest(rev)
 			}
-		case errors.Is(err, context.DeadlineExceeded) || conn.PgConn().IsClosed() == false && isTimeout(err):
-			// The poll interval passed without an announcement.
+		case polled && !conn.IsClosed():
+			// The poll interval passed without an announcement: read the
+			// log all the same, in case one was lost.
 		default:
 			return err
 		}
 	}
-}
-
-func isTimeout(err error) bool {
-	var t interface{ Timeout() bool }
-	return errors.As(err, &t) && t.Timeout()
 }
 
 // catchUp reads the log from the last revision delivered to its end, and

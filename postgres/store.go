@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -45,18 +46,19 @@ type Store struct {
 	writer  atomic.Uint64 // the goroutine of the write in progress (0: none)
 
 	// The feed.
-	deliverMu sync.Mutex    // delivery in revision order
-	delivered atomic.Uint64 // the last revision given to the subscribers (written under deliverMu)
-	latest    atomic.Uint64 // the highest revision known to be committed
-	subsMu    sync.Mutex
-	subs      []*subscription
-	stateMu   sync.Mutex
-	checkedAt time.Time // when the feed last found itself current
-	feedErr   error     // why the listening connection is down; nil while up
-	listener  atomic.Uint64
-	stop      context.CancelFunc
-	done      chan struct{}
-	closeOnce sync.Once
+	deliverMu   sync.Mutex    // delivery in revision order
+	delivered   atomic.Uint64 // the last revision given to the subscribers (written under deliverMu)
+	latest      atomic.Uint64 // the highest revision known to be committed
+	subsMu      sync.Mutex
+	subs        []*subscription
+	stateMu     sync.Mutex
+	checkedAt   time.Time     // when the feed last found itself current
+	feedErr     error         // why the listening connection is down; nil while up
+	listener    atomic.Uint64 // the feed's goroutine
+	listenerPID atomic.Uint32 // the server process of the listening connection
+	stop        context.CancelFunc
+	done        chan struct{}
+	closeOnce   sync.Once
 }
 
 var (
@@ -126,6 +128,11 @@ func Open(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Store, erro
 	if err != nil {
 		return nil, err
 	}
+	return open(ctx, pool, rules, o)
+}
+
+// open is Open once the options are read.
+func open(ctx context.Context, pool *pgxpool.Pool, rules *iam.WriteRules, o options) (*Store, error) {
 	if err := Migrate(ctx, pool); err != nil {
 		return nil, err
 	}
@@ -139,13 +146,16 @@ func Open(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Store, erro
 	s.checkedAt = time.Now()
 	lctx, stop := context.WithCancel(context.Background())
 	s.stop = stop
-	ready := make(chan struct{})
+	ready := make(chan error, 1)
 	go s.listen(lctx, ready)
 	select {
-	case <-ready:
+	case err = <-ready:
 	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	if err != nil {
 		s.Close()
-		return nil, fmt.Errorf("iam: postgres: starting to listen for changes: %w", ctx.Err())
+		return nil, fmt.Errorf("iam: postgres: listening for changes (LISTEN %s): %w", channel, err)
 	}
 	return s, nil
 }
@@ -200,17 +210,20 @@ func (s *Store) Atomic(ctx context.Context, fn func(tx iam.Tx) error) error {
 	defer s.writeMu.Unlock()
 	s.writer.Store(goroutineID())
 	defer s.writer.Store(0)
-	ch, err := s.commit(ctx, fn)
+	ch, err := s.commit(ctx, func(v *view, rev uint64) ([]iam.Event, error) { return s.run(ctx, v, rev, fn) })
 	if err != nil || ch == nil {
 		return err
 	}
+	defer s.deliverMu.Unlock()
 	return s.deliverOwn(ctx, *ch)
 }
 
-// commit runs fn in a transaction under the write lock and commits what
-// it wrote as the next revision. It returns a nil Change when fn wrote
-// nothing.
-func (s *Store) commit(ctx context.Context, fn func(tx iam.Tx) error) (*iam.Change, error) {
+// commit runs plan in a transaction under the write lock, and commits
+// what it wrote through v as the next revision, with the events it
+// returns. It returns a nil Change when there are none. When it returns a
+// Change, it holds deliverMu: the caller delivers the Change and releases
+// it.
+func (s *Store) commit(ctx context.Context, plan func(v *view, rev uint64) ([]iam.Event, error)) (*iam.Change, error) {
 	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
 	if err != nil {
 		return nil, fmt.Errorf("iam: postgres: starting a write: %w", err)
@@ -221,7 +234,7 @@ func (s *Store) commit(ctx context.Context, fn func(tx iam.Tx) error) (*iam.Chan
 		return nil, fmt.Errorf("iam: postgres: taking the write lock: %w", err)
 	}
 	v := &view{q: tx}
-	events, err := s.run(ctx, v, uint64(rev), fn)
+	events, err := plan(v, uint64(rev))
 	if err != nil {
 		return nil, err
 	}
@@ -240,7 +253,7 @@ func (s *Store) commit(ctx context.Context, fn func(tx iam.Tx) error) (*iam.Chan
 	var b pgx.Batch
 	b.Queue("UPDATE iam_revision SET revision = $1", next)
 	b.Queue("INSERT INTO iam_changes (revision, events) VALUES ($1, $2)", next, string(doc))
-	b.Queue("SELECT pg_notify('iam_changes', $1::text)", next)
+	b.Queue("SELECT pg_notify('"+channel+"', $1)", strconv.FormatInt(next, 10))
 	if keep := int64(s.o.retention); keep > 0 && next%pruneEvery == 0 && next-keep > pruned {
 		b.Queue("DELETE FROM iam_changes WHERE revision <= $1", next-keep)
 		b.Queue("UPDATE iam_revision SET pruned_through = $1", next-keep)
@@ -248,7 +261,12 @@ func (s *Store) commit(ctx context.Context, fn func(tx iam.Tx) error) (*iam.Chan
 	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
 		return nil, fmt.Errorf("iam: postgres: recording revision %d: %w", next, err)
 	}
+	// The feed must not deliver this revision before this write does (its
+	// caller learns of its subscribers' failures): hold the delivery
+	// until the write has delivered it.
+	s.deliverMu.Lock()
 	if err := tx.Commit(ctx); err != nil {
+		s.deliverMu.Unlock()
 		return nil, fmt.Errorf("iam: postgres: committing revision %d (it may have landed; the feed delivers it if so): %w", next, err)
 	}
 	s.noteLatest(uint64(next))
