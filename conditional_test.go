@@ -447,7 +447,7 @@ func TestConditionalCompileErrors(t *testing.T) {
 }
 
 // TestConditionalEvaluatorEngines: the Evaluator takes the store's engine
-// by default; WithConditionEngine overrides it, and with nil no condition
+// by default; WithConditions overrides it, and with nil no condition
 // grants (Explain says why).
 func TestConditionalEvaluatorEngines(t *testing.T) {
 	t.Parallel()
@@ -456,7 +456,7 @@ func TestConditionalEvaluatorEngines(t *testing.T) {
 	req := iam.Request{Principal: iam.UserPrincipal("u"), ProjectID: "A", Permission: "InstancesServerCreate", IP: netip.MustParseAddr("203.0.113.7")}
 	w.expect(t, req, granted)
 
-	none, err := iam.NewEvaluator(w.ctx, w.store, iam.WithConditionEngine(nil))
+	none, err := iam.NewEvaluator(w.ctx, w.store, iam.WithConditions(nil))
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, none.Close()) })
 	d, err := none.Check(w.ctx, req)
@@ -478,7 +478,7 @@ func TestConditionalEvaluatorEngines(t *testing.T) {
 	assert.Empty(t, where)
 
 	// Another engine: this one holds every condition.
-	always, err := iam.NewEvaluator(w.ctx, w.store, iam.WithConditionEngine(cdConstEngine(true)))
+	always, err := iam.NewEvaluator(w.ctx, w.store, iam.WithConditions(cdConstEngine(true)))
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, always.Close()) })
 	req.IP = netip.Addr{}

@@ -126,39 +126,36 @@ type Evaluator struct {
 // should be quick; it must not retain req.Resource.
 type DecisionHook func(ctx context.Context, req Request, dec Decision, err error, took time.Duration)
 
-// EvaluatorOption configures an Evaluator.
-type EvaluatorOption func(*Evaluator)
+// EvaluatorOption configures an Evaluator: WithClock, WithDecisionHook,
+// and WithConditions, which configures stores too.
+type EvaluatorOption interface {
+	applyEvaluator(*Evaluator)
+}
+
+type evaluatorOption func(*Evaluator)
+
+func (f evaluatorOption) applyEvaluator(e *Evaluator) { f(e) }
 
 // WithClock sets the clock used for API key expiry (default time.Now).
 func WithClock(now func() time.Time) EvaluatorOption {
-	return func(e *Evaluator) { e.now = now }
-}
-
-// WithConditionEngine sets the engine that compiles rule conditions. By
-// default the Evaluator uses the store's, when the store has a method
-// ConditionEngine() ConditionEngine (MemoryStore does); MemoryStore's
-// engine hands the Evaluator the conditions the store compiled for a
-// write, while an engine given here compiles them again as the Evaluator
-// folds the write in, before the write returns.
-func WithConditionEngine(engine ConditionEngine) EvaluatorOption {
-	return func(e *Evaluator) { e.engine = engine }
+	return evaluatorOption(func(e *Evaluator) { e.now = now })
 }
 
 // WithDecisionHook calls hook after every Check (and every request of a
 // CheckBatch), for audit logging. Unset, it costs one nil test.
 func WithDecisionHook(hook DecisionHook) EvaluatorOption {
-	return func(e *Evaluator) { e.hook = hook }
+	return evaluatorOption(func(e *Evaluator) { e.hook = hook })
 }
 
 // NewEvaluator builds the index of everything store holds and follows its
 // changes until Close. ctx bounds the build only.
 func NewEvaluator(ctx context.Context, store Store, opts ...EvaluatorOption) (*Evaluator, error) {
 	e := &Evaluator{now: time.Now, store: store, building: true, stop: make(chan struct{})}
-	if p, ok := store.(interface{ ConditionEngine() ConditionEngine }); ok {
-		e.engine = p.ConditionEngine()
+	if cs, ok := store.(ConditionSource); ok {
+		e.engine = cs.ConditionEngine()
 	}
 	for _, opt := range opts {
-		opt(e)
+		opt.applyEvaluator(e)
 	}
 	// Subscribe first, so that no change is missed between the read and the
 	// subscription; changes already in the read are skipped by revision.

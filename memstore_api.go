@@ -22,9 +22,9 @@ func writeOne[T any](s *MemoryStore, ctx context.Context, fn func(tx Tx) (T, err
 	return out, err // the write landed, even when a subscriber failed
 }
 
-func readOne[T any](s *MemoryStore, ctx context.Context, fn func(tx *memTx) (T, error)) (T, error) {
+func readOne[T any](s *MemoryStore, ctx context.Context, fn func(tx Entities) (T, error)) (T, error) {
 	var out T
-	err := s.read(ctx, func(tx *memTx) error {
+	err := s.read(ctx, func(tx Entities) error {
 		var err error
 		out, err = fn(tx)
 		return err
@@ -39,12 +39,12 @@ func (s *MemoryStore) CreateOrganization(ctx context.Context, o Organization) (O
 
 // GetOrganization returns one Organization.
 func (s *MemoryStore) GetOrganization(ctx context.Context, id string) (Organization, error) {
-	return readOne(s, ctx, func(tx *memTx) (Organization, error) { return tx.GetOrganization(ctx, id) })
+	return readOne(s, ctx, func(tx Entities) (Organization, error) { return tx.GetOrganization(ctx, id) })
 }
 
 // ListOrganizations returns the stored values, sorted by ID.
 func (s *MemoryStore) ListOrganizations(ctx context.Context) ([]Organization, error) {
-	return readOne(s, ctx, func(tx *memTx) ([]Organization, error) { return tx.ListOrganizations(ctx) })
+	return readOne(s, ctx, func(tx Entities) ([]Organization, error) { return tx.ListOrganizations(ctx) })
 }
 
 // UpdateOrganization replaces a stored Organization.
@@ -64,12 +64,12 @@ func (s *MemoryStore) CreateProject(ctx context.Context, p Project) (Project, er
 
 // GetProject returns one Project.
 func (s *MemoryStore) GetProject(ctx context.Context, id string) (Project, error) {
-	return readOne(s, ctx, func(tx *memTx) (Project, error) { return tx.GetProject(ctx, id) })
+	return readOne(s, ctx, func(tx Entities) (Project, error) { return tx.GetProject(ctx, id) })
 }
 
 // ListProjects returns the stored values, sorted by ID.
 func (s *MemoryStore) ListProjects(ctx context.Context, organizationID string) ([]Project, error) {
-	return readOne(s, ctx, func(tx *memTx) ([]Project, error) { return tx.ListProjects(ctx, organizationID) })
+	return readOne(s, ctx, func(tx Entities) ([]Project, error) { return tx.ListProjects(ctx, organizationID) })
 }
 
 // UpdateProject replaces a stored Project.
@@ -89,12 +89,12 @@ func (s *MemoryStore) CreateUser(ctx context.Context, u User) (User, error) {
 
 // GetUser returns one User.
 func (s *MemoryStore) GetUser(ctx context.Context, id string) (User, error) {
-	return readOne(s, ctx, func(tx *memTx) (User, error) { return tx.GetUser(ctx, id) })
+	return readOne(s, ctx, func(tx Entities) (User, error) { return tx.GetUser(ctx, id) })
 }
 
 // ListUsers returns the stored values, sorted by ID.
 func (s *MemoryStore) ListUsers(ctx context.Context, organizationID string) ([]User, error) {
-	return readOne(s, ctx, func(tx *memTx) ([]User, error) { return tx.ListUsers(ctx, organizationID) })
+	return readOne(s, ctx, func(tx Entities) ([]User, error) { return tx.ListUsers(ctx, organizationID) })
 }
 
 // UpdateUser replaces a stored User.
@@ -114,12 +114,12 @@ func (s *MemoryStore) CreateApplication(ctx context.Context, a Application) (App
 
 // GetApplication returns one Application.
 func (s *MemoryStore) GetApplication(ctx context.Context, id string) (Application, error) {
-	return readOne(s, ctx, func(tx *memTx) (Application, error) { return tx.GetApplication(ctx, id) })
+	return readOne(s, ctx, func(tx Entities) (Application, error) { return tx.GetApplication(ctx, id) })
 }
 
 // ListApplications returns the stored values, sorted by ID.
 func (s *MemoryStore) ListApplications(ctx context.Context, organizationID string) ([]Application, error) {
-	return readOne(s, ctx, func(tx *memTx) ([]Application, error) { return tx.ListApplications(ctx, organizationID) })
+	return readOne(s, ctx, func(tx Entities) ([]Application, error) { return tx.ListApplications(ctx, organizationID) })
 }
 
 // UpdateApplication replaces a stored Application.
@@ -139,12 +139,12 @@ func (s *MemoryStore) CreateGroup(ctx context.Context, g Group) (Group, error) {
 
 // GetGroup returns one Group.
 func (s *MemoryStore) GetGroup(ctx context.Context, id string) (Group, error) {
-	return readOne(s, ctx, func(tx *memTx) (Group, error) { return tx.GetGroup(ctx, id) })
+	return readOne(s, ctx, func(tx Entities) (Group, error) { return tx.GetGroup(ctx, id) })
 }
 
 // ListGroups returns the stored values, sorted by ID.
 func (s *MemoryStore) ListGroups(ctx context.Context, organizationID string) ([]Group, error) {
-	return readOne(s, ctx, func(tx *memTx) ([]Group, error) { return tx.ListGroups(ctx, organizationID) })
+	return readOne(s, ctx, func(tx Entities) ([]Group, error) { return tx.ListGroups(ctx, organizationID) })
 }
 
 // UpdateGroup replaces a stored Group.
@@ -166,12 +166,12 @@ func (s *MemoryStore) CreatePolicy(ctx context.Context, p Policy) (Policy, error
 
 // GetPolicy returns one Policy.
 func (s *MemoryStore) GetPolicy(ctx context.Context, id string) (Policy, error) {
-	return readOne(s, ctx, func(tx *memTx) (Policy, error) { return tx.GetPolicy(ctx, id) })
+	return readOne(s, ctx, func(tx Entities) (Policy, error) { return tx.GetPolicy(ctx, id) })
 }
 
 // ListPolicies returns the stored values, sorted by ID.
 func (s *MemoryStore) ListPolicies(ctx context.Context, organizationID string) ([]Policy, error) {
-	return readOne(s, ctx, func(tx *memTx) ([]Policy, error) { return tx.ListPolicies(ctx, organizationID) })
+	return readOne(s, ctx, func(tx Entities) ([]Policy, error) { return tx.ListPolicies(ctx, organizationID) })
 }
 
 // UpdatePolicy replaces a stored Policy. As with CreatePolicy, its size
@@ -180,19 +180,16 @@ func (s *MemoryStore) UpdatePolicy(ctx context.Context, p Policy) (Policy, error
 	return writePolicy(s, ctx, p, func(tx Tx) (Policy, error) { return tx.UpdatePolicy(ctx, p) })
 }
 
-// writePolicy runs a write of policy p after the work that needs no lock:
-// the bounds on its size, and the compilation of its conditions, which
-// the transaction then reads instead of compiling under the lock.
+// writePolicy runs a write of policy p after the work that needs no lock
+// (WriteRules.Precompile): the bounds on its size, and the compilation of
+// its conditions, which the transaction then finds compiled.
 func writePolicy(s *MemoryStore, ctx context.Context, p Policy, fn func(tx Tx) (Policy, error)) (Policy, error) {
-	if err := checkPolicySize(p); err != nil {
+	release, err := s.rules.Precompile(ctx, p)
+	defer release()
+	if err != nil {
 		return Policy{}, err
 	}
-	pre := s.precompile(ctx, p.Rules)
-	defer s.release(pre)
-	return writeOne(s, ctx, func(tx Tx) (Policy, error) {
-		tx.(*memTx).pre = pre
-		return fn(tx)
-	})
+	return writeOne(s, ctx, fn)
 }
 
 // DeletePolicy deletes a Policy and applies its cascade.
@@ -207,12 +204,12 @@ func (s *MemoryStore) CreatePermissionSet(ctx context.Context, ps PermissionSet)
 
 // GetPermissionSet returns one PermissionSet.
 func (s *MemoryStore) GetPermissionSet(ctx context.Context, organizationID string, name string) (PermissionSet, error) {
-	return readOne(s, ctx, func(tx *memTx) (PermissionSet, error) { return tx.GetPermissionSet(ctx, organizationID, name) })
+	return readOne(s, ctx, func(tx Entities) (PermissionSet, error) { return tx.GetPermissionSet(ctx, organizationID, name) })
 }
 
 // ListPermissionSets returns the stored values, sorted by ID.
 func (s *MemoryStore) ListPermissionSets(ctx context.Context, organizationID string) ([]PermissionSet, error) {
-	return readOne(s, ctx, func(tx *memTx) ([]PermissionSet, error) { return tx.ListPermissionSets(ctx, organizationID) })
+	return readOne(s, ctx, func(tx Entities) ([]PermissionSet, error) { return tx.ListPermissionSets(ctx, organizationID) })
 }
 
 // UpdatePermissionSet replaces a stored PermissionSet.
@@ -232,12 +229,12 @@ func (s *MemoryStore) CreateAPIKey(ctx context.Context, k APIKey) (APIKey, error
 
 // GetAPIKey returns one APIKey.
 func (s *MemoryStore) GetAPIKey(ctx context.Context, accessKey string) (APIKey, error) {
-	return readOne(s, ctx, func(tx *memTx) (APIKey, error) { return tx.GetAPIKey(ctx, accessKey) })
+	return readOne(s, ctx, func(tx Entities) (APIKey, error) { return tx.GetAPIKey(ctx, accessKey) })
 }
 
 // ListAPIKeys returns the stored values, sorted by ID.
 func (s *MemoryStore) ListAPIKeys(ctx context.Context, organizationID string) ([]APIKey, error) {
-	return readOne(s, ctx, func(tx *memTx) ([]APIKey, error) { return tx.ListAPIKeys(ctx, organizationID) })
+	return readOne(s, ctx, func(tx Entities) ([]APIKey, error) { return tx.ListAPIKeys(ctx, organizationID) })
 }
 
 // UpdateAPIKey replaces a stored APIKey.

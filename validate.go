@@ -174,200 +174,6 @@ func validateApplication(a Application) error {
 	return validateTags(KindApplication, a.ID, a.Tags)
 }
 
-// checkRef validates a reference from an entity of organization mo to an
-// entity of kind k: it must exist and belong to the same organization.
-//
-// An ID that another organization holds, whatever the kind, is answered
-// word for word as an ID that nothing holds (ErrNotFound, naming neither
-// that organization nor the kind): nothing crosses the organization
-// boundary, not even the fact that the ID exists. Only an entity of mo
-// itself of another kind is named, as a hint.
-func (tx *memTx) checkRef(mo *memOrg, from Kind, fromID, field string, k Kind, id string) error {
-	ref, ok := tx.s.st.ids[id]
-	if ok && ref.kind == k && ref.org == mo.org.ID {
-		return nil
-	}
-	e := invalid(from, fromID, field, id, fmt.Sprintf("no %s %q in organization %q", k, id, mo.org.ID), "")
-	e.Cause = ErrNotFound
-	if ok && ref.org == mo.org.ID {
-		e.Reason += fmt.Sprintf(" (%q is %s)", id, ref.kind.withArticle())
-	}
-	e.Hint = didYouMean(id, tx.idsOf(mo, k))
-	return e
-}
-
-// idsOf lists the IDs (and names) of an organization's entities of kind k,
-// as candidates for a suggestion.
-func (tx *memTx) idsOf(mo *memOrg, k Kind) []string {
-	var out []string
-	switch k {
-	case KindProject:
-		for id, p := range mo.projects {
-			out = append(out, id, p.Name)
-		}
-	case KindUser:
-		for id, u := range mo.users {
-			out = append(out, id, u.Email)
-		}
-	case KindApplication:
-		for id, a := range mo.apps {
-			out = append(out, id, a.Name)
-		}
-	case KindGroup:
-		for id, g := range mo.groups {
-			out = append(out, id, g.Name)
-		}
-	}
-	return out
-}
-
-func (tx *memTx) validateGroup(mo *memOrg, g Group) error {
-	if err := validateID(KindGroup, g.ID, "id"); err != nil {
-		return err
-	}
-	if err := validateName(KindGroup, g.ID, "name", g.Name, true); err != nil {
-		return err
-	}
-	if err := validateDescription(KindGroup, g.ID, g.Description); err != nil {
-		return err
-	}
-	if err := validateTags(KindGroup, g.ID, g.Tags); err != nil {
-		return err
-	}
-	if id, ok := mo.gnames[g.Name]; ok && id != g.ID {
-		return &ValidationError{Entity: "group", ID: g.ID, Field: "name", Value: g.Name,
-			Reason: fmt.Sprintf("the name is already used by group %q of organization %q", id, mo.org.ID),
-			Hint:   "group names are unique in an organization: choose another", Cause: ErrConflict}
-	}
-	if g.AllUsers && len(g.UserIDs) > 0 {
-		return invalid(KindGroup, g.ID, "users", "", "a group of all users lists no users", "remove the users or all_users")
-	}
-	if g.AllApplications && len(g.ApplicationIDs) > 0 {
-		return invalid(KindGroup, g.ID, "applications", "", "a group of all applications lists no applications", "remove the applications or all_applications")
-	}
-	for i, id := range g.UserIDs {
-		if err := tx.checkRef(mo, KindGroup, g.ID, fmt.Sprintf("users[%d]", i), KindUser, id); err != nil {
-			return err
-		}
-	}
-	for i, id := range g.ApplicationIDs {
-		if err := tx.checkRef(mo, KindGroup, g.ID, fmt.Sprintf("applications[%d]", i), KindApplication, id); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (tx *memTx) validatePolicy(mo *memOrg, p Policy) error {
-	if err := validateID(KindPolicy, p.ID, "id"); err != nil {
-		return err
-	}
-	if err := validateName(KindPolicy, p.ID, "name", p.Name, false); err != nil {
-		return err
-	}
-	if err := validateDescription(KindPolicy, p.ID, p.Description); err != nil {
-		return err
-	}
-	if err := validateTags(KindPolicy, p.ID, p.Tags); err != nil {
-		return err
-	}
-	if err := tx.validatePrincipal(mo, p); err != nil {
-		return err
-	}
-	if err := checkPolicySize(p); err != nil {
-		return err
-	}
-	for i, r := range p.Rules {
-		if err := tx.validateRule(mo, p.ID, i, r); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (tx *memTx) validatePrincipal(mo *memOrg, p Policy) error {
-	pr := p.Principal
-	switch pr.Type {
-	case PrincipalNone:
-		if pr.ID != "" {
-			return invalid(KindPolicy, p.ID, "principal", pr.ID, "a principal ID without a type", "use UserPrincipal, ApplicationPrincipal or GroupPrincipal")
-		}
-		return nil
-	case PrincipalUser:
-		return tx.checkRef(mo, KindPolicy, p.ID, "user", KindUser, pr.ID)
-	case PrincipalApplication:
-		return tx.checkRef(mo, KindPolicy, p.ID, "application", KindApplication, pr.ID)
-	case PrincipalGroup:
-		return tx.checkRef(mo, KindPolicy, p.ID, "group", KindGroup, pr.ID)
-	default:
-		return invalid(KindPolicy, p.ID, "principal", pr.String(), "a policy's principal is one user, group or application", "give the policy to the key's bearer instead")
-	}
-}
-
-func (tx *memTx) validateRule(mo *memOrg, policyID string, i int, r Rule) error {
-	at := fmt.Sprintf("rules[%d]", i)
-	onProjects, onOrg := len(r.Scope.ProjectIDs) > 0, r.Scope.OrganizationID != ""
-	if onProjects == onOrg {
-		return invalid(KindPolicy, policyID, at, "", "a rule has exactly one scope: some projects, or the organization", `set either "projects" or "organization": true`)
-	}
-	if onOrg && r.Scope.OrganizationID != mo.org.ID {
-		return invalid(KindPolicy, policyID, at+".organization", r.Scope.OrganizationID, fmt.Sprintf("a rule can only be scoped to its policy's own organization %q", mo.org.ID), "")
-	}
-	for j, pid := range r.Scope.ProjectIDs {
-		if err := tx.checkRef(mo, KindPolicy, policyID, fmt.Sprintf("%s.projects[%d]", at, j), KindProject, pid); err != nil {
-			return err
-		}
-	}
-	if err := noRepeats(KindPolicy, policyID, at+".projects", r.Scope.ProjectIDs); err != nil {
-		return err
-	}
-	if len(r.PermissionSets) == 0 {
-		return invalid(KindPolicy, policyID, at+".permission_sets", "", "a rule grants at least one permission set", "")
-	}
-	if err := noRepeats(KindPolicy, policyID, at+".permission_sets", r.PermissionSets); err != nil {
-		return err
-	}
-	var first ScopeType
-	for j, name := range r.PermissionSets {
-		field := fmt.Sprintf("%s.permission_sets[%d]", at, j)
-		ps, ok := tx.findSet(mo, name)
-		if !ok {
-			e := invalid(KindPolicy, policyID, field, name, "unknown permission set", "")
-			e.Cause = ErrUnknownPermission
-			if IsPermission(name) {
-				e.Hint = "rules grant permission sets by name; define a set holding this permission"
-			} else {
-				e.Hint = didYouMean(name, tx.setNames(mo))
-			}
-			return e
-		}
-		if j == 0 {
-			first = ps.ScopeType
-		} else if ps.ScopeType != first {
-			e := invalid(KindPolicy, policyID, field, name, fmt.Sprintf("a rule's permission sets share one scope type: %s is %s-scoped, %s is %s-scoped", r.PermissionSets[0], first, name, ps.ScopeType), "split them into two rules")
-			e.Cause = ErrScopeMismatch
-			return e
-		}
-		if onProjects && ps.ScopeType == ScopeOrganization {
-			e := invalid(KindPolicy, policyID, field, name, "an organization-scoped permission set cannot be granted on projects", `grant it in a rule with "organization": true`)
-			e.Cause = ErrScopeMismatch
-			return e
-		}
-	}
-	if r.Condition != "" {
-		if err := validateText(KindPolicy, policyID, at+".condition", r.Condition); err != nil {
-			return err
-		}
-		if tx.s.cond == nil {
-			return invalid(KindPolicy, policyID, at+".condition", clip(r.Condition), "conditions are switched off in this store", "create the store with iam.NewMemoryStore(iam.WithConditions(conditions.New())) to switch them on")
-		}
-		if _, err := tx.compile(r.Condition); err != nil {
-			return invalid(KindPolicy, policyID, at+".condition", r.Condition, "the condition does not compile: "+strings.TrimPrefix(err.Error(), "iam: "), "")
-		}
-	}
-	return nil
-}
-
 // checkPolicySize enforces the bounds on a policy's lists and conditions
 // (MaxRulesPerPolicy, MaxProjectsPerRule, MaxPermissionSetsPerRule,
 // MaxConditionLength). It reads nothing of the store, so a store runs it
@@ -515,55 +321,6 @@ func repeated(list []string) (first, at int) {
 	return -1, -1
 }
 
-func (tx *memTx) validatePermissionSet(mo *memOrg, ps PermissionSet) error {
-	if err := checkPermissionSetShape(ps); err != nil {
-		return err
-	}
-	for i, inc := range ps.Includes {
-		field := fmt.Sprintf("includes[%d]", i)
-		other, ok := tx.findSet(mo, inc)
-		if inc == ps.Name {
-			other, ok = ps, true
-		}
-		if !ok {
-			e := invalid(KindPermissionSet, ps.Name, field, inc, "unknown permission set", didYouMean(inc, tx.setNames(mo)))
-			e.Cause = ErrUnknownPermission
-			return e
-		}
-		if other.ScopeType != ps.ScopeType {
-			e := invalid(KindPermissionSet, ps.Name, field, inc, fmt.Sprintf("a %s-scoped set cannot include the %s-scoped set %s", ps.ScopeType, other.ScopeType, inc), "")
-			e.Cause = ErrScopeMismatch
-			return e
-		}
-	}
-	// Includes must not loop back to this set.
-	find := func(name string) (PermissionSet, bool) {
-		if name == ps.Name {
-			return ps, true
-		}
-		return tx.findSet(mo, name)
-	}
-	if cycle := includeCycle(ps.Name, find); cycle != nil {
-		return invalid(KindPermissionSet, ps.Name, "includes", "", "includes form a cycle: "+strings.Join(cycle, " -> "), "remove one of these includes")
-	}
-	// The levels: no pattern may overlap a pattern of a set of the other
-	// scope type, among the built-in sets and the organization's own.
-	if err := levelConflict(ps, tx.s.catalogue...); err != nil {
-		return err
-	}
-	for _, name := range sortedKeys(mo.sets) {
-		if err := levelConflict(ps, mo.sets[name]); err != nil {
-			return err
-		}
-	}
-	// Whether every pattern still matches a declared permission depends on
-	// the whole catalogue as the transaction leaves it (a set may rely on
-	// permissions that a set written later in the same transaction
-	// declares): it is checked when the transaction ends.
-	tx.markCatalogue(mo.org.ID)
-	return nil
-}
-
 // levelConflict returns the error for the first pattern of ps that
 // overlaps a pattern of a set of the other scope type among others: some
 // permission would then have two levels.
@@ -586,15 +343,6 @@ func levelConflict(ps PermissionSet, others ...PermissionSet) error {
 		}
 	}
 	return nil
-}
-
-// markCatalogue records that organization org's own sets changed in the
-// transaction, so that its catalogue is checked when the transaction ends.
-func (tx *memTx) markCatalogue(org string) {
-	if tx.catalogues == nil {
-		tx.catalogues = map[string]bool{}
-	}
-	tx.catalogues[org] = true
 }
 
 // servicePatterns indexes a catalogue by service: its declared
@@ -702,20 +450,6 @@ func nameSome(names []string) string {
 		return strings.Join(names, ", ")
 	}
 	return fmt.Sprintf("%s and %d more", strings.Join(names[:3], ", "), len(names)-3)
-}
-
-// checkCatalogue checks organization org's catalogue as a transaction
-// leaves it: every pattern matches a declared permission of its service.
-func (tx *memTx) checkCatalogue(org string) error {
-	mo := tx.s.st.orgs[org]
-	if mo == nil {
-		return nil // deleted in the same transaction
-	}
-	own := make([]PermissionSet, 0, len(mo.sets))
-	for _, name := range sortedKeys(mo.sets) {
-		own = append(own, mo.sets[name])
-	}
-	return undeclaredPattern(tx.s.builtinServices, own)
 }
 
 // includeCycle returns a path from start back to start through includes,
@@ -854,31 +588,6 @@ func catalogueLevels(sets []PermissionSet, byName map[string]int) error {
 		}
 	}
 	return nil
-}
-
-func (tx *memTx) validateAPIKey(mo *memOrg, k APIKey) error {
-	if err := validateID(KindAPIKey, k.AccessKey, "access_key"); err != nil {
-		return err
-	}
-	if b, err := hex.DecodeString(k.SecretSHA256); err != nil || len(b) != sha256.Size || strings.ToLower(k.SecretSHA256) != k.SecretSHA256 {
-		return invalid(KindAPIKey, k.AccessKey, "secret_sha256", k.SecretSHA256, "the secret's SHA-256 is 64 lower-case hexadecimal digits", "")
-	}
-	switch k.Bearer.Type {
-	case PrincipalUser:
-		if err := tx.checkRef(mo, KindAPIKey, k.AccessKey, "user", KindUser, k.Bearer.ID); err != nil {
-			return err
-		}
-	case PrincipalApplication:
-		if err := tx.checkRef(mo, KindAPIKey, k.AccessKey, "application", KindApplication, k.Bearer.ID); err != nil {
-			return err
-		}
-	default:
-		return invalid(KindAPIKey, k.AccessKey, "bearer", k.Bearer.String(), "an API key's bearer is a user or an application", "")
-	}
-	if err := tx.checkRef(mo, KindAPIKey, k.AccessKey, "default_project_id", KindProject, k.DefaultProjectID); err != nil {
-		return err
-	}
-	return validateDescription(KindAPIKey, k.AccessKey, k.Description)
 }
 
 // didYouMean suggests the candidate closest to s, or returns "".

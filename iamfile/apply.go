@@ -233,7 +233,7 @@ func (a *applier) buildScratch() error {
 		return err
 	}
 	sopts := []iam.Option{iam.WithCatalogue(builtin)}
-	if p, ok := a.store.(interface{ ConditionEngine() iam.ConditionEngine }); ok && p.ConditionEngine() != nil {
+	if p, ok := a.store.(iam.ConditionSource); ok && p.ConditionEngine() != nil {
 		sopts = append(sopts, iam.WithConditions(p.ConditionEngine()))
 	}
 	a.scratch = iam.NewMemoryStore(sopts...)

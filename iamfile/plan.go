@@ -204,10 +204,10 @@ func snapshotOf(ctx context.Context, store iam.Store, org string) (*side, error)
 	for _, ps := range s.st.sets {
 		s.scope[ps.Name], s.incl[ps.Name] = ps.ScopeType, ps.Includes
 	}
-	if s.never, err = iam.NewEvaluator(ctx, store, iam.WithConditionEngine(fixedEngine(false))); err != nil {
+	if s.never, err = iam.NewEvaluator(ctx, store, iam.WithConditions(fixedEngine(false))); err != nil {
 		return nil, err
 	}
-	if s.always, err = iam.NewEvaluator(ctx, store, iam.WithConditionEngine(fixedEngine(true))); err != nil {
+	if s.always, err = iam.NewEvaluator(ctx, store, iam.WithConditions(fixedEngine(true))); err != nil {
 		s.never.Close()
 		return nil, err
 	}

@@ -1,0 +1,355 @@
+package iam
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// memState is a MemoryStore's contents, with the indexes that the write
+// rules read through the View: the ID registry, the emails and group names
+// of each organization, and its owner. It is the store's View; memTx
+// writes to it.
+type memState struct {
+	orgs map[string]*memOrg
+	ids  map[string]memRef // every ID but organizations'; a default project is here too
+}
+
+type memRef struct {
+	kind Kind
+	org  string
+}
+
+type memOrg struct {
+	org      Organization
+	projects map[string]Project
+	users    map[string]User
+	apps     map[string]Application
+	groups   map[string]Group
+	policies map[string]Policy
+	sets     map[string]PermissionSet
+	keys     map[string]APIKey
+	owner    string            // the owner's user ID, or ""
+	emails   map[string]string // lower-cased email → user ID
+	gnames   map[string]string // group name → group ID
+}
+
+func newMemState() memState {
+	return memState{orgs: map[string]*memOrg{}, ids: map[string]memRef{}}
+}
+
+func newMemOrg(o Organization) *memOrg {
+	return &memOrg{
+		org:      o,
+		projects: map[string]Project{},
+		users:    map[string]User{},
+		apps:     map[string]Application{},
+		groups:   map[string]Group{},
+		policies: map[string]Policy{},
+		sets:     map[string]PermissionSet{},
+		keys:     map[string]APIKey{},
+		emails:   map[string]string{},
+		gnames:   map[string]string{},
+	}
+}
+
+var _ View = (*memState)(nil)
+
+func (st *memState) Organization(_ context.Context, id string) (Organization, bool, error) {
+	if mo := st.orgs[id]; mo != nil {
+		return mo.org, true, nil
+	}
+	return Organization{}, false, nil
+}
+
+func (st *memState) Holder(_ context.Context, id string) (Kind, string, bool, error) {
+	ref, ok := st.ids[id]
+	return ref.kind, ref.org, ok, nil
+}
+
+// holder returns the organization holding the entity id of kind k, or nil.
+func (st *memState) holder(k Kind, id string) *memOrg {
+	if ref, ok := st.ids[id]; ok && ref.kind == k {
+		return st.orgs[ref.org]
+	}
+	return nil
+}
+
+// memEntity reads the entity id of kind k from the map of its organization
+// that of picks.
+func memEntity[V any](st *memState, k Kind, id string, of func(*memOrg) map[string]V) (V, bool, error) {
+	if mo := st.holder(k, id); mo != nil {
+		v, ok := of(mo)[id]
+		return v, ok, nil
+	}
+	var zero V
+	return zero, false, nil
+}
+
+// memList returns the values of one map of organization org, sorted by key.
+func memList[V any](st *memState, org string, of func(*memOrg) map[string]V) ([]V, error) {
+	mo := st.orgs[org]
+	if mo == nil {
+		return nil, nil
+	}
+	m := of(mo)
+	out := make([]V, 0, len(m))
+	for _, k := range sortedKeys(m) {
+		out = append(out, m[k])
+	}
+	return out, nil
+}
+
+func projectsOf(mo *memOrg) map[string]Project   { return mo.projects }
+func usersOf(mo *memOrg) map[string]User         { return mo.users }
+func appsOf(mo *memOrg) map[string]Application   { return mo.apps }
+func groupsOf(mo *memOrg) map[string]Group       { return mo.groups }
+func policiesOf(mo *memOrg) map[string]Policy    { return mo.policies }
+func keysOf(mo *memOrg) map[string]APIKey        { return mo.keys }
+func setsOf(mo *memOrg) map[string]PermissionSet { return mo.sets }
+func (st *memState) Project(_ context.Context, id string) (Project, bool, error) {
+	return memEntity(st, KindProject, id, projectsOf)
+}
+
+func (st *memState) User(_ context.Context, id string) (User, bool, error) {
+	return memEntity(st, KindUser, id, usersOf)
+}
+
+func (st *memState) Application(_ context.Context, id string) (Application, bool, error) {
+	return memEntity(st, KindApplication, id, appsOf)
+}
+
+func (st *memState) Group(_ context.Context, id string) (Group, bool, error) {
+	return memEntity(st, KindGroup, id, groupsOf)
+}
+
+func (st *memState) Policy(_ context.Context, id string) (Policy, bool, error) {
+	return memEntity(st, KindPolicy, id, policiesOf)
+}
+
+func (st *memState) APIKey(_ context.Context, accessKey string) (APIKey, bool, error) {
+	return memEntity(st, KindAPIKey, accessKey, keysOf)
+}
+
+func (st *memState) PermissionSet(_ context.Context, org, name string) (PermissionSet, bool, error) {
+	if mo := st.orgs[org]; mo != nil {
+		ps, ok := mo.sets[name]
+		return ps, ok, nil
+	}
+	return PermissionSet{}, false, nil
+}
+
+func (st *memState) UserByEmail(_ context.Context, org, email string) (User, bool, error) {
+	if mo := st.orgs[org]; mo != nil {
+		if id, ok := mo.emails[strings.ToLower(email)]; ok {
+			return mo.users[id], true, nil
+		}
+	}
+	return User{}, false, nil
+}
+
+func (st *memState) GroupByName(_ context.Context, org, name string) (Group, bool, error) {
+	if mo := st.orgs[org]; mo != nil {
+		if id, ok := mo.gnames[name]; ok {
+			return mo.groups[id], true, nil
+		}
+	}
+	return Group{}, false, nil
+}
+
+func (st *memState) Owner(_ context.Context, org string) (string, bool, error) {
+	if mo := st.orgs[org]; mo != nil && mo.owner != "" {
+		return mo.owner, true, nil
+	}
+	return "", false, nil
+}
+
+func (st *memState) Organizations(context.Context) ([]Organization, error) {
+	out := make([]Organization, 0, len(st.orgs))
+	for _, id := range sortedKeys(st.orgs) {
+		out = append(out, st.orgs[id].org)
+	}
+	return out, nil
+}
+
+func (st *memState) Projects(_ context.Context, org string) ([]Project, error) {
+	return memList(st, org, projectsOf)
+}
+
+func (st *memState) Users(_ context.Context, org string) ([]User, error) {
+	return memList(st, org, usersOf)
+}
+
+func (st *memState) Applications(_ context.Context, org string) ([]Application, error) {
+	return memList(st, org, appsOf)
+}
+
+func (st *memState) Groups(_ context.Context, org string) ([]Group, error) {
+	return memList(st, org, groupsOf)
+}
+
+func (st *memState) Policies(_ context.Context, org string) ([]Policy, error) {
+	return memList(st, org, policiesOf)
+}
+
+func (st *memState) APIKeys(_ context.Context, org string) ([]APIKey, error) {
+	return memList(st, org, keysOf)
+}
+
+func (st *memState) PermissionSets(_ context.Context, org string) ([]PermissionSet, error) {
+	return memList(st, org, setsOf)
+}
+
+// memTx is a write transaction over a MemoryStore's state: Apply mutates
+// the state in place and keeps an undo log, so that a failed transaction
+// leaves nothing behind. It runs under the store's write lock.
+type memTx struct {
+	*memState
+	undo []func()
+}
+
+var _ StoreTx = (*memTx)(nil)
+
+// run calls fn with wtx, the write rules' transaction over tx, and commits
+// it, rolling back on an error or a panic (which it re-raises). Once run
+// returns the events, the transaction is committed and can no longer be
+// rolled back; wtx is ended whatever happens.
+func (tx *memTx) run(wtx *WriteTx, fn func(tx Tx) error) (events []Event, err error) {
+	defer wtx.End()
+	defer func() {
+		if p := recover(); p != nil {
+			tx.rollback()
+			panic(p)
+		}
+	}()
+	if err := fn(wtx); err != nil {
+		tx.rollback()
+		return nil, err
+	}
+	if events, err = wtx.Commit(); err != nil {
+		tx.rollback()
+		return nil, err
+	}
+	tx.undo = nil
+	return events, nil
+}
+
+func (tx *memTx) rollback() {
+	for i := len(tx.undo) - 1; i >= 0; i-- {
+		tx.undo[i]()
+	}
+	tx.undo = nil
+}
+
+// Apply writes one event planned by the write rules, keeping the ID
+// registry, the email and group-name indexes and the owner up to date.
+func (tx *memTx) Apply(_ context.Context, ev Event) error {
+	if ev.Kind == KindOrganization {
+		if ev.Op == OpDelete {
+			setMap(tx, tx.orgs, ev.ID, nil, true)
+			return nil
+		}
+		o, ok := ev.Value.(Organization)
+		if !ok {
+			return badEvent(ev)
+		}
+		if mo := tx.orgs[o.ID]; mo != nil {
+			old := mo.org
+			mo.org = o
+			tx.undo = append(tx.undo, func() { mo.org = old })
+			return nil
+		}
+		setMap(tx, tx.orgs, o.ID, newMemOrg(o), false)
+		return nil
+	}
+	mo := tx.orgs[ev.OrganizationID]
+	if mo == nil {
+		return fmt.Errorf("iam: %s %q: %w", ev.Kind, ev.ID, notFound(KindOrganization, ev.OrganizationID))
+	}
+	switch ev.Kind {
+	case KindProject:
+		return memPut(tx, mo, mo.projects, ev, true)
+	case KindUser:
+		if old, ok := mo.users[ev.ID]; ok {
+			setMap(tx, mo.emails, strings.ToLower(old.Email), "", true)
+		}
+		owner := mo.owner
+		if u, ok := ev.Value.(User); ok && ev.Op == OpPut {
+			setMap(tx, mo.emails, strings.ToLower(u.Email), u.ID, false)
+			if u.IsOwner() {
+				owner = u.ID
+			} else if owner == u.ID {
+				owner = ""
+			}
+		} else if owner == ev.ID {
+			owner = ""
+		}
+		if owner != mo.owner {
+			old := mo.owner
+			mo.owner = owner
+			tx.undo = append(tx.undo, func() { mo.owner = old })
+		}
+		return memPut(tx, mo, mo.users, ev, true)
+	case KindApplication:
+		return memPut(tx, mo, mo.apps, ev, true)
+	case KindGroup:
+		if old, ok := mo.groups[ev.ID]; ok {
+			setMap(tx, mo.gnames, old.Name, "", true)
+		}
+		if g, ok := ev.Value.(Group); ok && ev.Op == OpPut {
+			setMap(tx, mo.gnames, g.Name, g.ID, false)
+		}
+		return memPut(tx, mo, mo.groups, ev, true)
+	case KindPolicy:
+		return memPut(tx, mo, mo.policies, ev, true)
+	case KindAPIKey:
+		return memPut(tx, mo, mo.keys, ev, true)
+	case KindPermissionSet:
+		return memPut(tx, mo, mo.sets, ev, false)
+	}
+	return badEvent(ev)
+}
+
+// memPut applies ev to m, one map of organization mo; registered says
+// whether the entity's ID is in the store-wide registry.
+func memPut[V any](tx *memTx, mo *memOrg, m map[string]V, ev Event, registered bool) error {
+	_, had := m[ev.ID]
+	if ev.Op == OpDelete {
+		var zero V
+		setMap(tx, m, ev.ID, zero, true)
+		if registered {
+			setMap(tx, tx.ids, ev.ID, memRef{}, true)
+		}
+		return nil
+	}
+	v, ok := ev.Value.(V)
+	if !ok || ev.Op != OpPut {
+		return badEvent(ev)
+	}
+	if registered && !had {
+		setMap(tx, tx.ids, ev.ID, memRef{kind: ev.Kind, org: mo.org.ID}, false)
+	}
+	setMap(tx, m, ev.ID, v, false)
+	return nil
+}
+
+func badEvent(ev Event) error {
+	return fmt.Errorf("iam: an event the write rules never plan (%v of %s %q holding a %T): %w", ev.Op, ev.Kind, ev.ID, ev.Value, ErrInvalid)
+}
+
+// setMap writes m[k] = v (or deletes k when del), recording the undo.
+func setMap[K comparable, V any](tx *memTx, m map[K]V, k K, v V, del bool) {
+	old, had := m[k]
+	if del {
+		delete(m, k)
+	} else {
+		m[k] = v
+	}
+	tx.undo = append(tx.undo, func() {
+		if had {
+			m[k] = old
+		} else {
+			delete(m, k)
+		}
+	})
+}

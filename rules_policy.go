@@ -1,0 +1,202 @@
+package iam
+
+import (
+	"context"
+	"fmt"
+	"strings"
+)
+
+// The write rules of policies.
+
+func (t *WriteTx) CreatePolicy(ctx context.Context, p Policy) (_ Policy, err error) {
+	if ctx, err = t.begin(ctx, true); err != nil {
+		return Policy{}, err
+	}
+	if _, err := t.org(ctx, p.OrganizationID); err != nil {
+		return Policy{}, refError(KindPolicy, p.ID, "organization_id", err)
+	}
+	p = clonePolicy(p)
+	if p.ID == "" {
+		p.ID = newID()
+	}
+	if err := t.validatePolicy(ctx, p); err != nil {
+		return Policy{}, err
+	}
+	if err := t.claimID(ctx, KindPolicy, p.ID, p.OrganizationID); err != nil {
+		return Policy{}, err
+	}
+	if err := t.apply(ctx, OpPut, KindPolicy, p.ID, p.OrganizationID, p); err != nil {
+		return Policy{}, err
+	}
+	return clonePolicy(p), nil
+}
+
+func (t *WriteTx) GetPolicy(ctx context.Context, id string) (Policy, error) {
+	ctx, err := t.begin(ctx, false)
+	if err != nil {
+		return Policy{}, err
+	}
+	p, err := get(ctx, KindPolicy, id, t.view.Policy)
+	return clonePolicy(p), err
+}
+
+func (t *WriteTx) ListPolicies(ctx context.Context, organizationID string) ([]Policy, error) {
+	ctx, err := t.begin(ctx, false)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := t.org(ctx, organizationID); err != nil {
+		return nil, err
+	}
+	vs, err := t.view.Policies(ctx, organizationID)
+	return cloned(vs, err, clonePolicy)
+}
+
+func (t *WriteTx) UpdatePolicy(ctx context.Context, p Policy) (_ Policy, err error) {
+	if ctx, err = t.begin(ctx, true); err != nil {
+		return Policy{}, err
+	}
+	old, err := get(ctx, KindPolicy, p.ID, t.view.Policy)
+	if err != nil {
+		return Policy{}, err
+	}
+	if err := immutable(KindPolicy, p.ID, "organization_id", old.OrganizationID, p.OrganizationID); err != nil {
+		return Policy{}, err
+	}
+	p = clonePolicy(p)
+	if err := t.validatePolicy(ctx, p); err != nil {
+		return Policy{}, err
+	}
+	if err := t.apply(ctx, OpPut, KindPolicy, p.ID, p.OrganizationID, p); err != nil {
+		return Policy{}, err
+	}
+	return clonePolicy(p), nil
+}
+
+func (t *WriteTx) DeletePolicy(ctx context.Context, id string) (err error) {
+	if ctx, err = t.begin(ctx, true); err != nil {
+		return err
+	}
+	p, err := get(ctx, KindPolicy, id, t.view.Policy)
+	if err != nil {
+		return err
+	}
+	return t.apply(ctx, OpDelete, KindPolicy, id, p.OrganizationID, nil)
+}
+
+func (t *WriteTx) validatePolicy(ctx context.Context, p Policy) error {
+	if err := validateID(KindPolicy, p.ID, "id"); err != nil {
+		return err
+	}
+	if err := validateName(KindPolicy, p.ID, "name", p.Name, false); err != nil {
+		return err
+	}
+	if err := validateDescription(KindPolicy, p.ID, p.Description); err != nil {
+		return err
+	}
+	if err := validateTags(KindPolicy, p.ID, p.Tags); err != nil {
+		return err
+	}
+	if err := t.validatePrincipal(ctx, p); err != nil {
+		return err
+	}
+	if err := checkPolicySize(p); err != nil {
+		return err
+	}
+	for i, r := range p.Rules {
+		if err := t.validateRule(ctx, p.OrganizationID, p.ID, i, r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (t *WriteTx) validatePrincipal(ctx context.Context, p Policy) error {
+	pr, org := p.Principal, p.OrganizationID
+	switch pr.Type {
+	case PrincipalNone:
+		if pr.ID != "" {
+			return invalid(KindPolicy, p.ID, "principal", pr.ID, "a principal ID without a type", "use UserPrincipal, ApplicationPrincipal or GroupPrincipal")
+		}
+		return nil
+	case PrincipalUser:
+		return t.checkRef(ctx, org, KindPolicy, p.ID, "user", KindUser, pr.ID)
+	case PrincipalApplication:
+		return t.checkRef(ctx, org, KindPolicy, p.ID, "application", KindApplication, pr.ID)
+	case PrincipalGroup:
+		return t.checkRef(ctx, org, KindPolicy, p.ID, "group", KindGroup, pr.ID)
+	default:
+		return invalid(KindPolicy, p.ID, "principal", pr.String(), "a policy's principal is one user, group or application", "give the policy to the key's bearer instead")
+	}
+}
+
+func (t *WriteTx) validateRule(ctx context.Context, org, policyID string, i int, r Rule) error {
+	at := fmt.Sprintf("rules[%d]", i)
+	onProjects, onOrg := len(r.Scope.ProjectIDs) > 0, r.Scope.OrganizationID != ""
+	if onProjects == onOrg {
+		return invalid(KindPolicy, policyID, at, "", "a rule has exactly one scope: some projects, or the organization", `set either "projects" or "organization": true`)
+	}
+	if onOrg && r.Scope.OrganizationID != org {
+		return invalid(KindPolicy, policyID, at+".organization", r.Scope.OrganizationID, fmt.Sprintf("a rule can only be scoped to its policy's own organization %q", org), "")
+	}
+	for j, pid := range r.Scope.ProjectIDs {
+		if err := t.checkRef(ctx, org, KindPolicy, policyID, fmt.Sprintf("%s.projects[%d]", at, j), KindProject, pid); err != nil {
+			return err
+		}
+	}
+	if err := noRepeats(KindPolicy, policyID, at+".projects", r.Scope.ProjectIDs); err != nil {
+		return err
+	}
+	if len(r.PermissionSets) == 0 {
+		return invalid(KindPolicy, policyID, at+".permission_sets", "", "a rule grants at least one permission set", "")
+	}
+	if err := noRepeats(KindPolicy, policyID, at+".permission_sets", r.PermissionSets); err != nil {
+		return err
+	}
+	var first ScopeType
+	for j, name := range r.PermissionSets {
+		field := fmt.Sprintf("%s.permission_sets[%d]", at, j)
+		ps, ok, err := t.findSet(ctx, org, name)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			e := invalid(KindPolicy, policyID, field, name, "unknown permission set", "")
+			e.Cause = ErrUnknownPermission
+			if IsPermission(name) {
+				e.Hint = "rules grant permission sets by name; define a set holding this permission"
+			} else {
+				names, err := t.setNames(ctx, org)
+				if err != nil {
+					return err
+				}
+				e.Hint = didYouMean(name, names)
+			}
+			return e
+		}
+		if j == 0 {
+			first = ps.ScopeType
+		} else if ps.ScopeType != first {
+			e := invalid(KindPolicy, policyID, field, name, fmt.Sprintf("a rule's permission sets share one scope type: %s is %s-scoped, %s is %s-scoped", r.PermissionSets[0], first, name, ps.ScopeType), "split them into two rules")
+			e.Cause = ErrScopeMismatch
+			return e
+		}
+		if onProjects && ps.ScopeType == ScopeOrganization {
+			e := invalid(KindPolicy, policyID, field, name, "an organization-scoped permission set cannot be granted on projects", `grant it in a rule with "organization": true`)
+			e.Cause = ErrScopeMismatch
+			return e
+		}
+	}
+	if r.Condition != "" {
+		if err := validateText(KindPolicy, policyID, at+".condition", r.Condition); err != nil {
+			return err
+		}
+		if t.w.cond == nil {
+			return invalid(KindPolicy, policyID, at+".condition", clip(r.Condition), "conditions are switched off in this store", "create the store with iam.NewMemoryStore(iam.WithConditions(conditions.New())) to switch them on")
+		}
+		if _, err := t.w.cond.Compile(r.Condition); err != nil {
+			return invalid(KindPolicy, policyID, at+".condition", r.Condition, "the condition does not compile: "+strings.TrimPrefix(err.Error(), "iam: "), "")
+		}
+	}
+	return nil
+}
