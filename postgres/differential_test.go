@@ -87,6 +87,7 @@ func randomWritesMatch(t *testing.T, seed uint64, steps int) {
 	clock := iam.WithClock(func() time.Time { return g.now })
 	db := newDatabase(t)
 	mem := iam.NewMemoryStore()
+	g.exists = existsIn(mem)
 	memEv, err := iam.NewEvaluator(ctx, mem, clock)
 	if err != nil {
 		t.Fatal(err)
@@ -95,6 +96,11 @@ func randomWritesMatch(t *testing.T, seed uint64, steps int) {
 	replicas := []replica{newReplica(t, db, clock), newReplica(t, db, clock), newReplica(t, db, clock)}
 	reqs := rwRequests()
 	var history []string
+	for _, op := range rwSetup() {
+		if want, got := op.run(ctx, mem), op.run(ctx, replicas[0].store); got != want {
+			t.Fatalf("%s: on postgres %s, on memory %s", op.desc, got, want)
+		}
+	}
 	failed := 0
 	for step := range steps {
 		op := g.next()

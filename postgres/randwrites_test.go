@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,10 +28,57 @@ var (
 	rwKeys     = []string{"k1", "k2", "k3"}
 	rwEmails   = []string{"ana@x.test", "ANA@x.test", "bo@x.test", "cy@x.test", "dé@x.test", "DÉ@x.test", "not-an-email"}
 	rwNames    = []string{"Ops", "ops", "Billing", "Dev", ""}
-	rwSets     = []string{"InstancesFullAccess", "ObjectStorageReadOnly", "BillingReadOnly", "IAMManager",
-		"ProjectManager", "HostShopRead", "HostLedgerAll", "NoSuchSet"}
+	rwSets     = []string{"InstancesFullAccess", "ObjectStorageReadOnly", "InstancesFullAccess", "ObjectStorageReadOnly",
+		"HostShopRead", "HostShopRead", "BillingReadOnly", "IAMManager", "ProjectManager", "HostLedgerAll", "NoSuchSet"}
 	rwTags = [][]string{nil, {}, {"a"}, {"a", "b"}}
+
+	// rwHome is the organization each ID belongs to most of the time.
+	rwHome = map[string]string{
+		"p1": "o1", "p2": "o1", "u1": "o1", "u2": "o1", "u3": "o1", "a1": "o1", "g1": "o1", "g2": "o1",
+		"pol1": "o1", "pol2": "o1", "pol3": "o1", "k1": "o1", "k2": "o1",
+		"p3": "o2", "p4": "o2", "u4": "o2", "u5": "o2", "u6": "o2", "a2": "o2", "a3": "o2", "g3": "o2",
+		"pol4": "o2", "pol5": "o2", "k3": "o2",
+	}
 )
+
+// rwSetup is what every sequence starts from: two organizations with
+// their owners.
+func rwSetup() []rwOp {
+	var ops []rwOp
+	for _, o := range []struct{ org, owner, email string }{{"o1", "u1", "owner@o1.test"}, {"o2", "u4", "owner@o2.test"}} {
+		org := iam.Organization{ID: o.org, Name: o.org}
+		owner := iam.User{ID: o.owner, OrganizationID: o.org, Email: o.email, Type: iam.UserOwner}
+		ops = append(ops,
+			rwOp{desc: "CreateOrganization " + o.org, calls: []call{func(ctx context.Context, e iam.Entities) (any, error) { return e.CreateOrganization(ctx, org) }}},
+			rwOp{desc: "CreateUser " + o.owner, calls: []call{func(ctx context.Context, e iam.Entities) (any, error) { return e.CreateUser(ctx, owner) }}})
+	}
+	return ops
+}
+
+// orgOf returns the organization of id most of the time, another one
+// sometimes (a write across organizations, refused).
+func (g *rwGen) orgOf(id string) string {
+	if home, ok := rwHome[id]; ok && g.rng.IntN(10) != 0 {
+		return home
+	}
+	return pickFrom(g, rwOrgs)
+}
+
+// of picks an ID of s that belongs to org, most of the time.
+func (g *rwGen) of(org string, s []string) string {
+	if g.rng.IntN(10) != 0 {
+		var mine []string
+		for _, id := range s {
+			if rwHome[id] == org || id == org {
+				mine = append(mine, id)
+			}
+		}
+		if len(mine) > 0 {
+			return pickFrom(g, mine)
+		}
+	}
+	return pickFrom(g, s)
+}
 
 // rwOp is one write: a store call, or several in one Atomic.
 type rwOp struct {
@@ -82,6 +130,34 @@ func sentinels(err error) string {
 type rwGen struct {
 	rng *rand.Rand
 	now time.Time
+	// exists tells whether the oracle store holds an entity, so that most
+	// creations are of new IDs and most updates of existing ones.
+	exists func(k iam.Kind, id string) bool
+}
+
+// existsIn answers rwGen.exists from store.
+func existsIn(store iam.Store) func(k iam.Kind, id string) bool {
+	return func(k iam.Kind, id string) bool {
+		ctx := context.Background()
+		var err error
+		switch k {
+		case iam.KindOrganization:
+			_, err = store.GetOrganization(ctx, id)
+		case iam.KindProject:
+			_, err = store.GetProject(ctx, id)
+		case iam.KindUser:
+			_, err = store.GetUser(ctx, id)
+		case iam.KindApplication:
+			_, err = store.GetApplication(ctx, id)
+		case iam.KindGroup:
+			_, err = store.GetGroup(ctx, id)
+		case iam.KindPolicy:
+			_, err = store.GetPolicy(ctx, id)
+		case iam.KindAPIKey:
+			_, err = store.GetAPIKey(ctx, id)
+		}
+		return err == nil
+	}
 }
 
 func newRWGen(seed uint64) *rwGen {
@@ -109,14 +185,30 @@ func (g *rwGen) some(s []string, max int) []string {
 	return out
 }
 
-func (g *rwGen) principal() iam.Principal {
+// members picks up to max distinct IDs of s, mostly of org; nil or empty
+// when it picks none.
+func (g *rwGen) members(org string, s []string, max int) []string {
+	n := g.rng.IntN(max + 1)
+	if n == 0 && g.rng.IntN(2) == 0 {
+		return nil
+	}
+	out := []string{}
+	for range n {
+		if v := g.of(org, s); !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func (g *rwGen) principal(org string) iam.Principal {
 	switch g.rng.IntN(5) {
 	case 0:
-		return iam.UserPrincipal(pickFrom(g, rwUsers))
+		return iam.UserPrincipal(g.of(org, rwUsers))
 	case 1:
-		return iam.ApplicationPrincipal(pickFrom(g, rwApps))
+		return iam.ApplicationPrincipal(g.of(org, rwApps))
 	case 2, 3:
-		return iam.GroupPrincipal(pickFrom(g, rwGroups))
+		return iam.GroupPrincipal(g.of(org, rwGroups))
 	}
 	return iam.Principal{}
 }
@@ -125,15 +217,20 @@ func (g *rwGen) rule(org string) iam.Rule {
 	r := iam.Rule{PermissionSets: g.some(rwSets, 2)}
 	if g.rng.IntN(3) == 0 {
 		r.Scope = iam.OrganizationScope(org)
-	} else {
-		r.Scope = iam.ProjectsScope(g.some(rwProjects, 2)...)
+		return r
+	}
+	r.Scope = iam.ProjectsScope(g.of(org, rwProjects))
+	if g.rng.IntN(3) == 0 {
+		if p := g.of(org, rwProjects); p != r.Scope.ProjectIDs[0] {
+			r.Scope.ProjectIDs = append(r.Scope.ProjectIDs, p)
+		}
 	}
 	return r
 }
 
 func (g *rwGen) policy(id string) iam.Policy {
-	org := pickFrom(g, rwOrgs)
-	p := iam.Policy{ID: id, OrganizationID: org, Name: pickFrom(g, rwNames), Principal: g.principal(), Tags: pickFrom(g, rwTags)}
+	org := g.orgOf(id)
+	p := iam.Policy{ID: id, OrganizationID: org, Name: pickFrom(g, rwNames), Principal: g.principal(org), Tags: pickFrom(g, rwTags)}
 	n := g.rng.IntN(4)
 	if n > 0 || g.rng.IntN(2) == 0 {
 		p.Rules = []iam.Rule{}
@@ -145,8 +242,8 @@ func (g *rwGen) policy(id string) iam.Policy {
 }
 
 func (g *rwGen) user(id string) iam.User {
-	u := iam.User{ID: id, OrganizationID: pickFrom(g, rwOrgs), Email: pickFrom(g, rwEmails), Type: iam.UserMember, Tags: pickFrom(g, rwTags)}
-	switch g.rng.IntN(8) {
+	u := iam.User{ID: id, OrganizationID: g.orgOf(id), Email: pickFrom(g, rwEmails), Type: iam.UserMember, Tags: pickFrom(g, rwTags)}
+	switch g.rng.IntN(12) {
 	case 0:
 		u.Type = iam.UserOwner
 	case 1:
@@ -161,21 +258,22 @@ func (g *rwGen) user(id string) iam.User {
 }
 
 func (g *rwGen) group(id string) iam.Group {
-	gr := iam.Group{ID: id, OrganizationID: pickFrom(g, rwOrgs), Name: pickFrom(g, rwNames), Tags: pickFrom(g, rwTags)}
-	switch g.rng.IntN(4) {
+	org := g.orgOf(id)
+	gr := iam.Group{ID: id, OrganizationID: org, Name: pickFrom(g, rwNames), Tags: pickFrom(g, rwTags)}
+	switch g.rng.IntN(5) {
 	case 0:
 		gr.AllUsers = true
 	case 1:
 		gr.AllApplications = true
 	default:
-		gr.UserIDs = g.some(rwUsers, 3)
-		gr.ApplicationIDs = g.some(rwApps, 2)
+		gr.UserIDs = g.members(org, rwUsers, 3)
+		gr.ApplicationIDs = g.members(org, rwApps, 2)
 	}
 	return gr
 }
 
 func (g *rwGen) set() iam.PermissionSet {
-	org := pickFrom(g, rwOrgs)
+	org := g.of("", []string{"o1", "o2", "o1", "o2", "o3"})
 	if g.rng.IntN(2) == 0 {
 		return iam.PermissionSet{Name: "HostShopRead", OrganizationID: org, ScopeType: iam.ScopeProjects,
 			Permissions: []string{"shop:*:read"}, Description: pickFrom(g, rwNames), Categories: pickFrom(g, rwTags)}
@@ -192,11 +290,12 @@ func (g *rwGen) set() iam.PermissionSet {
 }
 
 func (g *rwGen) key(id string) iam.APIKey {
-	k := iam.APIKey{AccessKey: id, OrganizationID: pickFrom(g, rwOrgs), Description: pickFrom(g, rwNames)}
+	org := g.orgOf(id)
+	k := iam.APIKey{AccessKey: id, OrganizationID: org, Description: pickFrom(g, rwNames)}
 	if g.rng.IntN(2) == 0 {
-		k.Bearer = iam.UserPrincipal(pickFrom(g, rwUsers))
+		k.Bearer = iam.UserPrincipal(g.of(org, rwUsers))
 	} else {
-		k.Bearer = iam.ApplicationPrincipal(pickFrom(g, rwApps))
+		k.Bearer = iam.ApplicationPrincipal(g.of(org, rwApps))
 	}
 	if g.rng.IntN(2) == 0 {
 		k.SecretSHA256 = fmt.Sprintf("%064x", g.rng.Uint64())
@@ -207,98 +306,36 @@ func (g *rwGen) key(id string) iam.APIKey {
 		k.ExpiresAt = g.now.Add(time.Duration(g.rng.IntN(3)-1) * time.Hour)
 	}
 	if g.rng.IntN(3) == 0 {
-		k.DefaultProjectID = pickFrom(g, rwProjects)
+		k.DefaultProjectID = g.of(org, rwProjects)
 	}
 	return k
 }
 
 type call = func(ctx context.Context, e iam.Entities) (any, error)
 
+// id picks an ID of ids: one that exists (or not, for a creation) most of
+// the time, as the oracle store says.
+func (g *rwGen) id(k iam.Kind, ids []string, existing bool) string {
+	if g.exists != nil && g.rng.IntN(5) != 0 {
+		var fit []string
+		for _, id := range ids {
+			if g.exists(k, id) == existing {
+				fit = append(fit, id)
+			}
+		}
+		if len(fit) > 0 {
+			return pickFrom(g, fit)
+		}
+	}
+	return pickFrom(g, ids)
+}
+
 // one draws a single store call.
 func (g *rwGen) one() (string, call) {
-	switch g.rng.IntN(24) {
-	case 0:
-		o := iam.Organization{ID: pickFrom(g, rwOrgs), Name: pickFrom(g, rwNames)}
-		return fmt.Sprintf("CreateOrganization(%+v)", o), func(ctx context.Context, e iam.Entities) (any, error) { return e.CreateOrganization(ctx, o) }
-	case 1:
-		o := iam.Organization{ID: pickFrom(g, rwOrgs), Name: pickFrom(g, rwNames)}
-		return fmt.Sprintf("UpdateOrganization(%+v)", o), func(ctx context.Context, e iam.Entities) (any, error) { return e.UpdateOrganization(ctx, o) }
-	case 2:
-		id := pickFrom(g, rwOrgs)
-		if g.rng.IntN(3) != 0 {
-			break // rarely: it empties an organization
-		}
-		return fmt.Sprintf("DeleteOrganization(%q)", id), func(ctx context.Context, e iam.Entities) (any, error) { return nil, e.DeleteOrganization(ctx, id) }
-	case 3, 4:
-		p := iam.Project{ID: pickFrom(g, rwProjects), OrganizationID: pickFrom(g, rwOrgs), Name: pickFrom(g, rwNames), Description: pickFrom(g, rwNames)}
-		if g.rng.IntN(2) == 0 {
-			return fmt.Sprintf("CreateProject(%+v)", p), func(ctx context.Context, e iam.Entities) (any, error) { return e.CreateProject(ctx, p) }
-		}
-		return fmt.Sprintf("UpdateProject(%+v)", p), func(ctx context.Context, e iam.Entities) (any, error) { return e.UpdateProject(ctx, p) }
-	case 5:
-		id := pickFrom(g, rwProjects)
-		return fmt.Sprintf("DeleteProject(%q)", id), func(ctx context.Context, e iam.Entities) (any, error) { return nil, e.DeleteProject(ctx, id) }
-	case 6, 7:
-		u := g.user(pickFrom(g, rwUsers))
-		return fmt.Sprintf("CreateUser(%+v)", u), func(ctx context.Context, e iam.Entities) (any, error) { return e.CreateUser(ctx, u) }
-	case 8:
-		u := g.user(pickFrom(g, rwUsers))
-		return fmt.Sprintf("UpdateUser(%+v)", u), func(ctx context.Context, e iam.Entities) (any, error) { return e.UpdateUser(ctx, u) }
-	case 9:
-		id := pickFrom(g, rwUsers)
-		return fmt.Sprintf("DeleteUser(%q)", id), func(ctx context.Context, e iam.Entities) (any, error) { return nil, e.DeleteUser(ctx, id) }
-	case 10:
-		a := iam.Application{ID: pickFrom(g, rwApps), OrganizationID: pickFrom(g, rwOrgs), Name: pickFrom(g, rwNames[:4]), Managed: g.rng.IntN(4) == 0, Tags: pickFrom(g, rwTags)}
-		if g.rng.IntN(2) == 0 {
-			return fmt.Sprintf("CreateApplication(%+v)", a), func(ctx context.Context, e iam.Entities) (any, error) { return e.CreateApplication(ctx, a) }
-		}
-		return fmt.Sprintf("UpdateApplication(%+v)", a), func(ctx context.Context, e iam.Entities) (any, error) { return e.UpdateApplication(ctx, a) }
-	case 11:
-		id := pickFrom(g, rwApps)
-		return fmt.Sprintf("DeleteApplication(%q)", id), func(ctx context.Context, e iam.Entities) (any, error) { return nil, e.DeleteApplication(ctx, id) }
-	case 12, 13:
-		gr := g.group(pickFrom(g, rwGroups))
-		if g.rng.IntN(2) == 0 {
-			return fmt.Sprintf("CreateGroup(%+v)", gr), func(ctx context.Context, e iam.Entities) (any, error) { return e.CreateGroup(ctx, gr) }
-		}
-		return fmt.Sprintf("UpdateGroup(%+v)", gr), func(ctx context.Context, e iam.Entities) (any, error) { return e.UpdateGroup(ctx, gr) }
-	case 14:
-		id := pickFrom(g, rwGroups)
-		return fmt.Sprintf("DeleteGroup(%q)", id), func(ctx context.Context, e iam.Entities) (any, error) { return nil, e.DeleteGroup(ctx, id) }
-	case 15, 16, 17:
-		p := g.policy(pickFrom(g, rwPolicies))
-		if g.rng.IntN(2) == 0 {
-			return fmt.Sprintf("CreatePolicy(%+v)", p), func(ctx context.Context, e iam.Entities) (any, error) { return e.CreatePolicy(ctx, p) }
-		}
-		return fmt.Sprintf("UpdatePolicy(%+v)", p), func(ctx context.Context, e iam.Entities) (any, error) { return e.UpdatePolicy(ctx, p) }
-	case 18:
-		id := pickFrom(g, rwPolicies)
-		return fmt.Sprintf("DeletePolicy(%q)", id), func(ctx context.Context, e iam.Entities) (any, error) { return nil, e.DeletePolicy(ctx, id) }
-	case 19:
-		s := g.set()
-		if g.rng.IntN(2) == 0 {
-			return fmt.Sprintf("CreatePermissionSet(%+v)", s), func(ctx context.Context, e iam.Entities) (any, error) { return e.CreatePermissionSet(ctx, s) }
-		}
-		return fmt.Sprintf("UpdatePermissionSet(%+v)", s), func(ctx context.Context, e iam.Entities) (any, error) { return e.UpdatePermissionSet(ctx, s) }
-	case 20:
-		org, name := pickFrom(g, rwOrgs), pickFrom(g, []string{"HostShopRead", "HostLedgerAll"})
-		return fmt.Sprintf("DeletePermissionSet(%q, %q)", org, name), func(ctx context.Context, e iam.Entities) (any, error) {
-			return nil, e.DeletePermissionSet(ctx, org, name)
-		}
-	case 21:
-		k := g.key(pickFrom(g, rwKeys))
-		if g.rng.IntN(2) == 0 {
-			return fmt.Sprintf("CreateAPIKey(%+v)", k), func(ctx context.Context, e iam.Entities) (any, error) { return e.CreateAPIKey(ctx, k) }
-		}
-		k.Secret = ""
-		return fmt.Sprintf("UpdateAPIKey(%+v)", k), func(ctx context.Context, e iam.Entities) (any, error) { return e.UpdateAPIKey(ctx, k) }
-	case 22:
-		id := pickFrom(g, rwKeys)
-		return fmt.Sprintf("DeleteAPIKey(%q)", id), func(ctx context.Context, e iam.Entities) (any, error) { return nil, e.DeleteAPIKey(ctx, id) }
-	case 23:
-		// Reads, inside transactions too.
-		id := pickFrom(g, rwUsers)
-		org := pickFrom(g, rwOrgs)
+	op := g.rng.IntN(8) // 0-2 create, 3-5 update, 6 delete, 7 read
+	create, del := op < 3, op == 6
+	if op == 7 {
+		id, org := g.id(iam.KindUser, rwUsers, true), pickFrom(g, rwOrgs)
 		return fmt.Sprintf("GetUser(%q); ListGroups(%q)", id, org), func(ctx context.Context, e iam.Entities) (any, error) {
 			u, err := e.GetUser(ctx, id)
 			if err != nil {
@@ -308,8 +345,92 @@ func (g *rwGen) one() (string, call) {
 			return []any{u, gs}, err
 		}
 	}
-	o := iam.Organization{ID: pickFrom(g, rwOrgs), Name: "Org"}
-	return fmt.Sprintf("CreateOrganization(%+v)", o), func(ctx context.Context, e iam.Entities) (any, error) { return e.CreateOrganization(ctx, o) }
+	switch g.rng.IntN(16) {
+	case 0:
+		id := g.id(iam.KindOrganization, rwOrgs, !create)
+		o := iam.Organization{ID: id, Name: pickFrom(g, rwNames)}
+		switch {
+		case create:
+			return fmt.Sprintf("CreateOrganization(%+v)", o), func(ctx context.Context, e iam.Entities) (any, error) { return e.CreateOrganization(ctx, o) }
+		case del && (id == "o3" || g.rng.IntN(4) == 0): // rarely: it empties an organization
+			return fmt.Sprintf("DeleteOrganization(%q)", id), func(ctx context.Context, e iam.Entities) (any, error) { return nil, e.DeleteOrganization(ctx, id) }
+		}
+		return fmt.Sprintf("UpdateOrganization(%+v)", o), func(ctx context.Context, e iam.Entities) (any, error) { return e.UpdateOrganization(ctx, o) }
+	case 1, 2:
+		id := g.id(iam.KindProject, rwProjects, !create)
+		p := iam.Project{ID: id, OrganizationID: g.orgOf(id), Name: pickFrom(g, rwNames), Description: pickFrom(g, rwNames)}
+		switch {
+		case create:
+			return fmt.Sprintf("CreateProject(%+v)", p), func(ctx context.Context, e iam.Entities) (any, error) { return e.CreateProject(ctx, p) }
+		case del:
+			return fmt.Sprintf("DeleteProject(%q)", id), func(ctx context.Context, e iam.Entities) (any, error) { return nil, e.DeleteProject(ctx, id) }
+		}
+		return fmt.Sprintf("UpdateProject(%+v)", p), func(ctx context.Context, e iam.Entities) (any, error) { return e.UpdateProject(ctx, p) }
+	case 3, 4, 5:
+		id := g.id(iam.KindUser, rwUsers, !create)
+		u := g.user(id)
+		switch {
+		case create:
+			return fmt.Sprintf("CreateUser(%+v)", u), func(ctx context.Context, e iam.Entities) (any, error) { return e.CreateUser(ctx, u) }
+		case del:
+			return fmt.Sprintf("DeleteUser(%q)", id), func(ctx context.Context, e iam.Entities) (any, error) { return nil, e.DeleteUser(ctx, id) }
+		}
+		return fmt.Sprintf("UpdateUser(%+v)", u), func(ctx context.Context, e iam.Entities) (any, error) { return e.UpdateUser(ctx, u) }
+	case 6:
+		id := g.id(iam.KindApplication, rwApps, !create)
+		a := iam.Application{ID: id, OrganizationID: g.orgOf(id), Name: pickFrom(g, rwNames[:4]), Managed: g.rng.IntN(4) == 0, Tags: pickFrom(g, rwTags)}
+		switch {
+		case create:
+			return fmt.Sprintf("CreateApplication(%+v)", a), func(ctx context.Context, e iam.Entities) (any, error) { return e.CreateApplication(ctx, a) }
+		case del:
+			return fmt.Sprintf("DeleteApplication(%q)", id), func(ctx context.Context, e iam.Entities) (any, error) { return nil, e.DeleteApplication(ctx, id) }
+		}
+		return fmt.Sprintf("UpdateApplication(%+v)", a), func(ctx context.Context, e iam.Entities) (any, error) { return e.UpdateApplication(ctx, a) }
+	case 7, 8:
+		id := g.id(iam.KindGroup, rwGroups, !create)
+		gr := g.group(id)
+		switch {
+		case create:
+			return fmt.Sprintf("CreateGroup(%+v)", gr), func(ctx context.Context, e iam.Entities) (any, error) { return e.CreateGroup(ctx, gr) }
+		case del:
+			return fmt.Sprintf("DeleteGroup(%q)", id), func(ctx context.Context, e iam.Entities) (any, error) { return nil, e.DeleteGroup(ctx, id) }
+		}
+		return fmt.Sprintf("UpdateGroup(%+v)", gr), func(ctx context.Context, e iam.Entities) (any, error) { return e.UpdateGroup(ctx, gr) }
+	case 9, 10, 11, 12:
+		id := g.id(iam.KindPolicy, rwPolicies, !create)
+		p := g.policy(id)
+		switch {
+		case create:
+			return fmt.Sprintf("CreatePolicy(%+v)", p), func(ctx context.Context, e iam.Entities) (any, error) { return e.CreatePolicy(ctx, p) }
+		case del:
+			return fmt.Sprintf("DeletePolicy(%q)", id), func(ctx context.Context, e iam.Entities) (any, error) { return nil, e.DeletePolicy(ctx, id) }
+		}
+		return fmt.Sprintf("UpdatePolicy(%+v)", p), func(ctx context.Context, e iam.Entities) (any, error) { return e.UpdatePolicy(ctx, p) }
+	case 13:
+		ps := g.set()
+		switch {
+		case create:
+			return fmt.Sprintf("CreatePermissionSet(%+v)", ps), func(ctx context.Context, e iam.Entities) (any, error) { return e.CreatePermissionSet(ctx, ps) }
+		case del:
+			return fmt.Sprintf("DeletePermissionSet(%q, %q)", ps.OrganizationID, ps.Name), func(ctx context.Context, e iam.Entities) (any, error) {
+				return nil, e.DeletePermissionSet(ctx, ps.OrganizationID, ps.Name)
+			}
+		}
+		return fmt.Sprintf("UpdatePermissionSet(%+v)", ps), func(ctx context.Context, e iam.Entities) (any, error) { return e.UpdatePermissionSet(ctx, ps) }
+	}
+	id := g.id(iam.KindAPIKey, rwKeys, !create)
+	k := g.key(id)
+	switch {
+	case create:
+		return fmt.Sprintf("CreateAPIKey(%+v)", k), func(ctx context.Context, e iam.Entities) (any, error) { return e.CreateAPIKey(ctx, k) }
+	case del:
+		return fmt.Sprintf("DeleteAPIKey(%q)", id), func(ctx context.Context, e iam.Entities) (any, error) { return nil, e.DeleteAPIKey(ctx, id) }
+	}
+	k.Secret = ""
+	if g.rng.IntN(2) == 0 {
+		k.SecretSHA256 = ""
+	}
+	return fmt.Sprintf("UpdateAPIKey(%+v)", k), func(ctx context.Context, e iam.Entities) (any, error) { return e.UpdateAPIKey(ctx, k) }
 }
 
 // next draws a write: mostly one call, sometimes a transaction of a few
