@@ -277,7 +277,7 @@ func (s *Store) listen(ctx context.Context, ready chan<- error) {
 // ends.
 func (s *Store) follow(ctx context.Context, connected func()) error {
 	cfg := s.pool.Config().ConnConfig.Copy()
-	conn, err := pgx.ConnectConfig(ctx, cfg)
+	conn, err := s.o.connect(ctx, cfg)
 	if err != nil {
 		return err
 	}

@@ -74,6 +74,7 @@ type options struct {
 	poll      time.Duration
 	retention uint64
 	onError   func(error)
+	connect   func(context.Context, *pgx.ConnConfig) (*pgx.Conn, error) // opens the listening connection (tests replace it)
 }
 
 // WithRules passes options to the write rules (iam.NewWriteRules):
@@ -137,6 +138,9 @@ func open(ctx context.Context, pool *pgxpool.Pool, rules *iam.WriteRules, o opti
 		return nil, err
 	}
 	s := &Store{pool: pool, rules: rules, o: o, done: make(chan struct{})}
+	if s.o.connect == nil {
+		s.o.connect = pgx.ConnectConfig
+	}
 	rev, err := s.Revision(ctx)
 	if err != nil {
 		return nil, err
