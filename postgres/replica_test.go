@@ -300,7 +300,10 @@ func TestServerRestartLosesNothingAndEveryReplicaConverges(t *testing.T) {
 	}
 	rs := []replica{newReplica(t, db), newReplica(t, db), newReplica(t, db)}
 	seedWorld(t, rs[0].store)
-	grantAna(t, rs[0].store)
+	granted := grantAna(t, rs[0].store)
+	for _, r := range rs {
+		waitAndCheck(t, r.ev, granted, anaCreatesServers)
+	}
 	ctx := context.Background()
 
 	stop := make(chan struct{})
