@@ -24,6 +24,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/iamkit/iam"
+	"github.com/iamkit/iam/admin"
 	"github.com/iamkit/iam/conditions"
 )
 
@@ -573,10 +574,10 @@ func TestInvariantOrganizationIsolation(t *testing.T) {
 	require.False(t, dec.Allowed)
 
 	// Admin: another organization's entities do not exist for a caller.
-	admin := iam.NewAdmin(store, ev).As(iam.UserPrincipal("o1-owner"))
-	_, err = admin.GetUser(ctx, "o2-ana")
+	adm := admin.New(store, ev).As(iam.UserPrincipal("o1-owner"))
+	_, err = adm.GetUser(ctx, "o2-ana")
 	require.ErrorIs(t, err, iam.ErrNotFound)
-	_, err = admin.ListPolicies(ctx, "o2")
+	_, err = adm.ListPolicies(ctx, "o2")
 	require.ErrorIs(t, err, iam.ErrNotFound)
 }
 
@@ -712,7 +713,7 @@ func TestInvariantExpiredRevokedLockedCredentialsFail(t *testing.T) {
 	expiring := w.key(iam.APIKey{OrganizationID: w.org, Bearer: u, ExpiresAt: expiry, Secret: "expiring-secret"})
 	revoked := w.key(iam.APIKey{OrganizationID: w.org, Bearer: u, Secret: "revoked-secret"})
 	steady := w.key(iam.APIKey{OrganizationID: w.org, Bearer: u, Secret: "steady-secret"})
-	admin := iam.NewAdmin(w.store, w.ev)
+	adm := admin.New(w.store, w.ev)
 	inP1 := func(p iam.Principal) iam.Request { return inProject(p, "p1", "InstancesFullAccess") }
 	atOrgIAM := func(p iam.Principal) iam.Request { return atOrg(p, w.org, "IAMManager") }
 
@@ -747,9 +748,9 @@ func TestInvariantExpiredRevokedLockedCredentialsFail(t *testing.T) {
 		require.NotErrorIs(t, err, iam.ErrExpired, "the expiry is told only to who gave the right secret")
 		_, err = w.ev.AuthenticateSecret(w.ctx, "expiring-secret")
 		require.ErrorIs(t, err, iam.ErrExpired)
-		_, err = admin.As(k).ListUsers(w.ctx, w.org)
+		_, err = adm.As(k).ListUsers(w.ctx, w.org)
 		require.ErrorIs(t, err, iam.ErrForbidden)
-		_, err = admin.As(k).CreateAPIKey(w.ctx, iam.APIKey{OrganizationID: w.org, Bearer: u})
+		_, err = adm.As(k).CreateAPIKey(w.ctx, iam.APIKey{OrganizationID: w.org, Bearer: u})
 		require.Error(t, err, "an expired key cannot mint a fresh one")
 		w.expect(t, inP1(iam.APIKeyPrincipal(steady.AccessKey)), granted)
 	}
@@ -764,7 +765,7 @@ func TestInvariantExpiredRevokedLockedCredentialsFail(t *testing.T) {
 	require.ErrorIs(t, err, iam.ErrUnauthenticated)
 	_, err = w.ev.AuthenticateSecret(w.ctx, "revoked-secret")
 	require.ErrorIs(t, err, iam.ErrUnauthenticated)
-	_, err = admin.As(iam.APIKeyPrincipal(revoked.AccessKey)).ListUsers(w.ctx, w.org)
+	_, err = adm.As(iam.APIKeyPrincipal(revoked.AccessKey)).ListUsers(w.ctx, w.org)
 	require.Error(t, err)
 	// A new key with the same access key and another secret does not
 	// bring back the old secret.
@@ -786,9 +787,9 @@ func TestInvariantExpiredRevokedLockedCredentialsFail(t *testing.T) {
 		what, err := w.ev.WhatCan(w.ctx, iam.Request{Principal: p, OrganizationID: w.org})
 		require.NoError(t, err)
 		require.Empty(t, what)
-		_, err = admin.As(p).ListUsers(w.ctx, w.org)
+		_, err = adm.As(p).ListUsers(w.ctx, w.org)
 		require.ErrorIs(t, err, iam.ErrForbidden)
-		_, err = admin.As(p).CreateAPIKey(w.ctx, iam.APIKey{OrganizationID: w.org, Bearer: u})
+		_, err = adm.As(p).CreateAPIKey(w.ctx, iam.APIKey{OrganizationID: w.org, Bearer: u})
 		require.ErrorIs(t, err, iam.ErrForbidden, "a locked user cannot create keys, even its own")
 	}
 	who, err := w.ev.WhoCan(w.ctx, inP1(iam.Principal{}))
@@ -860,7 +861,7 @@ func TestInvariantSecretsNeverStoredOrLogged(t *testing.T) {
 	errs = append(errs, err)
 	_, err = w.store.CreateAPIKey(w.ctx, iam.APIKey{AccessKey: given.AccessKey, OrganizationID: w.org, Bearer: u, Secret: "another-secret-0123456789"})
 	errs = append(errs, err)
-	_, err = iam.NewAdmin(w.store, w.ev).As(u).CreateAPIKey(w.ctx, iam.APIKey{OrganizationID: w.org, Bearer: a, Secret: "another-secret-0123456789"})
+	_, err = admin.New(w.store, w.ev).As(u).CreateAPIKey(w.ctx, iam.APIKey{OrganizationID: w.org, Bearer: a, Secret: "another-secret-0123456789"})
 	errs = append(errs, err)
 	secrets = append(secrets, "another-secret-0123456789")
 
@@ -982,10 +983,10 @@ func TestInvariantNobodyCreatesKeysForAnotherHuman(t *testing.T) {
 		{keyOf(owner), owner}, {keyOf(iamUser), iamUser}, {keyOf(bot), bot},
 	}
 	humans := []iam.Principal{victim, iamUser, orgUser, owner, lockedUser}
-	admin := iam.NewAdmin(w.store, w.ev)
+	adm := admin.New(w.store, w.ev)
 	before := dumpStore(t, w.store)
 	for _, c := range callers {
-		view := admin.As(c.p)
+		view := adm.As(c.p)
 		for _, target := range humans {
 			if target == c.self {
 				continue
@@ -1009,10 +1010,10 @@ func TestInvariantNobodyCreatesKeysForAnotherHuman(t *testing.T) {
 	requireUnchanged(t, w.store, before)
 
 	// The allowed cases, as controls.
-	own, err := admin.As(victim).CreateAPIKey(w.ctx, iam.APIKey{OrganizationID: w.org, Bearer: victim})
+	own, err := adm.As(victim).CreateAPIKey(w.ctx, iam.APIKey{OrganizationID: w.org, Bearer: victim})
 	require.NoError(t, err, "a user creates its own key with no right")
 	require.NotEmpty(t, own.Secret)
-	_, err = admin.As(iamUser).CreateAPIKey(w.ctx, iam.APIKey{OrganizationID: w.org, Bearer: bot})
+	_, err = adm.As(iamUser).CreateAPIKey(w.ctx, iam.APIKey{OrganizationID: w.org, Bearer: bot})
 	require.NoError(t, err, "an IAM manager creates keys for applications")
 }
 
@@ -1150,7 +1151,7 @@ func TestInvariantDeletingPrincipalRevokesAtOnce(t *testing.T) {
 					require.NotContains(t, who, p)
 				}
 			}
-			_, err = iam.NewAdmin(w.store, w.ev).As(p).CreatePolicy(w.ctx, iam.Policy{OrganizationID: w.org, Principal: iam.UserPrincipal("other"), Rules: []iam.Rule{onOrg(w.org, "IAMManager")}})
+			_, err = admin.New(w.store, w.ev).As(p).CreatePolicy(w.ctx, iam.Policy{OrganizationID: w.org, Principal: iam.UserPrincipal("other"), Rules: []iam.Rule{onOrg(w.org, "IAMManager")}})
 			require.Error(t, err, "a deleted IAM manager still writes")
 			// The group's other members keep their grant.
 			both(t, w, second, inProject(iam.UserPrincipal("other"), "p1", "ObjectStorageFullAccess"), granted)
@@ -1242,7 +1243,7 @@ func TestInvariantOwnerStopsAtItsOrganization(t *testing.T) {
 
 	// Admin: beta does not exist for acme's owner, and nothing changes.
 	before := dumpStore(t, w.store)
-	view := iam.NewAdmin(w.store, w.ev).As(owner)
+	view := admin.New(w.store, w.ev).As(owner)
 	var errs []error
 	_, err = view.GetUser(w.ctx, "bu")
 	errs = append(errs, err)

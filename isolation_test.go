@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/iamkit/iam"
+	"github.com/iamkit/iam/admin"
 )
 
 // isoDuration bounds each isolation test's writers.
@@ -606,7 +607,7 @@ func tenantUnused(id string) string {
 // newTenantsWorld builds acme (owner acme-boss, and one entity of every
 // kind) and globex (owner gus, project gx-web, application gx-ci with key
 // GXKEY1, group gx-team, policy gx-pol).
-func newTenantsWorld(t *testing.T) (*iam.MemoryStore, *iam.Evaluator, *iam.Admin) {
+func newTenantsWorld(t *testing.T) (*iam.MemoryStore, *iam.Evaluator, *admin.Admin) {
 	t.Helper()
 	ctx := t.Context()
 	store := iam.NewMemoryStore()
@@ -639,7 +640,7 @@ func newTenantsWorld(t *testing.T) (*iam.MemoryStore, *iam.Evaluator, *iam.Admin
 	ev, err := iam.NewEvaluator(ctx, store)
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, ev.Close()) })
-	return store, ev, iam.NewAdmin(store, ev)
+	return store, ev, admin.New(store, ev)
 }
 
 // tenantSentinels are every sentinel error of the package.
@@ -900,7 +901,7 @@ func TestAnotherOrganizationsIDsAnswerAsUnknown(t *testing.T) {
 			return errOf(e.GetApplication(ctx, id))
 		}},
 	}
-	store, _, admin := newTenantsWorld(t)
+	store, _, adm := newTenantsWorld(t)
 	before := dumpStore(t, store)
 	callers := []iam.Principal{iam.UserPrincipal("gus"), iam.APIKeyPrincipal("GXKEY1")}
 	for _, tt := range tests {
@@ -909,7 +910,7 @@ func TestAnotherOrganizationsIDsAnswerAsUnknown(t *testing.T) {
 			unused := tenantUnused(tt.id)
 			require.NotEqual(t, tt.id, unused)
 			for _, caller := range callers {
-				view := admin.As(caller)
+				view := adm.As(caller)
 				requireSameAnswer(t, tt.op(ctx, view, tt.id), tt.op(ctx, view, unused), tt.id, unused)
 			}
 			if tt.store {
@@ -953,9 +954,9 @@ func TestTakenIDsAnswerAlikeWhoeverHoldsThem(t *testing.T) {
 	}
 	others := []string{tenantProject, tenantUser, tenantApp, tenantGroup, tenantPolicy, tenantKey, tenantA}
 	own := []string{"gx-web", "gus", "gx-ci", "gx-team", "gx-pol", "GXKEY1", tenantB}
-	store, _, admin := newTenantsWorld(t)
+	store, _, adm := newTenantsWorld(t)
 	before := dumpStore(t, store)
-	gus := admin.As(iam.UserPrincipal("gus"))
+	gus := adm.As(iam.UserPrincipal("gus"))
 	for _, c := range creates {
 		t.Run(c.kind, func(t *testing.T) {
 			ctx := t.Context()

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/iamkit/iam"
+	"github.com/iamkit/iam/admin"
 	"github.com/iamkit/iam/internal/gen"
 )
 
@@ -131,7 +132,7 @@ func TestALevelNeverLeaksEvenFromAnUnvalidatedCatalogue(t *testing.T) {
 
 	// Through the management layer: no policy granting the organization's
 	// management, no deletion of the organization.
-	as := iam.NewAdmin(store, ev).As(mallory)
+	as := admin.New(store, ev).As(mallory)
 	_, err = as.CreatePolicy(ctx, iam.Policy{ID: "pol-takeover", OrganizationID: "acme", Principal: mallory, Rules: []iam.Rule{onOrg("acme", "OrganizationManager")}})
 	require.ErrorIs(t, err, iam.ErrForbidden)
 	require.ErrorIs(t, as.DeleteOrganization(ctx, "acme"), iam.ErrForbidden)
@@ -150,7 +151,7 @@ func TestAProjectScopedSetNeverLetsItsHolderTakeOverTheOrganizationThroughAdmin(
 	_, polErr := w.store.CreatePolicy(w.ctx, iam.Policy{ID: "pol-mallory", OrganizationID: w.org, Principal: mallory, Rules: []iam.Rule{onOrg(w.org, "Everything")}})
 	t.Logf("creating the set: %v; the policy: %v", setErr, polErr)
 
-	as := iam.NewAdmin(w.store, w.ev).As(mallory)
+	as := admin.New(w.store, w.ev).As(mallory)
 	_, err := as.CreatePolicy(w.ctx, iam.Policy{ID: "pol-takeover", OrganizationID: w.org, Principal: mallory, Rules: []iam.Rule{onOrg(w.org, "OrganizationManager")}})
 	require.ErrorIs(t, err, iam.ErrForbidden)
 	require.ErrorIs(t, as.DeleteOrganization(w.ctx, w.org), iam.ErrForbidden)

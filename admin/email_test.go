@@ -1,4 +1,4 @@
-package iam_test
+package admin_test
 
 import (
 	"testing"
@@ -49,14 +49,14 @@ func TestOnlyTheUserItselfChangesItsEmail(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			store, admin := newAdminWorld(t)
+			store, adm := newWorld(t)
 			grantIAM(t, store)
 			ctx := t.Context()
 			before, err := store.GetUser(ctx, tt.user)
 			require.NoError(t, err)
 			u := before
 			tt.change(&u)
-			got, err := admin.As(tt.caller).UpdateUser(ctx, u)
+			got, err := adm.As(tt.caller).UpdateUser(ctx, u)
 			after, gerr := store.GetUser(ctx, tt.user)
 			require.NoError(t, gerr)
 			if tt.err == nil {

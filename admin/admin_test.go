@@ -1,4 +1,4 @@
-package iam_test
+package admin_test
 
 import (
 	"context"
@@ -11,12 +11,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/iamkit/iam"
+	"github.com/iamkit/iam/admin"
 )
 
-// adminNow is the clock of the Evaluator in these tests.
-var adminNow = time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+// testNow is the clock of the Evaluator in these tests.
+var testNow = time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 
-// newAdminWorld builds two organizations:
+// newWorld builds two organizations:
 //
 //	acme:   olga (owner), ana (member, no rights), ivan (IAMManager),
 //	        pia (IAMPolicyManager), paul (ProjectManager), lou (locked,
@@ -24,7 +25,7 @@ var adminNow = time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 //	        KANA, KANAOLD (expired) of ana, KIVAN, KIVANOLD (expired) of
 //	        ivan and KCI of ci, group g-team (pia), permission set Builder;
 //	globex: gus (owner).
-func newAdminWorld(t *testing.T) (*iam.MemoryStore, *iam.Admin) {
+func newWorld(t *testing.T) (*iam.MemoryStore, *admin.Admin) {
 	t.Helper()
 	ctx := t.Context()
 	store := iam.NewMemoryStore()
@@ -57,14 +58,14 @@ func newAdminWorld(t *testing.T) (*iam.MemoryStore, *iam.Admin) {
 		ScopeType: iam.ScopeProjects, Permissions: []string{"instance:image:create"}})
 	require.NoError(t, err)
 	for user, set := range map[string]string{"ivan": "IAMManager", "pia": "IAMPolicyManager", "paul": "ProjectManager", "lou": "IAMManager"} {
-		_, err := store.CreatePolicy(ctx, adminGrantAt("p-"+user, user, set))
+		_, err := store.CreatePolicy(ctx, grantAt("p-"+user, user, set))
 		require.NoError(t, err)
 	}
 	keys := []iam.APIKey{
 		{AccessKey: "KANA", Bearer: iam.UserPrincipal("ana")},
-		{AccessKey: "KANAOLD", Bearer: iam.UserPrincipal("ana"), ExpiresAt: adminNow.Add(-time.Hour)},
-		{AccessKey: "KIVAN", Bearer: iam.UserPrincipal("ivan"), ExpiresAt: adminNow.Add(time.Hour)},
-		{AccessKey: "KIVANOLD", Bearer: iam.UserPrincipal("ivan"), ExpiresAt: adminNow},
+		{AccessKey: "KANAOLD", Bearer: iam.UserPrincipal("ana"), ExpiresAt: testNow.Add(-time.Hour)},
+		{AccessKey: "KIVAN", Bearer: iam.UserPrincipal("ivan"), ExpiresAt: testNow.Add(time.Hour)},
+		{AccessKey: "KIVANOLD", Bearer: iam.UserPrincipal("ivan"), ExpiresAt: testNow},
 		{AccessKey: "KCI", Bearer: iam.ApplicationPrincipal("ci")},
 	}
 	for _, k := range keys {
@@ -72,125 +73,125 @@ func newAdminWorld(t *testing.T) (*iam.MemoryStore, *iam.Admin) {
 		_, err := store.CreateAPIKey(ctx, k)
 		require.NoError(t, err)
 	}
-	ev, err := iam.NewEvaluator(ctx, store, iam.WithClock(func() time.Time { return adminNow }))
+	ev, err := iam.NewEvaluator(ctx, store, iam.WithClock(func() time.Time { return testNow }))
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, ev.Close()) })
-	return store, iam.NewAdmin(store, ev)
+	return store, admin.New(store, ev)
 }
 
-// adminGrantAt is a policy of acme giving user the organization-scoped set.
-func adminGrantAt(id, user, set string) iam.Policy {
+// grantAt is a policy of acme giving user the organization-scoped set.
+func grantAt(id, user, set string) iam.Policy {
 	return iam.Policy{ID: id, OrganizationID: "acme", Principal: iam.UserPrincipal(user),
 		Rules: []iam.Rule{{Scope: iam.OrganizationScope("acme"), PermissionSets: []string{set}}}}
 }
 
-// adminOp is one call through an Admin view.
-type adminOp func(ctx context.Context, e iam.Entities) error
+// op is one call through an Admin view.
+type op func(ctx context.Context, e iam.Entities) error
 
-func adminCreateUser(id string) adminOp {
+func createUser(id string) op {
 	return func(ctx context.Context, e iam.Entities) error {
 		_, err := e.CreateUser(ctx, iam.User{ID: id, OrganizationID: "acme", Email: id + "@acme.test", Type: iam.UserMember})
 		return err
 	}
 }
 
-func adminCreateGroup(ctx context.Context, e iam.Entities) error {
+func createGroup(ctx context.Context, e iam.Entities) error {
 	_, err := e.CreateGroup(ctx, iam.Group{ID: "g-new", OrganizationID: "acme", Name: "ops", UserIDs: []string{"ana"}})
 	return err
 }
 
-func adminCreateApplication(ctx context.Context, e iam.Entities) error {
+func createApplication(ctx context.Context, e iam.Entities) error {
 	_, err := e.CreateApplication(ctx, iam.Application{ID: "app-new", OrganizationID: "acme", Name: "new"})
 	return err
 }
 
-func adminCreatePolicy(ctx context.Context, e iam.Entities) error {
-	_, err := e.CreatePolicy(ctx, adminGrantAt("p-new", "ana", "IAMReadOnly"))
+func createPolicy(ctx context.Context, e iam.Entities) error {
+	_, err := e.CreatePolicy(ctx, grantAt("p-new", "ana", "IAMReadOnly"))
 	return err
 }
 
-func adminUpdatePolicy(id string) adminOp {
+func updatePolicy(id string) op {
 	return func(ctx context.Context, e iam.Entities) error {
-		p := adminGrantAt(id, "ana", "IAMReadOnly")
+		p := grantAt(id, "ana", "IAMReadOnly")
 		_, err := e.UpdatePolicy(ctx, p)
 		return err
 	}
 }
 
-func adminDeletePolicy(id string) adminOp {
+func deletePolicy(id string) op {
 	return func(ctx context.Context, e iam.Entities) error { return e.DeletePolicy(ctx, id) }
 }
 
-func adminCreatePermissionSet(ctx context.Context, e iam.Entities) error {
+func createPermissionSet(ctx context.Context, e iam.Entities) error {
 	_, err := e.CreatePermissionSet(ctx, iam.PermissionSet{Name: "Deployer", OrganizationID: "acme",
 		ScopeType: iam.ScopeProjects, Permissions: []string{"instance:server:create"}})
 	return err
 }
 
-func adminCreateProject(ctx context.Context, e iam.Entities) error {
+func createProject(ctx context.Context, e iam.Entities) error {
 	_, err := e.CreateProject(ctx, iam.Project{ID: "proj-new", OrganizationID: "acme", Name: "new"})
 	return err
 }
 
-func adminDeleteProject(ctx context.Context, e iam.Entities) error {
+func deleteProject(ctx context.Context, e iam.Entities) error {
 	return e.DeleteProject(ctx, "web")
 }
 
-func adminUpdateOrganization(ctx context.Context, e iam.Entities) error {
+func updateOrganization(ctx context.Context, e iam.Entities) error {
 	_, err := e.UpdateOrganization(ctx, iam.Organization{ID: "acme", Name: "Acme Inc"})
 	return err
 }
 
-func adminCreateOrganization(ctx context.Context, e iam.Entities) error {
+func createOrganization(ctx context.Context, e iam.Entities) error {
 	_, err := e.CreateOrganization(ctx, iam.Organization{ID: "initech", Name: "Initech"})
 	return err
 }
 
-func adminCreateKeyFor(org string, bearer iam.Principal) adminOp {
+func createKeyFor(org string, bearer iam.Principal) op {
 	return func(ctx context.Context, e iam.Entities) error {
 		_, err := e.CreateAPIKey(ctx, iam.APIKey{OrganizationID: org, Bearer: bearer})
 		return err
 	}
 }
 
-func adminReadKey(ak string) adminOp {
+func readKey(ak string) op {
 	return func(ctx context.Context, e iam.Entities) error {
 		_, err := e.GetAPIKey(ctx, ak)
 		return err
 	}
 }
 
-func adminUpdateKey(ak string, bearer iam.Principal) adminOp {
+func updateKey(ak string, bearer iam.Principal) op {
 	return func(ctx context.Context, e iam.Entities) error {
 		_, err := e.UpdateAPIKey(ctx, iam.APIKey{AccessKey: ak, OrganizationID: "acme", Bearer: bearer, Description: "renamed"})
 		return err
 	}
 }
 
-func adminDeleteKey(ak string) adminOp {
+func deleteKey(ak string) op {
 	return func(ctx context.Context, e iam.Entities) error { return e.DeleteAPIKey(ctx, ak) }
 }
 
-func adminReadUser(id string) adminOp {
+func readUser(id string) op {
 	return func(ctx context.Context, e iam.Entities) error {
 		_, err := e.GetUser(ctx, id)
 		return err
 	}
 }
 
-func adminListUsers(org string) adminOp {
+func listUsers(org string) op {
 	return func(ctx context.Context, e iam.Entities) error {
 		_, err := e.ListUsers(ctx, org)
 		return err
 	}
 }
 
-func adminListPolicies(ctx context.Context, e iam.Entities) error {
+func listPolicies(ctx context.Context, e iam.Entities) error {
 	_, err := e.ListPolicies(ctx, "acme")
 	return err
 }
 
-func TestAdminRules(t *testing.T) {
+func TestRules(t *testing.T) {
 	t.Parallel()
 	var (
 		olga    = iam.UserPrincipal("olga")
@@ -210,162 +211,162 @@ func TestAdminRules(t *testing.T) {
 	tests := []struct {
 		name   string
 		caller iam.Principal
-		op     adminOp
+		op     op
 		want   []error // nil: allowed
 		msg    string  // in the error message
 	}{
 		// The owner may do everything in its organization...
-		{name: "owner creates a user", caller: olga, op: adminCreateUser("new")},
-		{name: "owner creates a group", caller: olga, op: adminCreateGroup},
-		{name: "owner creates an application", caller: olga, op: adminCreateApplication},
-		{name: "owner creates a policy", caller: olga, op: adminCreatePolicy},
-		{name: "owner creates a permission set", caller: olga, op: adminCreatePermissionSet},
-		{name: "owner creates a project", caller: olga, op: adminCreateProject},
-		{name: "owner updates the organization", caller: olga, op: adminUpdateOrganization},
-		{name: "owner deletes a policy", caller: olga, op: adminDeletePolicy("p-pia")},
-		{name: "owner creates a key for an application", caller: olga, op: adminCreateKeyFor("acme", ci)},
-		{name: "owner creates its own key", caller: olga, op: adminCreateKeyFor("acme", olga)},
-		{name: "owner deletes another's key", caller: olga, op: adminDeleteKey("KANA")},
-		{name: "owner reads another's key", caller: olga, op: adminReadKey("KCI")},
+		{name: "owner creates a user", caller: olga, op: createUser("new")},
+		{name: "owner creates a group", caller: olga, op: createGroup},
+		{name: "owner creates an application", caller: olga, op: createApplication},
+		{name: "owner creates a policy", caller: olga, op: createPolicy},
+		{name: "owner creates a permission set", caller: olga, op: createPermissionSet},
+		{name: "owner creates a project", caller: olga, op: createProject},
+		{name: "owner updates the organization", caller: olga, op: updateOrganization},
+		{name: "owner deletes a policy", caller: olga, op: deletePolicy("p-pia")},
+		{name: "owner creates a key for an application", caller: olga, op: createKeyFor("acme", ci)},
+		{name: "owner creates its own key", caller: olga, op: createKeyFor("acme", olga)},
+		{name: "owner deletes another's key", caller: olga, op: deleteKey("KANA")},
+		{name: "owner reads another's key", caller: olga, op: readKey("KCI")},
 		// ...but not create keys for other users, nor organizations.
-		{name: "owner may not create a key for another user", caller: olga, op: adminCreateKeyFor("acme", ana),
+		{name: "owner may not create a key for another user", caller: olga, op: createKeyFor("acme", ana),
 			want: []error{iam.ErrForbidden}, msg: anotherUser},
-		{name: "owner may not create organizations", caller: olga, op: adminCreateOrganization,
+		{name: "owner may not create organizations", caller: olga, op: createOrganization,
 			want: []error{iam.ErrForbidden}, msg: "the host creates organizations directly on the Store"},
 
 		// IAMManager, granted by a policy on the organization.
-		{name: "IAM manager creates a user", caller: ivan, op: adminCreateUser("new")},
-		{name: "IAM manager creates a group", caller: ivan, op: adminCreateGroup},
-		{name: "IAM manager creates a policy", caller: ivan, op: adminCreatePolicy},
-		{name: "IAM manager creates a key for an application", caller: ivan, op: adminCreateKeyFor("acme", ci)},
-		{name: "IAM manager creates a project (IAMManager includes ProjectManager)", caller: ivan, op: adminCreateProject},
-		{name: "IAM manager deletes another's key", caller: ivan, op: adminDeleteKey("KANA")},
-		{name: "IAM manager updates another's key", caller: ivan, op: adminUpdateKey("KCI", ci)},
-		{name: "IAM manager lists users", caller: ivan, op: adminListUsers("acme")},
-		{name: "IAM manager may not create a key for another user", caller: ivan, op: adminCreateKeyFor("acme", ana),
+		{name: "IAM manager creates a user", caller: ivan, op: createUser("new")},
+		{name: "IAM manager creates a group", caller: ivan, op: createGroup},
+		{name: "IAM manager creates a policy", caller: ivan, op: createPolicy},
+		{name: "IAM manager creates a key for an application", caller: ivan, op: createKeyFor("acme", ci)},
+		{name: "IAM manager creates a project (IAMManager includes ProjectManager)", caller: ivan, op: createProject},
+		{name: "IAM manager deletes another's key", caller: ivan, op: deleteKey("KANA")},
+		{name: "IAM manager updates another's key", caller: ivan, op: updateKey("KCI", ci)},
+		{name: "IAM manager lists users", caller: ivan, op: listUsers("acme")},
+		{name: "IAM manager may not create a key for another user", caller: ivan, op: createKeyFor("acme", ana),
 			want: []error{iam.ErrForbidden}, msg: anotherUser},
-		{name: "IAM manager may not update the organization", caller: ivan, op: adminUpdateOrganization,
+		{name: "IAM manager may not update the organization", caller: ivan, op: updateOrganization,
 			want: []error{iam.ErrForbidden}, msg: "it needs organization:organization:update (held through OrganizationManager or ownership)"},
 
 		// IAMPolicyManager writes policies, nothing else.
-		{name: "policy manager creates a policy", caller: pia, op: adminCreatePolicy},
-		{name: "policy manager updates a policy", caller: pia, op: adminUpdatePolicy("p-ivan")},
-		{name: "policy manager deletes a policy", caller: pia, op: adminDeletePolicy("p-paul")},
-		{name: "policy manager may not create users", caller: pia, op: adminCreateUser("new"),
+		{name: "policy manager creates a policy", caller: pia, op: createPolicy},
+		{name: "policy manager updates a policy", caller: pia, op: updatePolicy("p-ivan")},
+		{name: "policy manager deletes a policy", caller: pia, op: deletePolicy("p-paul")},
+		{name: "policy manager may not create users", caller: pia, op: createUser("new"),
 			want: []error{iam.ErrForbidden}, msg: `user "pia" may not create users in organization "acme": it needs iam:user:create`},
-		{name: "policy manager may not create keys for applications", caller: pia, op: adminCreateKeyFor("acme", ci),
+		{name: "policy manager may not create keys for applications", caller: pia, op: createKeyFor("acme", ci),
 			want: []error{iam.ErrForbidden}, msg: "it needs iam:api_key:create"},
 
 		// ProjectManager writes projects, not policies.
-		{name: "project manager creates a project", caller: paul, op: adminCreateProject},
-		{name: "project manager deletes a project", caller: paul, op: adminDeleteProject},
-		{name: "project manager may not create policies", caller: paul, op: adminCreatePolicy,
+		{name: "project manager creates a project", caller: paul, op: createProject},
+		{name: "project manager deletes a project", caller: paul, op: deleteProject},
+		{name: "project manager may not create policies", caller: paul, op: createPolicy,
 			want: []error{iam.ErrForbidden}, msg: "it needs iam:policy:create"},
 
 		// A member with no rights.
-		{name: "member may not create policies", caller: ana, op: adminCreatePolicy,
+		{name: "member may not create policies", caller: ana, op: createPolicy,
 			want: []error{iam.ErrForbidden}, msg: `user "ana" may not create policies in organization "acme": it needs iam:policy:create (held through IAMManager, IAMPolicyManager, OrganizationManager or ownership)`},
-		{name: "member may not update a policy", caller: ana, op: adminUpdatePolicy("p-ivan"),
+		{name: "member may not update a policy", caller: ana, op: updatePolicy("p-ivan"),
 			want: []error{iam.ErrForbidden}, msg: `may not update policy "p-ivan" in organization "acme": it needs iam:policy:update`},
-		{name: "member may not read another user", caller: ana, op: adminReadUser("olga"),
+		{name: "member may not read another user", caller: ana, op: readUser("olga"),
 			want: []error{iam.ErrForbidden}, msg: "it needs iam:user:read"},
-		{name: "member may not list policies", caller: ana, op: adminListPolicies,
+		{name: "member may not list policies", caller: ana, op: listPolicies,
 			want: []error{iam.ErrForbidden}, msg: "may not list policies in organization \"acme\": it needs iam:policy:list"},
-		{name: "member may not create projects", caller: ana, op: adminCreateProject,
+		{name: "member may not create projects", caller: ana, op: createProject,
 			want: []error{iam.ErrForbidden}, msg: "it needs project:project:create"},
-		{name: "member may not create permission sets", caller: ana, op: adminCreatePermissionSet,
+		{name: "member may not create permission sets", caller: ana, op: createPermissionSet,
 			want: []error{iam.ErrForbidden}, msg: "it needs iam:permission_set:create"},
-		{name: "member may not delete a missing policy", caller: ana, op: adminDeletePolicy("p-none"),
+		{name: "member may not delete a missing policy", caller: ana, op: deletePolicy("p-none"),
 			want: []error{iam.ErrNotFound}},
 
 		// API keys of one's own.
-		{name: "member creates its own key", caller: ana, op: adminCreateKeyFor("acme", ana)},
-		{name: "member reads its own key", caller: ana, op: adminReadKey("KANA")},
-		{name: "member updates its own key", caller: ana, op: adminUpdateKey("KANA", ana)},
-		{name: "member deletes its own key", caller: ana, op: adminDeleteKey("KANA")},
-		{name: "member may not create a key for another user", caller: ana, op: adminCreateKeyFor("acme", ivan),
+		{name: "member creates its own key", caller: ana, op: createKeyFor("acme", ana)},
+		{name: "member reads its own key", caller: ana, op: readKey("KANA")},
+		{name: "member updates its own key", caller: ana, op: updateKey("KANA", ana)},
+		{name: "member deletes its own key", caller: ana, op: deleteKey("KANA")},
+		{name: "member may not create a key for another user", caller: ana, op: createKeyFor("acme", ivan),
 			want: []error{iam.ErrForbidden}, msg: anotherUser},
-		{name: "member may not create a key for an application", caller: ana, op: adminCreateKeyFor("acme", ci),
+		{name: "member may not create a key for an application", caller: ana, op: createKeyFor("acme", ci),
 			want: []error{iam.ErrForbidden}, msg: `may not create API keys for application "ci" in organization "acme": it needs iam:api_key:create (held through IAMManager, OrganizationManager or ownership)`},
-		{name: "member may not read another's key", caller: ana, op: adminReadKey("KCI"),
+		{name: "member may not read another's key", caller: ana, op: readKey("KCI"),
 			want: []error{iam.ErrForbidden}, msg: "it needs iam:api_key:read"},
-		{name: "member may not update another's key", caller: ana, op: adminUpdateKey("KCI", ci),
+		{name: "member may not update another's key", caller: ana, op: updateKey("KCI", ci),
 			want: []error{iam.ErrForbidden}, msg: "it needs iam:api_key:update"},
-		{name: "member may not delete another's key", caller: ana, op: adminDeleteKey("KCI"),
+		{name: "member may not delete another's key", caller: ana, op: deleteKey("KCI"),
 			want: []error{iam.ErrForbidden}, msg: `may not delete API key "KCI" in organization "acme": it needs iam:api_key:delete`},
-		{name: "application may not create its own key", caller: ci, op: adminCreateKeyFor("acme", ci),
+		{name: "application may not create its own key", caller: ci, op: createKeyFor("acme", ci),
 			want: []error{iam.ErrForbidden}, msg: "it needs iam:api_key:create"},
-		{name: "application may not extend its own key", caller: ci, op: adminUpdateKey("KCI", ci),
+		{name: "application may not extend its own key", caller: ci, op: updateKey("KCI", ci),
 			want: []error{iam.ErrForbidden}, msg: "it needs iam:api_key:update"},
-		{name: "application reads its own key", caller: ci, op: adminReadKey("KCI")},
-		{name: "application deletes its own key", caller: ci, op: adminDeleteKey("KCI")},
+		{name: "application reads its own key", caller: ci, op: readKey("KCI")},
+		{name: "application deletes its own key", caller: ci, op: deleteKey("KCI")},
 
 		// An API key caller is its bearer, never more.
-		{name: "member's key may not create policies", caller: anaKey, op: adminCreatePolicy,
+		{name: "member's key may not create policies", caller: anaKey, op: createPolicy,
 			want: []error{iam.ErrForbidden}, msg: `API key "KANA" of user "ana" may not create policies in organization "acme": it needs iam:policy:create`},
-		{name: "member's key creates a key for its user", caller: anaKey, op: adminCreateKeyFor("acme", ana)},
-		{name: "member's key deletes another key of its user", caller: anaKey, op: adminDeleteKey("KANAOLD")},
-		{name: "member's key may not create a key for another user", caller: anaKey, op: adminCreateKeyFor("acme", ivan),
+		{name: "member's key creates a key for its user", caller: anaKey, op: createKeyFor("acme", ana)},
+		{name: "member's key deletes another key of its user", caller: anaKey, op: deleteKey("KANAOLD")},
+		{name: "member's key may not create a key for another user", caller: anaKey, op: createKeyFor("acme", ivan),
 			want: []error{iam.ErrForbidden}, msg: anotherUser},
-		{name: "IAM manager's key creates a user", caller: ivanKey, op: adminCreateUser("new")},
-		{name: "IAM manager's key may not update the organization", caller: ivanKey, op: adminUpdateOrganization,
+		{name: "IAM manager's key creates a user", caller: ivanKey, op: createUser("new")},
+		{name: "IAM manager's key may not update the organization", caller: ivanKey, op: updateOrganization,
 			want: []error{iam.ErrForbidden}, msg: "it needs organization:organization:update"},
 
 		// An expired key is denied, even for its own user's keys.
-		{name: "expired key of an IAM manager may not create a user", caller: ivanOld, op: adminCreateUser("new"),
+		{name: "expired key of an IAM manager may not create a user", caller: ivanOld, op: createUser("new"),
 			want: []error{iam.ErrForbidden, iam.ErrExpired}, msg: `API key "KIVANOLD" of user "ivan" may not create users in organization "acme": the API key has expired`},
-		{name: "expired key may not renew itself", caller: anaOld, op: adminCreateKeyFor("acme", ana),
+		{name: "expired key may not renew itself", caller: anaOld, op: createKeyFor("acme", ana),
 			want: []error{iam.ErrForbidden, iam.ErrExpired}},
-		{name: "expired key may not delete its user's keys", caller: anaOld, op: adminDeleteKey("KANA"),
+		{name: "expired key may not delete its user's keys", caller: anaOld, op: deleteKey("KANA"),
 			want: []error{iam.ErrForbidden, iam.ErrExpired}},
 
 		// A locked user is denied everything, its rights and its own keys alike.
-		{name: "locked IAM manager may not create a user", caller: lou, op: adminCreateUser("new"),
+		{name: "locked IAM manager may not create a user", caller: lou, op: createUser("new"),
 			want: []error{iam.ErrForbidden}, msg: `user "lou" may not create users in organization "acme": the user is locked`},
-		{name: "locked user may not create its own key", caller: lou, op: adminCreateKeyFor("acme", lou),
+		{name: "locked user may not create its own key", caller: lou, op: createKeyFor("acme", lou),
 			want: []error{iam.ErrForbidden}, msg: "the user is locked"},
 
 		// Another organization's caller learns nothing, not even existence.
-		{name: "cross-org owner reads a user", caller: gus, op: adminReadUser("ana"),
+		{name: "cross-org owner reads a user", caller: gus, op: readUser("ana"),
 			want: []error{iam.ErrNotFound}, msg: `iam: user "ana": iam: not found`},
-		{name: "cross-org owner deletes a policy", caller: gus, op: adminDeletePolicy("p-ivan"),
+		{name: "cross-org owner deletes a policy", caller: gus, op: deletePolicy("p-ivan"),
 			want: []error{iam.ErrNotFound}, msg: `iam: policy "p-ivan": iam: not found`},
-		{name: "cross-org owner updates a policy", caller: gus, op: adminUpdatePolicy("p-ivan"),
+		{name: "cross-org owner updates a policy", caller: gus, op: updatePolicy("p-ivan"),
 			want: []error{iam.ErrNotFound}},
-		{name: "cross-org owner creates a user", caller: gus, op: adminCreateUser("new"),
+		{name: "cross-org owner creates a user", caller: gus, op: createUser("new"),
 			want: []error{iam.ErrNotFound}, msg: `iam: organization "acme": iam: not found`},
-		{name: "cross-org owner lists users", caller: gus, op: adminListUsers("acme"),
+		{name: "cross-org owner lists users", caller: gus, op: listUsers("acme"),
 			want: []error{iam.ErrNotFound}},
-		{name: "cross-org owner deletes a key", caller: gus, op: adminDeleteKey("KANA"),
+		{name: "cross-org owner deletes a key", caller: gus, op: deleteKey("KANA"),
 			want: []error{iam.ErrNotFound}},
-		{name: "cross-org owner creates a key for a user", caller: gus, op: adminCreateKeyFor("acme", ana),
+		{name: "cross-org owner creates a key for a user", caller: gus, op: createKeyFor("acme", ana),
 			want: []error{iam.ErrNotFound}},
-		{name: "cross-org owner creates a key for an application", caller: gus, op: adminCreateKeyFor("acme", ci),
+		{name: "cross-org owner creates a key for an application", caller: gus, op: createKeyFor("acme", ci),
 			want: []error{iam.ErrNotFound}},
-		{name: "cross-org owner updates the organization", caller: gus, op: adminUpdateOrganization,
+		{name: "cross-org owner updates the organization", caller: gus, op: updateOrganization,
 			want: []error{iam.ErrNotFound}},
-		{name: "cross-org owner deletes a project", caller: gus, op: adminDeleteProject,
+		{name: "cross-org owner deletes a project", caller: gus, op: deleteProject,
 			want: []error{iam.ErrNotFound}},
 
 		// Callers that do not exist.
-		{name: "unknown caller", caller: iam.UserPrincipal("ghost"), op: adminCreateUser("new"),
+		{name: "unknown caller", caller: iam.UserPrincipal("ghost"), op: createUser("new"),
 			want: []error{iam.ErrNotFound}, msg: `user "ghost"`},
-		{name: "unknown API key caller", caller: iam.APIKeyPrincipal("KNONE"), op: adminCreateKeyFor("acme", ana),
+		{name: "unknown API key caller", caller: iam.APIKeyPrincipal("KNONE"), op: createKeyFor("acme", ana),
 			want: []error{iam.ErrNotFound}},
-		{name: "user ID given as an application", caller: iam.ApplicationPrincipal("ana"), op: adminCreateUser("new"),
+		{name: "user ID given as an application", caller: iam.ApplicationPrincipal("ana"), op: createUser("new"),
 			want: []error{iam.ErrNotFound}},
-		{name: "zero caller", caller: iam.Principal{}, op: adminCreateUser("new"),
+		{name: "zero caller", caller: iam.Principal{}, op: createUser("new"),
 			want: []error{iam.ErrInvalid}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := t.Context()
-			store, admin := newAdminWorld(t)
+			store, adm := newWorld(t)
 			before, err := store.Revision(ctx)
 			require.NoError(t, err)
 
-			err = tt.op(ctx, admin.As(tt.caller))
+			err = tt.op(ctx, adm.As(tt.caller))
 
 			if tt.want == nil {
 				require.NoError(t, err)
@@ -390,11 +391,11 @@ func TestAdminRules(t *testing.T) {
 	}
 }
 
-func TestAdminDenialMessage(t *testing.T) {
+func TestDenialMessage(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	_, admin := newAdminWorld(t)
-	_, err := admin.As(iam.UserPrincipal("ana")).CreatePolicy(ctx, adminGrantAt("p-new", "ana", "IAMManager"))
+	_, adm := newWorld(t)
+	_, err := adm.As(iam.UserPrincipal("ana")).CreatePolicy(ctx, grantAt("p-new", "ana", "IAMManager"))
 	require.ErrorIs(t, err, iam.ErrForbidden)
 	assert.Equal(t, `iam: user "ana" may not create policies in organization "acme": it needs iam:policy:create `+
 		`(held through IAMManager, IAMPolicyManager, OrganizationManager or ownership): iam: forbidden`, err.Error())
@@ -402,11 +403,11 @@ func TestAdminDenialMessage(t *testing.T) {
 
 // A caller of another organization gets, for an entity that exists, the
 // very error it gets for one that does not.
-func TestAdminCrossOrganizationLooksMissing(t *testing.T) {
+func TestCrossOrganizationLooksMissing(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	_, admin := newAdminWorld(t)
-	gus := admin.As(iam.UserPrincipal("gus"))
+	_, adm := newWorld(t)
+	gus := adm.As(iam.UserPrincipal("gus"))
 	for _, kind := range []struct {
 		name string
 		op   func(id string) error
@@ -428,10 +429,10 @@ func TestAdminCrossOrganizationLooksMissing(t *testing.T) {
 	}
 }
 
-func TestAdminListAPIKeys(t *testing.T) {
+func TestListAPIKeys(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	_, admin := newAdminWorld(t)
+	_, adm := newWorld(t)
 	accessKeys := func(keys []iam.APIKey) []string {
 		var out []string
 		for _, k := range keys {
@@ -453,46 +454,46 @@ func TestAdminListAPIKeys(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			keys, err := admin.As(tt.caller).ListAPIKeys(ctx, "acme")
+			keys, err := adm.As(tt.caller).ListAPIKeys(ctx, "acme")
 			require.NoError(t, err)
 			assert.ElementsMatch(t, tt.want, accessKeys(keys))
 		})
 	}
 
-	_, err := admin.As(iam.UserPrincipal("lou")).ListAPIKeys(ctx, "acme")
+	_, err := adm.As(iam.UserPrincipal("lou")).ListAPIKeys(ctx, "acme")
 	assert.ErrorIs(t, err, iam.ErrForbidden, "locked user")
-	_, err = admin.As(iam.APIKeyPrincipal("KANAOLD")).ListAPIKeys(ctx, "acme")
+	_, err = adm.As(iam.APIKeyPrincipal("KANAOLD")).ListAPIKeys(ctx, "acme")
 	assert.ErrorIs(t, err, iam.ErrExpired, "expired key")
-	_, err = admin.As(iam.UserPrincipal("gus")).ListAPIKeys(ctx, "acme")
+	_, err = adm.As(iam.UserPrincipal("gus")).ListAPIKeys(ctx, "acme")
 	assert.ErrorIs(t, err, iam.ErrNotFound, "other organization")
 }
 
-func TestAdminOrganizationAndCatalogue(t *testing.T) {
+func TestOrganizationAndCatalogue(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	_, admin := newAdminWorld(t)
+	_, adm := newWorld(t)
 
-	orgs, err := admin.As(iam.UserPrincipal("olga")).ListOrganizations(ctx)
+	orgs, err := adm.As(iam.UserPrincipal("olga")).ListOrganizations(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, []iam.Organization{{ID: "acme", Name: "acme"}}, orgs, "only the caller's own organization")
 
-	_, err = admin.As(iam.UserPrincipal("ana")).GetOrganization(ctx, "acme")
+	_, err = adm.As(iam.UserPrincipal("ana")).GetOrganization(ctx, "acme")
 	assert.ErrorIs(t, err, iam.ErrForbidden)
-	_, err = admin.As(iam.UserPrincipal("olga")).GetOrganization(ctx, "globex")
+	_, err = adm.As(iam.UserPrincipal("olga")).GetOrganization(ctx, "globex")
 	assert.ErrorIs(t, err, iam.ErrNotFound)
 
 	// The built-in catalogue is read with the rights of the caller's own
 	// organization, and cannot be written.
-	sets, err := admin.As(iam.UserPrincipal("ivan")).ListPermissionSets(ctx, "")
+	sets, err := adm.As(iam.UserPrincipal("ivan")).ListPermissionSets(ctx, "")
 	require.NoError(t, err)
 	assert.NotEmpty(t, sets)
-	_, err = admin.As(iam.UserPrincipal("ana")).GetPermissionSet(ctx, "", "IAMManager")
+	_, err = adm.As(iam.UserPrincipal("ana")).GetPermissionSet(ctx, "", "IAMManager")
 	assert.ErrorIs(t, err, iam.ErrForbidden)
-	err = admin.As(iam.UserPrincipal("olga")).DeletePermissionSet(ctx, "", "IAMManager")
+	err = adm.As(iam.UserPrincipal("olga")).DeletePermissionSet(ctx, "", "IAMManager")
 	assert.ErrorIs(t, err, iam.ErrForbidden)
 
 	// A create without an organization is invalid, before any check.
-	_, err = admin.As(iam.UserPrincipal("olga")).CreateGroup(ctx, iam.Group{Name: "ops"})
+	_, err = adm.As(iam.UserPrincipal("olga")).CreateGroup(ctx, iam.Group{Name: "ops"})
 	var verr *iam.ValidationError
 	require.ErrorAs(t, err, &verr)
 	assert.Equal(t, "organization_id", verr.Field)
@@ -500,57 +501,57 @@ func TestAdminOrganizationAndCatalogue(t *testing.T) {
 
 // Rights follow the store: a grant written through one view takes effect
 // in the next call of another.
-func TestAdminGrantThenRevoke(t *testing.T) {
+func TestGrantThenRevoke(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	_, admin := newAdminWorld(t)
-	olga, ana := admin.As(iam.UserPrincipal("olga")), admin.As(iam.UserPrincipal("ana"))
+	_, adm := newWorld(t)
+	olga, ana := adm.As(iam.UserPrincipal("olga")), adm.As(iam.UserPrincipal("ana"))
 
-	require.ErrorIs(t, adminCreateUser("u1")(ctx, ana), iam.ErrForbidden)
-	_, err := olga.CreatePolicy(ctx, adminGrantAt("p-ana", "ana", "IAMUserManager"))
+	require.ErrorIs(t, createUser("u1")(ctx, ana), iam.ErrForbidden)
+	_, err := olga.CreatePolicy(ctx, grantAt("p-ana", "ana", "IAMUserManager"))
 	require.NoError(t, err)
-	require.NoError(t, adminCreateUser("u1")(ctx, ana))
+	require.NoError(t, createUser("u1")(ctx, ana))
 	require.NoError(t, olga.DeletePolicy(ctx, "p-ana"))
-	require.ErrorIs(t, adminCreateUser("u2")(ctx, ana), iam.ErrForbidden)
+	require.ErrorIs(t, createUser("u2")(ctx, ana), iam.ErrForbidden)
 }
 
 // Every method of the view checks the permission of its entity and action:
 // a member without rights is refused with that permission named, a caller
 // of another organization is told the target does not exist, and the owner
 // is let through.
-func TestAdminEveryMethodChecks(t *testing.T) {
+func TestEveryMethodChecks(t *testing.T) {
 	t.Parallel()
-	get := func(f func(ctx context.Context, e iam.Entities) (any, error)) adminOp {
+	get := func(f func(ctx context.Context, e iam.Entities) (any, error)) op {
 		return func(ctx context.Context, e iam.Entities) error { _, err := f(ctx, e); return err }
 	}
 	tests := []struct {
 		perm        string
-		op          adminOp
+		op          op
 		ownAllowed  bool // a member without rights may: it acts on its own
 		otherOrgsOK bool // a caller of another organization is answered for its own
 	}{
 		{perm: "organization:organization:read", op: get(func(ctx context.Context, e iam.Entities) (any, error) { return e.GetOrganization(ctx, "acme") })},
 		{perm: "organization:organization:list", op: get(func(ctx context.Context, e iam.Entities) (any, error) { return e.ListOrganizations(ctx) }), otherOrgsOK: true},
-		{perm: "organization:organization:update", op: adminUpdateOrganization},
+		{perm: "organization:organization:update", op: updateOrganization},
 		{perm: "organization:organization:delete", op: func(ctx context.Context, e iam.Entities) error { return e.DeleteOrganization(ctx, "acme") }},
 
-		{perm: "project:project:create", op: adminCreateProject},
+		{perm: "project:project:create", op: createProject},
 		{perm: "project:project:read", op: get(func(ctx context.Context, e iam.Entities) (any, error) { return e.GetProject(ctx, "web") })},
 		{perm: "project:project:list", op: get(func(ctx context.Context, e iam.Entities) (any, error) { return e.ListProjects(ctx, "acme") })},
 		{perm: "project:project:update", op: get(func(ctx context.Context, e iam.Entities) (any, error) {
 			return e.UpdateProject(ctx, iam.Project{ID: "web", OrganizationID: "acme", Name: "www"})
 		})},
-		{perm: "project:project:delete", op: adminDeleteProject},
+		{perm: "project:project:delete", op: deleteProject},
 
-		{perm: "iam:user:create", op: adminCreateUser("new")},
-		{perm: "iam:user:read", op: adminReadUser("pia")},
-		{perm: "iam:user:list", op: adminListUsers("acme")},
+		{perm: "iam:user:create", op: createUser("new")},
+		{perm: "iam:user:read", op: readUser("pia")},
+		{perm: "iam:user:list", op: listUsers("acme")},
 		{perm: "iam:user:update", op: get(func(ctx context.Context, e iam.Entities) (any, error) {
 			return e.UpdateUser(ctx, iam.User{ID: "pia", OrganizationID: "acme", Email: "pia@acme.test", Type: iam.UserMember, Username: "pia"})
 		})},
 		{perm: "iam:user:delete", op: func(ctx context.Context, e iam.Entities) error { return e.DeleteUser(ctx, "pia") }},
 
-		{perm: "iam:application:create", op: adminCreateApplication},
+		{perm: "iam:application:create", op: createApplication},
 		{perm: "iam:application:read", op: get(func(ctx context.Context, e iam.Entities) (any, error) { return e.GetApplication(ctx, "ci") })},
 		{perm: "iam:application:list", op: get(func(ctx context.Context, e iam.Entities) (any, error) { return e.ListApplications(ctx, "acme") })},
 		{perm: "iam:application:update", op: get(func(ctx context.Context, e iam.Entities) (any, error) {
@@ -558,7 +559,7 @@ func TestAdminEveryMethodChecks(t *testing.T) {
 		})},
 		{perm: "iam:application:delete", op: func(ctx context.Context, e iam.Entities) error { return e.DeleteApplication(ctx, "ci") }},
 
-		{perm: "iam:group:create", op: adminCreateGroup},
+		{perm: "iam:group:create", op: createGroup},
 		{perm: "iam:group:read", op: get(func(ctx context.Context, e iam.Entities) (any, error) { return e.GetGroup(ctx, "g-team") })},
 		{perm: "iam:group:list", op: get(func(ctx context.Context, e iam.Entities) (any, error) { return e.ListGroups(ctx, "acme") })},
 		{perm: "iam:group:update", op: get(func(ctx context.Context, e iam.Entities) (any, error) {
@@ -566,13 +567,13 @@ func TestAdminEveryMethodChecks(t *testing.T) {
 		})},
 		{perm: "iam:group:delete", op: func(ctx context.Context, e iam.Entities) error { return e.DeleteGroup(ctx, "g-team") }},
 
-		{perm: "iam:policy:create", op: adminCreatePolicy},
+		{perm: "iam:policy:create", op: createPolicy},
 		{perm: "iam:policy:read", op: get(func(ctx context.Context, e iam.Entities) (any, error) { return e.GetPolicy(ctx, "p-pia") })},
-		{perm: "iam:policy:list", op: adminListPolicies},
-		{perm: "iam:policy:update", op: adminUpdatePolicy("p-pia")},
-		{perm: "iam:policy:delete", op: adminDeletePolicy("p-pia")},
+		{perm: "iam:policy:list", op: listPolicies},
+		{perm: "iam:policy:update", op: updatePolicy("p-pia")},
+		{perm: "iam:policy:delete", op: deletePolicy("p-pia")},
 
-		{perm: "iam:permission_set:create", op: adminCreatePermissionSet},
+		{perm: "iam:permission_set:create", op: createPermissionSet},
 		{perm: "iam:permission_set:read", op: get(func(ctx context.Context, e iam.Entities) (any, error) {
 			return e.GetPermissionSet(ctx, "acme", "Builder")
 		})},
@@ -585,21 +586,21 @@ func TestAdminEveryMethodChecks(t *testing.T) {
 			return e.DeletePermissionSet(ctx, "acme", "Builder")
 		}},
 
-		{perm: "iam:api_key:create", op: adminCreateKeyFor("acme", iam.ApplicationPrincipal("ci"))},
-		{perm: "iam:api_key:read", op: adminReadKey("KCI")},
+		{perm: "iam:api_key:create", op: createKeyFor("acme", iam.ApplicationPrincipal("ci"))},
+		{perm: "iam:api_key:read", op: readKey("KCI")},
 		{perm: "iam:api_key:list", op: get(func(ctx context.Context, e iam.Entities) (any, error) { return e.ListAPIKeys(ctx, "acme") }), ownAllowed: true},
-		{perm: "iam:api_key:update", op: adminUpdateKey("KCI", iam.ApplicationPrincipal("ci"))},
-		{perm: "iam:api_key:delete", op: adminDeleteKey("KCI")},
+		{perm: "iam:api_key:update", op: updateKey("KCI", iam.ApplicationPrincipal("ci"))},
+		{perm: "iam:api_key:delete", op: deleteKey("KCI")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.perm, func(t *testing.T) {
 			t.Parallel()
 			ctx := t.Context()
-			store, admin := newAdminWorld(t)
+			store, adm := newWorld(t)
 			before, err := store.Revision(ctx)
 			require.NoError(t, err)
 
-			err = tt.op(ctx, admin.As(iam.UserPrincipal("ana")))
+			err = tt.op(ctx, adm.As(iam.UserPrincipal("ana")))
 			if tt.ownAllowed {
 				require.NoError(t, err)
 			} else {
@@ -608,7 +609,7 @@ func TestAdminEveryMethodChecks(t *testing.T) {
 				assert.Contains(t, err.Error(), "it needs "+tt.perm+" (held through ")
 			}
 
-			err = tt.op(ctx, admin.As(iam.UserPrincipal("gus")))
+			err = tt.op(ctx, adm.As(iam.UserPrincipal("gus")))
 			if tt.otherOrgsOK {
 				require.NoError(t, err)
 			} else {
@@ -620,28 +621,28 @@ func TestAdminEveryMethodChecks(t *testing.T) {
 			require.NoError(t, err)
 			require.Equal(t, before, after, "a refused call wrote to the store")
 
-			require.NoError(t, tt.op(ctx, admin.As(iam.UserPrincipal("olga"))), "the owner may do everything")
+			require.NoError(t, tt.op(ctx, adm.As(iam.UserPrincipal("olga"))), "the owner may do everything")
 		})
 	}
 }
 
 // A refusal lists the organization's own sets that hold the permission
 // beside the catalogue's.
-func TestAdminDenialNamesOwnSets(t *testing.T) {
+func TestDenialNamesOwnSets(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
-	store, admin := newAdminWorld(t)
+	store, adm := newWorld(t)
 	_, err := store.CreatePermissionSet(ctx, iam.PermissionSet{Name: "UserAdmins", OrganizationID: "acme",
 		ScopeType: iam.ScopeOrganization, Permissions: []string{"iam:user:*"}})
 	require.NoError(t, err)
-	err = adminCreateUser("new")(ctx, admin.As(iam.UserPrincipal("ana")))
+	err = createUser("new")(ctx, adm.As(iam.UserPrincipal("ana")))
 	require.ErrorIs(t, err, iam.ErrForbidden)
 	assert.Contains(t, err.Error(), "it needs iam:user:create (held through IAMManager, IAMUserManager, OrganizationManager, UserAdmins or ownership)")
 }
 
 // With a catalogue that names no management permission, the check's
 // ErrUnknownPermission passes through, for the owner too.
-func TestAdminCatalogueWithoutManagementPermissions(t *testing.T) {
+func TestCatalogueWithoutManagementPermissions(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	store := iam.NewMemoryStore(iam.WithCatalogue(nil))
@@ -653,7 +654,7 @@ func TestAdminCatalogueWithoutManagementPermissions(t *testing.T) {
 	require.NoError(t, err)
 	defer func() { require.NoError(t, ev.Close()) }()
 
-	err = adminCreateUser("new")(ctx, iam.NewAdmin(store, ev).As(iam.UserPrincipal("olga")))
+	err = createUser("new")(ctx, admin.New(store, ev).As(iam.UserPrincipal("olga")))
 	require.ErrorIs(t, err, iam.ErrUnknownPermission)
 	assert.Contains(t, err.Error(), `iam: checking whether user "olga" may create users in organization "acme"`)
 }

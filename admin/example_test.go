@@ -1,4 +1,4 @@
-package iam_test
+package admin_test
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"log"
 
 	"github.com/iamkit/iam"
+	"github.com/iamkit/iam/admin"
 )
 
 // An Admin checks a caller's rights before each IAM write: a member with no
@@ -16,18 +17,18 @@ func ExampleAdmin() {
 	ctx := context.Background()
 	store := iam.NewMemoryStore()
 	// The host creates the organization and its owner on the store itself.
-	mustAdmin(store.CreateOrganization(ctx, iam.Organization{ID: "acme", Name: "Acme"}))
-	mustAdmin(store.CreateUser(ctx, iam.User{ID: "olga", OrganizationID: "acme", Email: "olga@acme.test", Type: iam.UserOwner}))
-	mustAdmin(store.CreateUser(ctx, iam.User{ID: "ana", OrganizationID: "acme", Email: "ana@acme.test", Type: iam.UserMember}))
-	mustAdmin(store.CreateApplication(ctx, iam.Application{ID: "ci", OrganizationID: "acme", Name: "ci"}))
+	must(store.CreateOrganization(ctx, iam.Organization{ID: "acme", Name: "Acme"}))
+	must(store.CreateUser(ctx, iam.User{ID: "olga", OrganizationID: "acme", Email: "olga@acme.test", Type: iam.UserOwner}))
+	must(store.CreateUser(ctx, iam.User{ID: "ana", OrganizationID: "acme", Email: "ana@acme.test", Type: iam.UserMember}))
+	must(store.CreateApplication(ctx, iam.Application{ID: "ci", OrganizationID: "acme", Name: "ci"}))
 	ev, err := iam.NewEvaluator(ctx, store)
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer ev.Close()
 
-	admin := iam.NewAdmin(store, ev)
-	owner, ana := admin.As(iam.UserPrincipal("olga")), admin.As(iam.UserPrincipal("ana"))
+	adm := admin.New(store, ev)
+	owner, ana := adm.As(iam.UserPrincipal("olga")), adm.As(iam.UserPrincipal("ana"))
 	deploy := iam.Policy{
 		Name:           "ci-deploys",
 		OrganizationID: "acme",
@@ -40,7 +41,7 @@ func ExampleAdmin() {
 	fmt.Println(errors.Is(err, iam.ErrForbidden))
 
 	// The owner may do everything in its organization, granting rights too.
-	mustAdmin(owner.CreatePolicy(ctx, iam.Policy{
+	must(owner.CreatePolicy(ctx, iam.Policy{
 		Name:           "ana-writes-policies",
 		OrganizationID: "acme",
 		Principal:      iam.UserPrincipal("ana"),
@@ -55,8 +56,8 @@ func ExampleAdmin() {
 	// ci-deploys <nil>
 }
 
-// mustAdmin stops the example on an error.
-func mustAdmin[T any](v T, err error) T {
+// must stops the example on an error.
+func must[T any](v T, err error) T {
 	if err != nil {
 		log.Fatal(err)
 	}
