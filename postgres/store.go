@@ -237,7 +237,7 @@ func (s *Store) commit(ctx context.Context, plan func(v *view, rev uint64) ([]ia
 	if err := tx.QueryRow(ctx, "SELECT revision, pruned_through FROM iam_revision FOR UPDATE").Scan(&rev, &pruned); err != nil {
 		return nil, fmt.Errorf("iam: postgres: taking the write lock: %w", err)
 	}
-	v := &view{q: tx}
+	v := newView(tx, true)
 	events, err := plan(v, uint64(rev))
 	if err != nil {
 		return nil, err
@@ -288,7 +288,7 @@ func (s *Store) read(ctx context.Context, op string, fn func(e iam.Entities) err
 		return fmt.Errorf("iam: postgres: starting a read: %w", err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // read-only: nothing to keep
-	return fn(s.reader(&view{q: tx}))
+	return fn(s.reader(newView(tx, false)))
 }
 
 // notInside refuses a call on the store from inside its own write (the

@@ -14,13 +14,16 @@ INSERT INTO iam_revision (single, revision) VALUES (true, 0);
 -- Every entity, as one JSON document. id is a permission set's name and an
 -- API key's access key; an organization's organization_id is its own ID.
 -- lookup is what the write rules find an entity by besides its ID: a
--- user's email address in lower case, a group's name.
+-- user's email address in lower case, a group's name. The text columns
+-- compare and sort byte by byte (collation "C"), as Go's strings do,
+-- whatever the database's locale: lists come sorted by ID as every store
+-- sorts them.
 CREATE TABLE iam_entities (
-	kind            text NOT NULL,
-	organization_id text NOT NULL,
-	id              text NOT NULL,
+	kind            text COLLATE "C" NOT NULL,
+	organization_id text COLLATE "C" NOT NULL,
+	id              text COLLATE "C" NOT NULL,
 	value           jsonb NOT NULL,
-	lookup          text,
+	lookup          text COLLATE "C",
 	owner           boolean NOT NULL DEFAULT false,
 	PRIMARY KEY (kind, organization_id, id)
 );
