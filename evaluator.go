@@ -282,7 +282,7 @@ func (e *Evaluator) build(ctx context.Context) (err error) {
 		compiled: map[string]Condition{},
 		masks:    map[string]string{},
 	}
-	err = e.store.Atomic(ctx, func(tx Tx) error {
+	err = readSnapshot(ctx, e.store, func(tx Tx) error {
 		ch.Revision = tx.Revision()
 		builtin, err := tx.ListPermissionSets(ctx, "")
 		if err != nil {

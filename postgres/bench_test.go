@@ -93,7 +93,11 @@ func BenchmarkPropagation(b *testing.B) {
 // package's benchmark world: 10 organizations, groups, about 100k
 // policies). Loading the database is not timed.
 func BenchmarkFreshReplica(b *testing.B) {
-	w := gen.Generate(gen.Config{Seed: 1, Organizations: 10, Principals: 100_000, ProjectsPerOrg: 20, Groups: 20,
+	principals := 100_000
+	if testing.Short() {
+		principals = 10_000
+	}
+	w := gen.Generate(gen.Config{Seed: 1, Organizations: 10, Principals: principals, ProjectsPerOrg: 20, Groups: 20,
 		PoliciesPerPrincipal: 1, MaxRulesPerPolicy: 3, CustomSets: 5})
 	db := newDatabase(b)
 	loader := openStore(b, newPool(b, db, 2))

@@ -398,3 +398,45 @@ func TestServerRestartLosesNothingAndEveryReplicaConverges(t *testing.T) {
 	}
 	t.Logf("%d writes landed across the restart; every replica at revision %d", len(landed), final)
 }
+
+// A replica reading the whole state (an Evaluator building its index)
+// reads one consistent snapshot and never makes the writers of the other
+// replicas wait for it.
+func TestReadingTheWholeStateNeverBlocksWriters(t *testing.T) {
+	t.Parallel()
+	db := newDatabase(t)
+	reader := openStore(t, newPool(t, db, 2))
+	writer := openStore(t, newPool(t, db, 2))
+	seedWorld(t, writer)
+	ctx := context.Background()
+	before := revisionOf(t, writer)
+	err := reader.ReadSnapshot(ctx, func(tx iam.Tx) error {
+		if _, err := tx.ListUsers(ctx, "acme"); err != nil {
+			return err
+		}
+		wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if _, err := writer.CreateUser(wctx, iam.User{ID: "late", OrganizationID: "acme", Email: "late@acme.test"}); err != nil {
+			return fmt.Errorf("a write during the read: %w", err)
+		}
+		users, err := tx.ListUsers(ctx, "acme")
+		if err != nil {
+			return err
+		}
+		for _, u := range users {
+			if u.ID == "late" {
+				return errors.New("the snapshot shows a write committed after it began")
+			}
+		}
+		if tx.Revision() != before {
+			return fmt.Errorf("the snapshot is at revision %d, want %d", tx.Revision(), before)
+		}
+		if _, err := tx.CreateProject(ctx, iam.Project{ID: "nope", OrganizationID: "acme", Name: "nope"}); !errors.Is(err, iam.ErrInvalid) {
+			return fmt.Errorf("a write through the snapshot: %v, want ErrInvalid", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

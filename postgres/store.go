@@ -62,8 +62,9 @@ type Store struct {
 }
 
 var (
-	_ iam.Store   = (*Store)(nil)
-	_ iam.StoreTx = (*view)(nil)
+	_ iam.Store          = (*Store)(nil)
+	_ iam.SnapshotReader = (*Store)(nil)
+	_ iam.StoreTx        = (*view)(nil)
 )
 
 // Option configures a Store.
@@ -290,6 +291,37 @@ func (s *Store) read(ctx context.Context, op string, fn func(e iam.Entities) err
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // read-only: nothing to keep
 	return fn(s.reader(newView(tx, false)))
 }
+
+// ReadSnapshot runs fn over a read-only snapshot of the database as of
+// one revision (tx.Revision()), without taking the write lock: writers
+// on every replica go on meanwhile. Writes through tx fail with an error
+// wrapping iam.ErrInvalid. It implements iam.SnapshotReader: an Evaluator
+// reads the whole state so when it builds its index.
+func (s *Store) ReadSnapshot(ctx context.Context, fn func(tx iam.Tx) error) error {
+	if err := s.notInside("ReadSnapshot"); err != nil {
+		return err
+	}
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return fmt.Errorf("iam: postgres: starting a read: %w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // read-only: nothing to keep
+	// The snapshot is taken by this first statement: the revision and
+	// every entity read after it are of one and the same state.
+	var rev int64
+	if err := tx.QueryRow(ctx, "SELECT revision FROM iam_revision").Scan(&rev); err != nil {
+		return fmt.Errorf("iam: postgres: reading the revision: %w", err)
+	}
+	return fn(snapshotTx{Entities: s.reader(newView(tx, false)), rev: uint64(rev)})
+}
+
+// snapshotTx is the Tx of ReadSnapshot: the rules' reads, at a revision.
+type snapshotTx struct {
+	iam.Entities
+	rev uint64
+}
+
+func (t snapshotTx) Revision() uint64 { return t.rev }
 
 // notInside refuses a call on the store from inside its own write (the
 // Atomic function, or a subscriber during a delivery), which would
