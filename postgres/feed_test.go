@@ -18,7 +18,7 @@ import (
 // which write with rawWrite.
 func openFeed(t testing.TB, pool *pgxpool.Pool, opts ...Option) *Store {
 	t.Helper()
-	o := options{poll: time.Second, retention: 100_000}
+	o := options{poll: time.Second, retention: 100_000, pruneEvery: pruneEvery}
 	for _, opt := range opts {
 		opt(&o)
 	}

@@ -440,3 +440,51 @@ func TestReadingTheWholeStateNeverBlocksWriters(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// pruneOften prunes the log every few revisions.
+func pruneOften(keep uint64) Option {
+	return func(o *options) { o.retention, o.pruneEvery = keep, 5 }
+}
+
+// A replica away for longer than the change log keeps finds that it
+// cannot catch up change by change (the log says the changes are
+// compacted): its Evaluator refuses to answer from a state that may lack
+// a revocation (ErrStale) rather than skip the gap, rebuilds from the
+// whole state, and converges.
+func TestReplicaAwayLongerThanTheLogKeepsRebuildsAndConverges(t *testing.T) {
+	t.Parallel()
+	db := newDatabase(t)
+	writer := openStore(t, newPool(t, db, 2), pruneOften(5))
+	var gate gatedConnect
+	s := openStore(t, newPool(t, db, 2), gate.option(), WithPollInterval(50*time.Millisecond))
+	ev, err := iam.NewEvaluator(context.Background(), s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ev.Close()
+	admin := newPool(t, db, 1)
+	ctx := context.Background()
+	seedWorld(t, writer)
+	granted := grantAna(t, writer)
+	if dec := waitAndCheck(t, ev, granted, anaCreatesServers); !dec.Allowed {
+		t.Fatalf("before the outage: %+v, want allowed", dec)
+	}
+	gate.closed.Store(true)
+	if _, err := admin.Exec(ctx, "SELECT pg_terminate_backend($1)", int32(s.listenerPID.Load())); err != nil {
+		t.Fatal(err)
+	}
+	revokeAna(t, writer)
+	for i := range 20 {
+		if _, err := writer.CreateProject(ctx, iam.Project{ID: fmt.Sprint("q", i), OrganizationID: "acme", Name: "q"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	final := revisionOf(t, writer)
+	if _, err := writer.Changes(ctx, granted); !errors.Is(err, iam.ErrCompacted) {
+		t.Fatalf("Changes(%d) after pruning: %v, want ErrCompacted", granted, err)
+	}
+	gate.closed.Store(false)
+	if dec := waitAndCheck(t, ev, final, anaCreatesServers); dec.Allowed {
+		t.Fatalf("after rebuilding: %+v, want the revoked grant denied", dec)
+	}
+}

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/iamkit/iam"
@@ -71,11 +73,12 @@ var (
 type Option func(*options)
 
 type options struct {
-	rules     []iam.Option
-	poll      time.Duration
-	retention uint64
-	onError   func(error)
-	connect   func(context.Context, *pgx.ConnConfig) (*pgx.Conn, error) // opens the listening connection (tests replace it)
+	rules      []iam.Option
+	poll       time.Duration
+	retention  uint64
+	pruneEvery int64 // revisions apart the log is pruned (tests lower it)
+	onError    func(error)
+	connect    func(context.Context, *pgx.ConnConfig) (*pgx.Conn, error) // opens the listening connection (tests replace it)
 }
 
 // WithRules passes options to the write rules (iam.NewWriteRules):
@@ -111,7 +114,7 @@ func WithErrorHandler(fn func(error)) Option {
 	return func(o *options) { o.onError = fn }
 }
 
-// pruneEvery is how many revisions apart the log is pruned.
+// pruneEvery is how many revisions apart the log is pruned, by default.
 const pruneEvery = 1000
 
 // Open migrates the database's schema to this package's version (see
@@ -119,7 +122,7 @@ const pruneEvery = 1000
 // pool stays the caller's: Close the Store before the pool. ctx bounds
 // Open only.
 func Open(ctx context.Context, pool *pgxpool.Pool, opts ...Option) (*Store, error) {
-	o := options{poll: time.Second, retention: 100_000}
+	o := options{poll: time.Second, retention: 100_000, pruneEvery: pruneEvery}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -165,9 +168,10 @@ func open(ctx context.Context, pool *pgxpool.Pool, rules *iam.WriteRules, o opti
 	return s, nil
 }
 
-// Close stops following the database: subscribers are told of nothing
-// more. The Store's own writes and reads still work until the pool is
-// closed, but deliver nothing. Close waits for the feed's goroutine.
+// Close stops following the database: subscribers hear of no other
+// replica's write any more (this Store's own writes still reach them
+// before they return). Reads and writes work until the pool is closed.
+// Close waits for the feed's goroutine to end.
 func (s *Store) Close() {
 	s.closeOnce.Do(func() {
 		s.stop()
@@ -229,15 +233,16 @@ func (s *Store) Atomic(ctx context.Context, fn func(tx iam.Tx) error) error {
 // Change, it holds deliverMu: the caller delivers the Change and releases
 // it.
 func (s *Store) commit(ctx context.Context, plan func(v *view, rev uint64) ([]iam.Event, error)) (*iam.Change, error) {
-	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
+	var tx pgx.Tx
+	var rev, pruned int64
+	err := s.begin(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(t pgx.Tx) error {
+		tx = t
+		return t.QueryRow(ctx, "SELECT revision, pruned_through FROM iam_revision FOR UPDATE").Scan(&rev, &pruned)
+	})
 	if err != nil {
-		return nil, fmt.Errorf("iam: postgres: starting a write: %w", err)
+		return nil, fmt.Errorf("iam: postgres: starting a write (taking the write lock): %w", err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // after Commit, a no-op
-	var rev, pruned int64
-	if err := tx.QueryRow(ctx, "SELECT revision, pruned_through FROM iam_revision FOR UPDATE").Scan(&rev, &pruned); err != nil {
-		return nil, fmt.Errorf("iam: postgres: taking the write lock: %w", err)
-	}
 	v := newView(tx, true)
 	events, err := plan(v, uint64(rev))
 	if err != nil {
@@ -259,7 +264,7 @@ func (s *Store) commit(ctx context.Context, plan func(v *view, rev uint64) ([]ia
 	b.Queue("UPDATE iam_revision SET revision = $1", next)
 	b.Queue("INSERT INTO iam_changes (revision, events) VALUES ($1, $2)", next, string(doc))
 	b.Queue("SELECT pg_notify('"+channel+"', $1)", strconv.FormatInt(next, 10))
-	if keep := int64(s.o.retention); keep > 0 && next%pruneEvery == 0 && next-keep > pruned {
+	if keep := int64(s.o.retention); keep > 0 && next%s.o.pruneEvery == 0 && next-keep > pruned {
 		b.Queue("DELETE FROM iam_changes WHERE revision <= $1", next-keep)
 		b.Queue("UPDATE iam_revision SET pruned_through = $1", next-keep)
 	}
@@ -278,14 +283,37 @@ func (s *Store) commit(ctx context.Context, plan func(v *view, rev uint64) ([]ia
 	return ch, nil
 }
 
+// begin starts a transaction and runs first, its first statement, in it.
+// When the connection turns out broken before first succeeds (a pooled
+// connection to a server that restarted since), nothing has happened yet,
+// so it tries again on another connection, a few times.
+func (s *Store) begin(ctx context.Context, opts pgx.TxOptions, first func(pgx.Tx) error) error {
+	for attempt := 1; ; attempt++ {
+		tx, err := s.pool.BeginTx(ctx, opts)
+		if err == nil {
+			if err = first(tx); err == nil {
+				return nil
+			}
+			tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // the error that matters is err
+		}
+		var pgErr *pgconn.PgError
+		if attempt == 4 || ctx.Err() != nil || (errors.As(err, &pgErr) && !strings.HasPrefix(pgErr.Code, "08") && !strings.HasPrefix(pgErr.Code, "57P")) {
+			return err
+		}
+	}
+}
+
 // read runs fn over a read-only view of one consistent snapshot of the
 // database.
 func (s *Store) read(ctx context.Context, op string, fn func(e iam.Entities) error) error {
 	if err := s.notInside(op); err != nil {
 		return err
 	}
-	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-	if err != nil {
+	var tx pgx.Tx
+	if err := s.begin(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(t pgx.Tx) error {
+		tx = t
+		return nil
+	}); err != nil {
 		return fmt.Errorf("iam: postgres: starting a read: %w", err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // read-only: nothing to keep
@@ -301,17 +329,18 @@ func (s *Store) ReadSnapshot(ctx context.Context, fn func(tx iam.Tx) error) erro
 	if err := s.notInside("ReadSnapshot"); err != nil {
 		return err
 	}
-	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	// The snapshot is taken by the first statement: the revision and
+	// every entity read after it are of one and the same state.
+	var tx pgx.Tx
+	var rev int64
+	err := s.begin(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(t pgx.Tx) error {
+		tx = t
+		return t.QueryRow(ctx, "SELECT revision FROM iam_revision").Scan(&rev)
+	})
 	if err != nil {
 		return fmt.Errorf("iam: postgres: starting a read: %w", err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // read-only: nothing to keep
-	// The snapshot is taken by this first statement: the revision and
-	// every entity read after it are of one and the same state.
-	var rev int64
-	if err := tx.QueryRow(ctx, "SELECT revision FROM iam_revision").Scan(&rev); err != nil {
-		return fmt.Errorf("iam: postgres: reading the revision: %w", err)
-	}
 	return fn(snapshotTx{Entities: s.reader(newView(tx, false)), rev: uint64(rev)})
 }
 

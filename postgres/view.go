@@ -316,7 +316,7 @@ func (v *view) holderAndOrganization(ctx context.Context, id string, h *holder) 
 		}
 		return rows.Err()
 	}
-	const sql = `SELECT kind, organization_id, NULL::jsonb FROM iam_entities
+	const sql = `SELECT kind, organization_id, NULL::json FROM iam_entities
 			WHERE id = $1 AND kind NOT IN ('organization', 'permission_set')
 		UNION ALL
 		SELECT kind, organization_id, value FROM iam_entities

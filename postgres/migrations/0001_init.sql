@@ -11,18 +11,20 @@ CREATE TABLE iam_revision (
 );
 INSERT INTO iam_revision (single, revision) VALUES (true, 0);
 
--- Every entity, as one JSON document. id is a permission set's name and an
--- API key's access key; an organization's organization_id is its own ID.
--- lookup is what the write rules find an entity by besides its ID: a
--- user's email address in lower case, a group's name. The text columns
--- compare and sort byte by byte (collation "C"), as Go's strings do,
--- whatever the database's locale: lists come sorted by ID as every store
--- sorts them.
+-- Every entity, as one JSON document (type json, not jsonb: the store
+-- never queries inside it, and a replica reading the whole state is then
+-- spared the conversion of every document back to text). id is a
+-- permission set's name and an API key's access key; an organization's
+-- organization_id is its own ID. lookup is what the write rules find an
+-- entity by besides its ID: a user's email address in lower case, a
+-- group's name. The text columns compare and sort byte by byte (collation
+-- "C"), as Go's strings do, whatever the database's locale: lists come
+-- sorted by ID as every store sorts them.
 CREATE TABLE iam_entities (
 	kind            text COLLATE "C" NOT NULL,
 	organization_id text COLLATE "C" NOT NULL,
 	id              text COLLATE "C" NOT NULL,
-	value           jsonb NOT NULL,
+	value           json NOT NULL,
 	lookup          text COLLATE "C",
 	owner           boolean NOT NULL DEFAULT false,
 	PRIMARY KEY (kind, organization_id, id)
@@ -46,6 +48,6 @@ CREATE INDEX iam_entities_owner ON iam_entities (organization_id)
 -- The change log: every committed write, its events in the order applied.
 CREATE TABLE iam_changes (
 	revision     bigint PRIMARY KEY,
-	events       jsonb NOT NULL,
+	events       json NOT NULL,
 	committed_at timestamptz NOT NULL DEFAULT now()
 );
