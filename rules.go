@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 )
 
 // View is the state a write is validated against: what the store holds,
@@ -16,8 +15,10 @@ import (
 //
 // ok is false when nothing has that ID; err reports a failure of the
 // store only (I/O), never "not found". The values returned may share
-// memory with the store: the rules never modify them. Lists are sorted
-// by ID (permission sets by name) and are empty, not an error, for an
+// memory with the store (their slices: tags, rules, members): the rules
+// never modify them, and copy them before they return them to a caller.
+// A list's slice itself is the caller's. Lists are sorted by ID
+// (permission sets by name) and are empty, not an error, for an
 // organization that does not exist. Every ID is unique across a store,
 // whatever the entity, except that an organization's own ID is also the
 // ID of its default project.
@@ -70,29 +71,10 @@ type StoreTx interface {
 	Apply(ctx context.Context, ev Event) error
 }
 
-// ConditionSource is an optional capability of a Store: the condition
-// engine its writes compile rule conditions with (nil when conditions are
-// switched off). NewEvaluator compiles the conditions of the rules it
-// indexes with the engine of a store that has this capability, unless it
-// is given one with WithConditions: so the engine is configured once,
-// where writes are validated, and a condition means at check time what
-// it meant when a write accepted it. MemoryStore has it; a store built on
-// WriteRules has it by returning its rules' ConditionEngine.
-type ConditionSource interface {
-	ConditionEngine() ConditionEngine
-}
-
 // Option configures the write rules of a store: NewMemoryStore and
 // NewWriteRules take it, as may other stores built on WriteRules.
 type Option interface {
 	applyRules(*rulesOptions)
-}
-
-// SharedOption configures a store and an Evaluator alike: it is both an
-// Option and an EvaluatorOption (WithConditions).
-type SharedOption interface {
-	Option
-	EvaluatorOption
 }
 
 type rulesOptions struct {
@@ -113,33 +95,6 @@ func (f rulesOption) applyRules(o *rulesOptions) { f(o) }
 func WithCatalogue(sets []PermissionSet) Option {
 	return rulesOption(func(o *rulesOptions) { o.catalogue, o.catalogueSet = sets, true })
 }
-
-// WithConditions switches rule conditions on, compiled by engine. It is
-// the one way to say which engine compiles conditions, to a store and to
-// an Evaluator.
-//
-// Given to a store (NewMemoryStore, NewWriteRules), it makes writes accept
-// conditions: each is compiled when written, and a write whose condition
-// does not compile is refused. CreatePolicy and UpdatePolicy compile a
-// policy's conditions before they take the store's lock, so that a slow
-// compilation never delays the reads and writes of others; inside Atomic
-// (and so in LoadFile) the function runs under the lock, compilations
-// included.
-//
-// An Evaluator takes the engine of its store by default (see
-// ConditionSource), and reuses what the store compiled for a write rather
-// than compiling it again. Given to NewEvaluator, WithConditions replaces
-// that engine for this Evaluator only, to evaluate conditions otherwise
-// than the store does (an analysis that holds every condition true, say);
-// WithConditions(nil) then means that no rule with a condition grants.
-func WithConditions(engine ConditionEngine) SharedOption {
-	return conditionsOption{engine}
-}
-
-type conditionsOption struct{ engine ConditionEngine }
-
-func (c conditionsOption) applyRules(o *rulesOptions)  { o.cond = c.engine }
-func (c conditionsOption) applyEvaluator(e *Evaluator) { e.engine = c.engine }
 
 // WriteRules validates writes against a View and plans them as Events:
 // the entity written and every cascade, in order. Every Store runs its
@@ -203,19 +158,6 @@ func (w *WriteRules) Catalogue() []PermissionSet {
 	return out
 }
 
-// ConditionEngine returns the engine given with WithConditions, or nil.
-// The engine returned answers from the rules' own compilation for the
-// conditions of a write in progress (see Precompile), so that an
-// Evaluator following the store does not compile them again while the
-// store delivers the write; other expressions it passes to the engine
-// given.
-func (w *WriteRules) ConditionEngine() ConditionEngine {
-	if w.cond == nil {
-		return nil
-	}
-	return w.cond
-}
-
 // Tx returns the transaction a store hands to its Atomic function: every
 // Entities method, validated by the rules, reading through st and writing
 // through st.Apply. ctx is the transaction's: its cancellation fails
@@ -233,23 +175,6 @@ func (w *WriteRules) Tx(ctx context.Context, st StoreTx, rev uint64) *WriteTx {
 // and errors as inside one; its writes fail with ErrInvalid.
 func (w *WriteRules) Reader(st View) Entities {
 	return &WriteTx{w: w, view: st}
-}
-
-// Precompile does the work of a write of policy p that needs no state,
-// before the store takes its lock or opens its transaction: it checks the
-// bounds on the policy's size (returning their error) and compiles its
-// conditions, which the transactions then find compiled. The store calls
-// release, never nil, once the write's Change has been delivered, so that
-// an Evaluator following the store finds them compiled too.
-func (w *WriteRules) Precompile(ctx context.Context, p Policy) (release func(), err error) {
-	if err := checkPolicySize(p); err != nil {
-		return func() {}, err
-	}
-	if w.cond == nil {
-		return func() {}, nil
-	}
-	pinned := w.cond.pin(ctx, p.Rules)
-	return func() { w.cond.unpin(pinned) }, nil
 }
 
 // WriteTx is one transaction under the write rules: a Tx whose writes are
@@ -384,52 +309,6 @@ func notFound(k Kind, id string) error {
 	return fmt.Errorf("iam: %s %q: %w", k, id, ErrNotFound)
 }
 
-// claimID checks that a new entity of organization org may take the ID
-// id, or reports the conflict; applying the entity takes it. IDs are
-// unique across the store, so an ID that another organization holds
-// cannot be claimed either; that conflict names neither the organization
-// nor the kind that holds the ID (idUnavailable), so that a message
-// passed on to a tenant tells it nothing about another. An ID that org
-// itself holds is named with its kind.
-func (t *WriteTx) claimID(ctx context.Context, k Kind, id, org string) error {
-	kind, holder, ok, err := t.view.Holder(ctx, id)
-	if err != nil {
-		return err
-	}
-	if ok {
-		if holder != org {
-			return idUnavailable(k, id, "")
-		}
-		return fmt.Errorf("iam: %s %q: the ID is already used by %s of organization %q: %w", k, id, kind.withArticle(), holder, ErrConflict)
-	}
-	if k == KindProject && id == org {
-		return nil // the default project
-	}
-	if _, ok, err := t.view.Organization(ctx, id); err != nil {
-		return err
-	} else if ok {
-		if id != org {
-			return idUnavailable(k, id, "")
-		}
-		return fmt.Errorf("iam: %s %q: the ID is already used by an organization: %w", k, id, ErrConflict)
-	}
-	return nil
-}
-
-// idUnavailable is the conflict of a new entity of kind k whose ID id is
-// held by something the caller may not learn about: it says that the ID is
-// taken, and nothing of who holds it. hint, when not empty, says what to do.
-func idUnavailable(k Kind, id, hint string) error {
-	what := "ID"
-	if k == KindAPIKey {
-		what = "access key"
-	}
-	if hint != "" {
-		hint = "; " + hint
-	}
-	return fmt.Errorf("iam: %s %q: the %s is not available%s: %w", k, id, what, hint, ErrConflict)
-}
-
 // immutable rejects a change to a field that never changes.
 func immutable(k Kind, id, field, stored, given string) error {
 	if given == stored {
@@ -457,79 +336,6 @@ func cloned[V any](vs []V, err error, clone func(V) V) ([]V, error) {
 		out[i] = clone(v)
 	}
 	return out, nil
-}
-
-// storeConditions is the condition engine of write rules: the engine
-// given with WithConditions, and the conditions compiled for the writes
-// in progress, pinned from before the write takes the store's lock until
-// the subscribers have seen it. It has its own lock, never held while
-// compiling, and is safe for concurrent use.
-type storeConditions struct {
-	engine ConditionEngine
-
-	mu     sync.Mutex
-	pinned map[string]*pinnedCondition // by expression
-}
-
-type pinnedCondition struct {
-	c    Condition
-	err  error
-	refs int // writes in progress that compiled it
-}
-
-// Compile returns the pinned condition of a write in progress, or compiles
-// expr.
-func (sc *storeConditions) Compile(expr string) (Condition, error) {
-	sc.mu.Lock()
-	p := sc.pinned[expr]
-	sc.mu.Unlock()
-	if p != nil {
-		return p.c, p.err
-	}
-	return sc.engine.Compile(expr)
-}
-
-// pin compiles the conditions of rules, outside any lock, and pins them
-// (with their errors) until unpin. It skips what the write's validation
-// rejects anyway (a policy or a condition over the bounds), so that no
-// oversized input is compiled.
-func (sc *storeConditions) pin(ctx context.Context, rules []Rule) []string {
-	if len(rules) > MaxRulesPerPolicy {
-		return nil
-	}
-	var pinned []string
-	for _, r := range rules {
-		expr := r.Condition
-		if expr == "" || runesOver(expr, MaxConditionLength) || ctx.Err() != nil || slices.Contains(pinned, expr) {
-			continue
-		}
-		c, err := sc.engine.Compile(expr)
-		sc.mu.Lock()
-		if p := sc.pinned[expr]; p != nil {
-			p.refs++
-		} else {
-			sc.pinned[expr] = &pinnedCondition{c: c, err: err, refs: 1}
-		}
-		sc.mu.Unlock()
-		pinned = append(pinned, expr)
-	}
-	return pinned
-}
-
-// unpin releases what pin pinned.
-func (sc *storeConditions) unpin(pinned []string) {
-	if len(pinned) == 0 {
-		return
-	}
-	sc.mu.Lock()
-	defer sc.mu.Unlock()
-	for _, expr := range pinned {
-		if p := sc.pinned[expr]; p != nil {
-			if p.refs--; p.refs == 0 {
-				delete(sc.pinned, expr)
-			}
-		}
-	}
 }
 
 func cloneUser(u User) User {
@@ -569,69 +375,4 @@ func clonePermissionSet(ps PermissionSet) PermissionSet {
 	ps.Declared = slices.Clone(ps.Declared)
 	ps.Categories = slices.Clone(ps.Categories)
 	return ps
-}
-
-func same[V any](v V) V { return v }
-
-// checkRef validates a reference from an entity of organization org to an
-// entity of kind k: it must exist and belong to the same organization.
-//
-// An ID that another organization holds, whatever the kind, is answered
-// word for word as an ID that nothing holds (ErrNotFound, naming neither
-// that organization nor the kind): nothing crosses the organization
-// boundary, not even the fact that the ID exists. Only an entity of org
-// itself of another kind is named, as a hint.
-func (t *WriteTx) checkRef(ctx context.Context, org string, from Kind, fromID, field string, k Kind, id string) error {
-	kind, holder, ok, err := t.view.Holder(ctx, id)
-	if err != nil {
-		return err
-	}
-	if ok && kind == k && holder == org {
-		return nil
-	}
-	e := invalid(from, fromID, field, id, fmt.Sprintf("no %s %q in organization %q", k, id, org), "")
-	e.Cause = ErrNotFound
-	if ok && holder == org {
-		e.Reason += fmt.Sprintf(" (%q is %s)", id, kind.withArticle())
-	}
-	candidates, err := t.idsOf(ctx, org, k)
-	if err != nil {
-		return err
-	}
-	e.Hint = didYouMean(id, candidates)
-	return e
-}
-
-// idsOf lists the IDs (and names) of an organization's entities of kind k,
-// as candidates for a suggestion.
-func (t *WriteTx) idsOf(ctx context.Context, org string, k Kind) ([]string, error) {
-	var out []string
-	var err error
-	switch k {
-	case KindProject:
-		var ps []Project
-		ps, err = t.view.Projects(ctx, org)
-		for _, p := range ps {
-			out = append(out, p.ID, p.Name)
-		}
-	case KindUser:
-		var us []User
-		us, err = t.view.Users(ctx, org)
-		for _, u := range us {
-			out = append(out, u.ID, u.Email)
-		}
-	case KindApplication:
-		var as []Application
-		as, err = t.view.Applications(ctx, org)
-		for _, a := range as {
-			out = append(out, a.ID, a.Name)
-		}
-	case KindGroup:
-		var gs []Group
-		gs, err = t.view.Groups(ctx, org)
-		for _, g := range gs {
-			out = append(out, g.ID, g.Name)
-		}
-	}
-	return out, err
 }

@@ -112,7 +112,9 @@ type Tx interface {
 
 // Store holds the IAM model of any number of organizations. Every write is
 // validated before anything changes (DESIGN section 3); an invalid write
-// changes nothing, revision included.
+// changes nothing, revision included. A Store gets its validation, and the
+// cascades of deletes, from WriteRules, which runs them over a View of the
+// store's own state, so that every store keeps the same rules.
 //
 // Implementations must be safe for concurrent use, and must deliver each
 // committed write to every subscriber before the write returns, so that an

@@ -136,7 +136,7 @@ func ApplyFiles(ctx context.Context, store iam.Store, paths []string, opts ...Op
 //
 // The files are checked by the loader first, on a scratch copy of the
 // organization (the store's built-in catalogue, and its condition engine
-// when it has a ConditionEngine method, as MemoryStore does), so that an
+// when it is an iam.ConditionSource, as MemoryStore is), so that an
 // invalid file is reported at its file:line:column, as iam.Load reports
 // it; then the store checks every write again. Apply holds the store's
 // write transaction while it works, so that no other write slips in
