@@ -16,9 +16,9 @@ import (
 	"github.com/iamkit/iam/internal/gen"
 )
 
-// The benchmark suite of DESIGN section 8, over generated worlds. Every
-// benchmark runs at 1k, 10k and 100k principals; -iam.large adds 1M (it
-// needs a few GiB and about a minute to set up). Worlds are generated,
+// The benchmark suite of BENCHMARKS.md (its targets there), over
+// generated worlds. Every benchmark runs at 1k, 10k and 100k principals;
+// -iam.large adds 1M (it needs a few GiB and about a minute to set up). Worlds are generated,
 // loaded and indexed once per size and shared by the benchmarks.
 //
 //	go test -run '^$' -bench . -benchmem

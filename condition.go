@@ -15,7 +15,9 @@ type ConditionEngine interface {
 	Compile(expr string) (Condition, error)
 }
 
-// Condition is a compiled rule condition.
+// Condition is a compiled rule condition. Implementations must be safe
+// for concurrent use: checks on many goroutines evaluate one Condition at
+// once.
 type Condition interface {
 	// Eval reports whether the condition holds for the request. An error
 	// at run time grants nothing.

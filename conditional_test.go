@@ -1,6 +1,6 @@
 package iam_test
 
-// Conditions (DESIGN section 2, rule 7) through the Evaluator, with the CEL
+// Conditions (rule 7 of docs/semantics.md) through the Evaluator, with the CEL
 // engine: each variable, inIpRange, the documented examples, conditional
 // and unconditional rules side by side, false and failing conditions, the
 // reverse queries, Explain, and stores or evaluators without an engine.

@@ -75,11 +75,12 @@ type Decision struct {
 // Evaluator answers Requests from an index of who holds what where,
 // precomputed from a Store and kept current as the store changes.
 //
-// It is safe for concurrent use. Checks read an immutable snapshot and
-// never wait for writers; each store write is folded into the index before
-// the write returns (for stores that deliver changes so, as MemoryStore
-// does), so a check made after a write sees it. A check of unconditional
-// grants, allowed or denied, allocates nothing.
+// It is safe for concurrent use. The zero Evaluator is not usable (its
+// methods panic): build one with [NewEvaluator]. Checks read an immutable
+// snapshot and never wait for writers; each store write is folded into
+// the index before the write returns (for stores that deliver changes so,
+// as [MemoryStore] does), so a check made after a write sees it. A check
+// of unconditional grants, allowed or denied, allocates nothing.
 //
 // Conditional grants stay off that path: a check evaluates the conditions
 // of the caller's rules (compiled once, when the rule is indexed) only when
@@ -123,7 +124,8 @@ type Evaluator struct {
 
 // DecisionHook observes one decision: the request, its answer (or error)
 // and how long the check took. It runs on the checking goroutine, so it
-// should be quick; it must not retain req.Resource.
+// should be quick, and on every checking goroutine at once, so it must be
+// safe for concurrent use; it must not retain req.Resource.
 type DecisionHook func(ctx context.Context, req Request, dec Decision, err error, took time.Duration)
 
 // EvaluatorOption configures an Evaluator: WithClock, WithDecisionHook,
@@ -136,7 +138,10 @@ type evaluatorOption func(*Evaluator)
 
 func (f evaluatorOption) applyEvaluator(e *Evaluator) { f(e) }
 
-// WithClock sets the clock used for API key expiry (default time.Now).
+// WithClock sets the Evaluator's clock (default [time.Now]). API keys
+// expire by it, and it fills in the Time of a request that has none: the
+// conditions that read request.time see its now, one instant for the
+// whole request (in Check, Explain and the reverse queries alike).
 func WithClock(now func() time.Time) EvaluatorOption {
 	return evaluatorOption(func(e *Evaluator) { e.now = now })
 }

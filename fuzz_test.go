@@ -36,7 +36,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -44,6 +43,7 @@ import (
 
 	"github.com/iamkit/iam"
 	"github.com/iamkit/iam/conditions"
+	"github.com/iamkit/iam/internal/testkit"
 )
 
 // fzStoreErrors are the sentinels a rejected write may carry.
@@ -69,9 +69,10 @@ func fzRequireTyped(t testing.TB, err error, sentinels []error, what string) {
 
 // fzClock is the fixed clock of every fuzz Evaluator: API key expiry and
 // conditions see the same instant whatever the wall clock says.
-var fzNow = time.Date(2026, 3, 2, 10, 30, 0, 0, time.UTC)
-
-func fzClock() time.Time { return fzNow }
+var (
+	fzNow   = testkit.FixedNow
+	fzClock = testkit.FixedClock
+)
 
 // fzEngine is the one condition engine of the fuzz stores (immutable and
 // safe for concurrent use).
@@ -117,12 +118,7 @@ func fzNewStore() *iam.MemoryStore {
 }
 
 // fzRead reads a file of testdata.
-func fzRead(t testing.TB, path string) []byte {
-	t.Helper()
-	data, err := os.ReadFile(path)
-	require.NoError(t, err)
-	return data
-}
+var fzRead = testkit.ReadFile
 
 // fzSeedFiles returns every JSON seed: testdata/*.json and
 // testdata/fuzzseed/*.json.
@@ -141,32 +137,14 @@ func fzSeedFiles(t testing.TB) map[string][]byte {
 }
 
 // fzMustLoad loads a seed file into store.
-func fzMustLoad(t testing.TB, store iam.Store, path string, opts ...iam.LoadOption) {
-	t.Helper()
-	require.NoError(t, iam.Load(context.Background(), store, path, fzRead(t, path), opts...), "loading %s", path)
-}
+var fzMustLoad = testkit.MustLoad
 
 // ----- answers: what an Evaluator says about a batch of requests -----
 
 // fzAnswer is one Check's outcome, comparable across Evaluators.
-type fzAnswer struct {
-	Allowed  bool
-	Reason   iam.Reason
-	Revision uint64
-	Err      string // the error's text, "" when none
-}
+type fzAnswer = testkit.Answer
 
-func fzAnswers(ctx context.Context, ev *iam.Evaluator, reqs []iam.Request) []fzAnswer {
-	out := make([]fzAnswer, len(reqs))
-	for i, req := range reqs {
-		dec, err := ev.Check(ctx, req)
-		out[i] = fzAnswer{Allowed: dec.Allowed, Reason: dec.Reason, Revision: dec.Revision}
-		if err != nil {
-			out[i].Err = err.Error()
-		}
-	}
-	return out
-}
+var fzAnswers = testkit.Answers
 
 // fzRequests derives a handful of requests from what the store holds:
 // each organization's principals (users, applications, groups, API keys,
@@ -422,8 +400,8 @@ func fzMalformed(data []byte) [][]byte {
 }
 
 // FuzzLoadWorld loads arbitrary bytes as a world file into a store that
-// already holds two organizations, acme (the DESIGN seed) and globex;
-// replace loads with ReplaceExisting.
+// already holds two organizations, acme (the seed, testdata/seed.json) and
+// globex; replace loads with ReplaceExisting.
 func FuzzLoadWorld(f *testing.F) {
 	for _, data := range fzSeedFiles(f) {
 		f.Add(data, false)
@@ -489,7 +467,7 @@ func FuzzLoadPolicy(f *testing.F) {
 
 // ----- FuzzCheck -----
 
-// fzCheckWorld is the fixed world FuzzCheck asks about: the DESIGN seed
+// fzCheckWorld is the fixed world FuzzCheck asks about: the seed
 // (acme), globex (a locked user, a managed application, an expired key, a
 // conditional rule, custom sets of both scope types) and initech (the
 // all-applications group, includes three deep, an unattached policy),

@@ -16,6 +16,8 @@ import (
 
 	"github.com/iamkit/iam"
 	"github.com/iamkit/iam/internal/gen"
+	"github.com/iamkit/iam/internal/reference"
+	"github.com/iamkit/iam/internal/testkit"
 )
 
 var genConfigs = []struct {
@@ -66,7 +68,7 @@ func TestGenLoadsIntoMemoryStore(t *testing.T) {
 				t.Errorf("revision after Load = %d, %v; want one per organization, %d", rev, err, len(w.Organizations))
 			}
 			// The store holds exactly the world.
-			snap := diffSnapshot(t, ctx, store)
+			snap := testkit.GenWorld(t, store)
 			if diff := cmp.Diff(w, snap, genStoreOrder); diff != "" {
 				t.Errorf("the store does not hold the world (-world +store):\n%s", diff)
 			}
@@ -75,7 +77,7 @@ func TestGenLoadsIntoMemoryStore(t *testing.T) {
 			again := iam.NewMemoryStore()
 			if err := snap.Load(ctx, again); err != nil {
 				t.Errorf("loading the store's contents into another store: %v", err)
-			} else if diff := cmp.Diff(snap, diffSnapshot(t, ctx, again), genStoreOrder); diff != "" {
+			} else if diff := cmp.Diff(snap, testkit.GenWorld(t, again), genStoreOrder); diff != "" {
 				t.Errorf("the second store differs (-first +second):\n%s", diff)
 			}
 			if _, err := iam.NewEvaluator(ctx, store); err != nil {
@@ -268,7 +270,7 @@ func TestGenRequestsMix(t *testing.T) {
 		dec, err := ev.Check(ctx, req)
 		switch {
 		case err != nil:
-			shapes["error "+errClass(err)]++
+			shapes["error "+reference.ErrClass(err)]++
 		case dec.Allowed:
 			shapes["allowed"]++
 		default:

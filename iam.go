@@ -6,11 +6,23 @@ import (
 	"strings"
 )
 
-// Sentinel errors. Every error the package returns wraps at least one of
-// them, so callers branch with errors.Is and never on message text.
+// Sentinel errors, for callers to branch on with [errors.Is], never on
+// message text. Every error that the package makes wraps at least one of
+// them (or is [ErrUnauthenticated], from Authenticate). The errors it
+// passes on from elsewhere keep their own identity instead, wrapped or as
+// they are:
+//   - a done context: [context.Canceled] or [context.DeadlineExceeded];
+//   - LoadFile's errors opening or reading the file ([io/fs.ErrNotExist],
+//     [io/fs.ErrPermission], ...);
+//   - the error that the function given to [Store.Atomic] returns, which
+//     Atomic returns as is;
+//   - what a [Store] of another kind than [MemoryStore] fails with for
+//     reasons of its own (a lost connection), which the [Evaluator] and the
+//     loader pass on wrapped.
 var (
-	// ErrInvalid: the input breaks a validation rule (DESIGN section 3) or
-	// a request is malformed. A *ValidationError carries the details.
+	// ErrInvalid: the input breaks a validation rule (docs/semantics.md,
+	// "Validation") or a request is malformed. A *ValidationError carries
+	// the details.
 	ErrInvalid = errors.New("iam: invalid")
 	// ErrNotFound: an entity named by ID (or a project or principal named in
 	// a request) does not exist.
@@ -47,7 +59,7 @@ var (
 )
 
 // DeliveryError reports a write that committed while some subscribers to
-// the store's changes failed to take its Change. It matches ErrDelivery
+// the store's changes failed to take its [Change]. It matches [ErrDelivery]
 // with errors.Is. The write landed: Revision is its revision, and every
 // other subscriber was told of it.
 type DeliveryError struct {
@@ -76,15 +88,16 @@ func (e *DeliveryError) Error() string {
 	return b.String()
 }
 
-// Is reports whether target is ErrDelivery. A DeliveryError does not
+// Is reports whether target is [ErrDelivery]. A DeliveryError does not
 // unwrap to its Failures: what a subscriber panicked with never passes for
 // a cause of the write (read Failures to inspect them).
 func (e *DeliveryError) Is(target error) bool { return target == ErrDelivery }
 
 // ValidationError describes one invalid field of one entity. It matches
-// ErrInvalid with errors.Is, and also its Cause when one is set
-// (ErrUnknownPermission, ErrScopeMismatch, ErrNotFound for a reference to
-// something that does not exist). errors.As reaches it through any wrapping.
+// [ErrInvalid] with errors.Is, and also its Cause when one is set
+// ([ErrUnknownPermission], [ErrScopeMismatch], [ErrNotFound] for a
+// reference to something that does not exist). errors.As reaches it through
+// any wrapping.
 //
 // Field is the path of the field inside the entity, in the JSON names of the
 // file format ("rules[1].permission_sets[0]"). When the error comes from a
@@ -142,7 +155,7 @@ func (e *ValidationError) Error() string {
 	return b.String()
 }
 
-// Is reports whether target is ErrInvalid; Unwrap exposes the Cause.
+// Is reports whether target is [ErrInvalid]; Unwrap exposes the Cause.
 func (e *ValidationError) Is(target error) bool { return target == ErrInvalid }
 
 // Unwrap returns the specific cause, if any.

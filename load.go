@@ -88,11 +88,12 @@ func fileTooLarge(name string) error {
 	return &ValidationError{File: name, Reason: fmt.Sprintf("the file is larger than %d bytes (MaxFileSize), the most a world or policy file may hold", MaxFileSize), Hint: "split it: load the organization's policies from policy files of their own"}
 }
 
-// Load loads a world file or a policy file (DESIGN section 5) into store,
-// all or nothing: every write happens inside one store.Atomic call, so a
-// rejected file changes nothing, revision included, and an accepted one is
-// one revision and one Change. name is the file's name in error messages.
-// data over MaxFileSize bytes is refused (ErrInvalid, naming the bound).
+// Load loads a world file or a policy file (their format: the README's
+// "File format", and schema/) into store, all or nothing: every write
+// happens inside one store.Atomic call, so a rejected file changes nothing,
+// revision included, and an accepted one is one revision and one Change.
+// name is the file's name in error messages. data over MaxFileSize bytes is
+// refused (ErrInvalid, naming the bound).
 //
 // The kind of file follows from its top-level keys: "organization" makes a
 // world file; "policies" alone a list of policies; the keys of a policy

@@ -232,11 +232,12 @@ func (q *query) split(perm string) bool {
 	return true
 }
 
-// parse runs the first three steps of a check, in the order of DESIGN
-// section 5b: the shape, the target, the permission. The check path
-// validates a triple's characters at once but a set name's only on its
-// error paths: a name with '*' is in no catalogue, so it always reaches
-// one, where checkShape then reports it first, as the order requires.
+// parse runs the first three steps of a check, in the order of
+// docs/semantics.md ("The order of a check"): the shape, the target, the
+// permission. The check path validates a triple's characters at once but a
+// set name's only on its error paths: a name with '*' is in no catalogue,
+// so it always reaches one, where checkShape then reports it first, as the
+// order requires.
 func (q *query) parse(s *snapshot, req *Request) error {
 	const all = needPrincipal | needTarget | needPermission
 	perm := req.Permission

@@ -70,7 +70,8 @@ var scalewaySets = sync.OnceValue(func() []PermissionSet {
 // contents, so their patterns are this library's own definitions, naming
 // Scaleway's services only.
 //
-// Includes are derived from the names, never listed by hand (DESIGN §1):
+// Includes are derived from the names, never listed by hand (the model of
+// docs/semantics.md):
 //   - XFullAccess, and likewise XManager, includes every other set whose
 //     name starts with X (InstancesFullAccess includes InstancesServerCreate,
 //     IAMUserManager includes IAMUserReadOnly);

@@ -164,7 +164,7 @@ func TestScalewayCatalogueIncludes(t *testing.T) {
 
 // TestScalewayCataloguePatternsCoverIncludes checks that names and contents
 // agree: a set's own patterns already cover those of every set it includes,
-// except where the DESIGN joins different services (AllProducts*, IAMManager
+// except where the catalogue joins different services (AllProducts*, IAMManager
 // with ProjectManager, OrganizationManager).
 func TestScalewayCataloguePatternsCoverIncludes(t *testing.T) {
 	by := scalewayByName(t)

@@ -1,8 +1,8 @@
 package iam_test
 
-// One table test per evaluation rule of DESIGN section 2, and the order of
-// Check's errors of section 5b. Every case is named after what it rules
-// out, and would fail if the rule were broken.
+// One table test per evaluation rule of docs/semantics.md, and the order
+// of Check's errors ("The order of a check" there). Every case is named
+// after what it rules out, and would fail if the rule were broken.
 
 import (
 	"strings"
@@ -693,7 +693,7 @@ func TestRule8DeletingPrincipals(t *testing.T) {
 	}
 }
 
-// DESIGN 5b: the order in which Check reports what is wrong with a
+// The order in which Check reports what is wrong with a
 // request. Each case breaks two things at once where it can; the first in
 // the order wins.
 func TestCheckErrorOrder(t *testing.T) {

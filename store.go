@@ -26,7 +26,7 @@ type ProjectStore interface {
 
 // UserStore manages users. Deleting a user deletes its API keys, removes it
 // from every group and leaves its policies without a principal; the owner
-// can be neither deleted nor locked (ErrForbidden).
+// can be neither deleted nor locked ([ErrForbidden]).
 type UserStore interface {
 	CreateUser(ctx context.Context, u User) (User, error)
 	GetUser(ctx context.Context, id string) (User, error)
@@ -69,7 +69,7 @@ type PolicyStore interface {
 // have no ID of their own: they are named by (organization ID, name).
 // ListPermissionSets and GetPermissionSet with an empty organization ID
 // read the built-in catalogue, which cannot be written. A set that a rule
-// or another set refers to cannot be deleted (ErrConflict).
+// or another set refers to cannot be deleted ([ErrConflict]).
 type PermissionSetStore interface {
 	CreatePermissionSet(ctx context.Context, s PermissionSet) (PermissionSet, error)
 	GetPermissionSet(ctx context.Context, organizationID, name string) (PermissionSet, error)
@@ -101,9 +101,11 @@ type Entities interface {
 	APIKeyStore
 }
 
-// Tx is the view of a Store inside Store.Atomic: reads see the
-// transaction's own earlier writes. A Tx must not be used after the
-// function it was given to returns.
+// Tx is the view of a Store inside [Store.Atomic]: reads see the
+// transaction's own earlier writes. A Tx is for the goroutine that runs
+// the function it was given to, and for as long as that function runs: it
+// is not safe for concurrent use, and must not be used after the function
+// returns.
 type Tx interface {
 	Entities
 	// Revision is the store's revision as of the start of the transaction.
@@ -111,19 +113,20 @@ type Tx interface {
 }
 
 // Store holds the IAM model of any number of organizations. Every write is
-// validated before anything changes (DESIGN section 3); an invalid write
-// changes nothing, revision included. A Store gets its validation, and the
-// cascades of deletes, from WriteRules, which runs them over a View of the
-// store's own state, so that every store keeps the same rules.
+// validated before anything changes (the rules of docs/semantics.md,
+// "Validation"); an invalid write changes nothing, revision included. A
+// Store gets its validation, and the cascades of deletes, from WriteRules,
+// which runs them over a View of the store's own state, so that every
+// store keeps the same rules.
 //
 // Implementations must be safe for concurrent use, and must deliver each
 // committed write to every subscriber before the write returns, so that an
-// Evaluator following the store reads its writes.
+// [Evaluator] following the store reads its writes.
 //
 // The change feed never loses a change. A subscriber that panics does not
 // stop the delivery to the others, and the write still lands: every write
 // method (Create..., Update..., Delete..., Atomic) then returns an error
-// wrapping ErrDelivery, a *DeliveryError, meaning that the write LANDED
+// wrapping [ErrDelivery], a [*DeliveryError], meaning that the write LANDED
 // (the revision counts it) but a subscriber failed; Create... and
 // Update... also return the stored entity beside it. A follower that
 // still missed a change (a lost notification, a failed apply) sees a gap
@@ -163,7 +166,7 @@ type Store interface {
 	Changes(ctx context.Context, after uint64) ([]Change, error)
 }
 
-// Op is what happened to an entity in a Change.
+// Op is what happened to an entity in a [Change].
 type Op uint8
 
 // Operations.
@@ -207,7 +210,7 @@ func (k Kind) withArticle() string {
 	return "a " + s
 }
 
-// Event is one entity's change inside a Change.
+// Event is one entity's change inside a [Change].
 type Event struct {
 	Op             Op
 	Kind           Kind

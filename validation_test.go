@@ -1,8 +1,9 @@
 package iam_test
 
-// Every limit and rule of DESIGN section 3 (and the write rules of 5b):
-// each rejected write is asserted to change nothing, revision included,
-// and to carry the right sentinels; ValidationErrors carry the field path.
+// Every limit and rule of docs/semantics.md, "Validation" (and the write
+// rules of the cascades and the owner): each rejected write is asserted to
+// change nothing, revision included, and to carry the right sentinels;
+// ValidationErrors carry the field path.
 
 import (
 	"context"
@@ -53,8 +54,8 @@ type rejected struct {
 	write func(ctx context.Context, s iam.Store) error
 	is    []error // sentinels the error must match
 	field string  // when set: errors.As reaches a *ValidationError with this Field
-	// (DESIGN 3: every rule of section 3 says where; conflicts with other
-	// entities that are not a section-3 rule may be plain wrapped errors)
+	// (every validation rule says where; conflicts with other entities
+	// that are not a validation rule may be plain wrapped errors)
 	msg []string
 }
 

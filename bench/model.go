@@ -13,9 +13,10 @@ import (
 // model is a generated world read into the shapes every translation needs:
 // each organization's catalogue with its closures, who belongs to which
 // group, and whose policies say what. It is the bench module's own reading
-// of DESIGN section 2, written apart from the root package's index: the
-// translators build on it, and its answer (allowed) fills the bare
-// baseline, so the agreement test checks it against the Evaluator too.
+// of the evaluation rules of docs/semantics.md, written apart from the
+// root package's index: the translators build on it, and its answer
+// (allowed) fills the bare baseline, so the agreement test checks it
+// against the Evaluator too.
 //
 // A model is read-only once built, and so safe for concurrent use.
 type model struct {
@@ -250,7 +251,7 @@ func (m *model) holders(c *principal) []string {
 }
 
 // allowed answers a request that the Evaluator answers without error
-// (DESIGN section 2): a caller of another organization, an expired key and
+// (docs/semantics.md): a caller of another organization, an expired key and
 // a locked user are denied, the owner is allowed, and otherwise a rule of
 // one of the caller's holders must grant, at the target, a set whose
 // closure holds the requested set, or a pattern matching the triple.

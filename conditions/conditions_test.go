@@ -24,7 +24,7 @@ const (
 		`request.time.getHours("Europe/Paris") >= 9 && request.time.getHours("Europe/Paris") < 18`
 	terraform    = `request.user_agent.contains("terraform/")`
 	fromIP       = `request.ip == "203.0.113.7"`
-	fromIPSingle = `request.ip == '203.0.113.7'` // as in the DESIGN seed file
+	fromIPSingle = `request.ip == '203.0.113.7'` // as in the seed file (testdata/seed.json)
 	fromLAN      = `inIpRange(request.ip, "192.168.0.0/16")`
 	prodResource = `has(resource.id) && resource.name.startsWith("prod-")`
 )

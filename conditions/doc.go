@@ -1,6 +1,6 @@
 // Package conditions is iamkit's engine for rule conditions: CEL
 // expressions (https://cel.dev), compiled by github.com/google/cel-go, that
-// a rule must satisfy to grant anything (DESIGN section 2, rule 7). The
+// a rule must satisfy to grant anything (rule 7 of docs/semantics.md). The
 // root package imports only the standard library and has no engine of its
 // own; a store switches conditions on with one option:
 //

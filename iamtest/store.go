@@ -126,17 +126,9 @@ func runRecorded(ctx context.Context, name string, newStore func(ctx context.Con
 	return rec.err(name)
 }
 
-// reporter is what a case reports to: a *testing.T, or CheckStore's
-// record.
-type reporter interface {
-	Helper()
-	Errorf(format string, args ...any)
-	Fatalf(format string, args ...any)
-	Cleanup(f func())
-}
-
-// record is a reporter that keeps the failures of one case. It is safe
-// for concurrent use, as cases report from goroutines of their own.
+// record is what a case of CheckStore reports to: it keeps the failures of
+// the case. It is safe for concurrent use, as cases report from goroutines
+// of their own.
 type record struct {
 	mu       sync.Mutex
 	failures []string

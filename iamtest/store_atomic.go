@@ -13,13 +13,13 @@ var errBoom = errors.New("boom")
 var atomicCases = []storeCase{
 	{"AnErrorRollsEverythingBack", func(t *storeT) {
 		w := t.world()
-		w.project(w.org, "p1")
-		w.user(w.org, "u")
-		w.policy(w.org, "pol", iam.UserPrincipal("u"), onProjects(ids("p1"), "InstancesServerCreate"))
+		w.Project(w.Org, "p1")
+		w.User(w.Org, "u")
+		w.Policy(w.Org, "pol", iam.UserPrincipal("u"), onProjects(ids("p1"), "InstancesServerCreate"))
 		before := w.dump()
-		evRev := w.ev.Revision()
+		evRev := w.Ev.Revision()
 		err := w.store.Atomic(w.ctx, func(tx iam.Tx) error {
-			if _, err := tx.CreateProject(w.ctx, iam.Project{ID: "p2", OrganizationID: w.org, Name: "P2"}); err != nil {
+			if _, err := tx.CreateProject(w.ctx, iam.Project{ID: "p2", OrganizationID: w.Org, Name: "P2"}); err != nil {
 				return err
 			}
 			if err := tx.DeleteProject(w.ctx, "p1"); err != nil {
@@ -28,7 +28,7 @@ var atomicCases = []storeCase{
 			if err := tx.DeleteUser(w.ctx, "u"); err != nil {
 				return err
 			}
-			if _, err := tx.UpdateOrganization(w.ctx, iam.Organization{ID: w.org, Name: "Renamed"}); err != nil {
+			if _, err := tx.UpdateOrganization(w.ctx, iam.Organization{ID: w.Org, Name: "Renamed"}); err != nil {
 				return err
 			}
 			// Reads inside see the transaction's own writes.
@@ -42,18 +42,18 @@ var atomicCases = []storeCase{
 		})
 		w.is(err, errBoom, "Atomic returns its function's error")
 		w.unchanged(before)
-		w.equal(evRev, w.ev.Revision(), "the Evaluator was told of nothing")
+		w.equal(evRev, w.Ev.Revision(), "the Evaluator was told of nothing")
 		w.expect(inProject(iam.UserPrincipal("u"), "p1", "InstancesServerCreate"), granted)
 		w.expect(inProject(iam.UserPrincipal("u"), "p2", "InstancesServerCreate"), isNotFound)
 	}},
 	{"APanicRollsEverythingBackAndPanicsOn", func(t *storeT) {
 		w := t.world()
-		w.user(w.org, "u")
+		w.User(w.Org, "u")
 		before := w.dump()
 		recovered := func() (p any) {
 			defer func() { p = recover() }()
 			_ = w.store.Atomic(w.ctx, func(tx iam.Tx) error {
-				if _, err := tx.CreateProject(w.ctx, iam.Project{ID: "p2", OrganizationID: w.org, Name: "P2"}); err != nil {
+				if _, err := tx.CreateProject(w.ctx, iam.Project{ID: "p2", OrganizationID: w.Org, Name: "P2"}); err != nil {
 					return err
 				}
 				if err := tx.DeleteUser(w.ctx, "u"); err != nil {
@@ -67,7 +67,7 @@ var atomicCases = []storeCase{
 		w.unchanged(before)
 		// The store is still usable: its lock was released.
 		w.step("write after a panic", func() error {
-			_, err := w.store.CreateProject(w.ctx, iam.Project{ID: "p3", OrganizationID: w.org, Name: "P3"})
+			_, err := w.store.CreateProject(w.ctx, iam.Project{ID: "p3", OrganizationID: w.Org, Name: "P3"})
 			return err
 		})
 		w.expect(inProject(iam.UserPrincipal("u"), "p3", "InstancesServerCreate"), notGranted)
@@ -79,13 +79,13 @@ var atomicCases = []storeCase{
 		defer cancel()
 		w.step("atomic", func() error {
 			return w.store.Atomic(w.ctx, func(tx iam.Tx) error {
-				if _, err := tx.CreateProject(w.ctx, iam.Project{ID: "p1", OrganizationID: w.org, Name: "P1"}); err != nil {
+				if _, err := tx.CreateProject(w.ctx, iam.Project{ID: "p1", OrganizationID: w.Org, Name: "P1"}); err != nil {
 					return err
 				}
-				if _, err := tx.CreateUser(w.ctx, iam.User{ID: "u", OrganizationID: w.org, Email: "u@acme.test"}); err != nil {
+				if _, err := tx.CreateUser(w.ctx, iam.User{ID: "u", OrganizationID: w.Org, Email: "u@acme.test"}); err != nil {
 					return err
 				}
-				_, err := tx.CreatePolicy(w.ctx, iam.Policy{ID: "pol", OrganizationID: w.org, Principal: iam.UserPrincipal("u"), Rules: []iam.Rule{onProjects(ids("p1"), "InstancesServerCreate")}})
+				_, err := tx.CreatePolicy(w.ctx, iam.Policy{ID: "pol", OrganizationID: w.Org, Principal: iam.UserPrincipal("u"), Rules: []iam.Rule{onProjects(ids("p1"), "InstancesServerCreate")}})
 				return err
 			})
 		})
@@ -97,7 +97,7 @@ var atomicCases = []storeCase{
 		w := t.world()
 		before := w.dump()
 		w.ok(w.store.Atomic(w.ctx, func(tx iam.Tx) error {
-			_, err := tx.ListUsers(w.ctx, w.org)
+			_, err := tx.ListUsers(w.ctx, w.Org)
 			return err
 		}), "a read-only Atomic")
 		w.unchanged(before)
@@ -106,24 +106,24 @@ var atomicCases = []storeCase{
 		w := t.world()
 		before := w.dump()
 		w.ok(w.store.Atomic(w.ctx, func(tx iam.Tx) error {
-			_, err := tx.CreateUser(w.ctx, iam.User{ID: "second", OrganizationID: w.org, Email: "s@acme.test", Type: iam.UserOwner})
+			_, err := tx.CreateUser(w.ctx, iam.User{ID: "second", OrganizationID: w.Org, Email: "s@acme.test", Type: iam.UserOwner})
 			if !errors.Is(err, iam.ErrConflict) {
 				return fmt.Errorf("a second owner must be a conflict, got %v", err)
 			}
-			_, err = tx.CreateProject(w.ctx, iam.Project{ID: "p1", OrganizationID: w.org, Name: "P1"})
+			_, err = tx.CreateProject(w.ctx, iam.Project{ID: "p1", OrganizationID: w.Org, Name: "P1"})
 			return err
 		}), "an Atomic whose function goes on after a rejected write")
 		after := w.dump()
 		w.equal(before.Revision+1, after.Revision, "the other write lands")
-		w.equal(before.Orgs[w.org].Users, after.Orgs[w.org].Users, "the rejected user")
-		w.equal(2, len(after.Orgs[w.org].Projects), "the project created")
+		w.equal(before.Orgs[w.Org].Users, after.Orgs[w.Org].Users, "the rejected user")
+		w.equal(2, len(after.Orgs[w.Org].Projects), "the project created")
 	}},
 	{"ATransactionCannotBeUsedAfterItEnds", func(t *storeT) {
 		w := t.world()
 		var kept iam.Tx
 		w.ok(w.store.Atomic(w.ctx, func(tx iam.Tx) error { kept = tx; return nil }), "Atomic")
 		before := w.dump()
-		_, err := kept.CreateProject(w.ctx, iam.Project{ID: "late", OrganizationID: w.org, Name: "Late"})
+		_, err := kept.CreateProject(w.ctx, iam.Project{ID: "late", OrganizationID: w.Org, Name: "Late"})
 		w.fails(err, "a write through a transaction that has ended")
 		w.unchanged(before)
 	}},
@@ -132,7 +132,7 @@ var atomicCases = []storeCase{
 		before := w.dump()
 		ctx, cancel := context.WithCancel(w.ctx)
 		cancel()
-		_, err := w.store.CreateProject(ctx, iam.Project{ID: "p1", OrganizationID: w.org, Name: "P1"})
+		_, err := w.store.CreateProject(ctx, iam.Project{ID: "p1", OrganizationID: w.Org, Name: "P1"})
 		w.is(err, context.Canceled, "a write with a cancelled context")
 		w.unchanged(before)
 	}},
@@ -195,8 +195,8 @@ func testRevision(t *storeT) {
 // as they were, and tells the subscribers nothing.
 func testNoRevisionForARejectedWrite(t *storeT) {
 	w := t.world()
-	w.project(w.org, "p1")
-	w.user(w.org, "u")
+	w.Project(w.Org, "p1")
+	w.User(w.Org, "u")
 	var told []iam.Change
 	cancel := w.store.Subscribe(func(c iam.Change) { told = append(told, c) })
 	defer cancel()
@@ -208,21 +208,21 @@ func testNoRevisionForARejectedWrite(t *storeT) {
 	}{
 		{"delete an unknown user", iam.ErrNotFound, func() error { return w.store.DeleteUser(w.ctx, "nobody") }},
 		{"update an unknown project", iam.ErrNotFound, func() error {
-			_, err := w.store.UpdateProject(w.ctx, iam.Project{ID: "nowhere", OrganizationID: w.org, Name: "N"})
+			_, err := w.store.UpdateProject(w.ctx, iam.Project{ID: "nowhere", OrganizationID: w.Org, Name: "N"})
 			return err
 		}},
 		{"create a taken ID", iam.ErrConflict, func() error {
-			_, err := w.store.CreateProject(w.ctx, iam.Project{ID: "p1", OrganizationID: w.org, Name: "again"})
+			_, err := w.store.CreateProject(w.ctx, iam.Project{ID: "p1", OrganizationID: w.Org, Name: "again"})
 			return err
 		}},
-		{"delete the owner", iam.ErrForbidden, func() error { return w.store.DeleteUser(w.ctx, w.owner) }},
+		{"delete the owner", iam.ErrForbidden, func() error { return w.store.DeleteUser(w.ctx, w.Owner) }},
 		{"an invalid user", iam.ErrInvalid, func() error {
-			_, err := w.store.CreateUser(w.ctx, iam.User{ID: "bad", OrganizationID: w.org, Email: "x"})
+			_, err := w.store.CreateUser(w.ctx, iam.User{ID: "bad", OrganizationID: w.Org, Email: "x"})
 			return err
 		}},
 		{"an Atomic whose last write is rejected", iam.ErrNotFound, func() error {
 			return w.store.Atomic(w.ctx, func(tx iam.Tx) error {
-				if _, err := tx.CreateProject(w.ctx, iam.Project{ID: "p2", OrganizationID: w.org, Name: "P2"}); err != nil {
+				if _, err := tx.CreateProject(w.ctx, iam.Project{ID: "p2", OrganizationID: w.Org, Name: "P2"}); err != nil {
 					return err
 				}
 				return tx.DeletePolicy(w.ctx, "nothing")

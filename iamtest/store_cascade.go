@@ -20,18 +20,18 @@ var cascadeCases = []storeCase{
 // project.
 func testDeleteProjectCascade(t *storeT) {
 	w := t.world()
-	w.project(w.org, "p1")
-	w.project(w.org, "p2")
-	u := iam.UserPrincipal(w.user(w.org, "u"))
-	w.policy(w.org, "pol", u,
+	w.Project(w.Org, "p1")
+	w.Project(w.Org, "p2")
+	u := iam.UserPrincipal(w.User(w.Org, "u"))
+	w.Policy(w.Org, "pol", u,
 		onProjects(ids("p1", "p2"), "InstancesServerCreate"),
 		onProjects(ids("p1"), "InstancesServerDelete"),
-		onOrg(w.org, "ContainersReadOnly"),
-		onProjects(ids("p2", "p1", w.org), "InstancesServerStart"))
-	w.policy(w.org, "only-p1", u, onProjects(ids("p1"), "InstancesServerStop"))
-	w.policy(w.org, "untouched", u, onProjects(ids("p2"), "InstancesServerRead"))
-	k1 := w.key(iam.APIKey{OrganizationID: w.org, Bearer: u, DefaultProjectID: "p1"})
-	k2 := w.key(iam.APIKey{OrganizationID: w.org, Bearer: u, DefaultProjectID: "p2"})
+		onOrg(w.Org, "ContainersReadOnly"),
+		onProjects(ids("p2", "p1", w.Org), "InstancesServerStart"))
+	w.Policy(w.Org, "only-p1", u, onProjects(ids("p1"), "InstancesServerStop"))
+	w.Policy(w.Org, "untouched", u, onProjects(ids("p2"), "InstancesServerRead"))
+	k1 := w.Key(iam.APIKey{OrganizationID: w.Org, Bearer: u, DefaultProjectID: "p1"})
+	k2 := w.Key(iam.APIKey{OrganizationID: w.Org, Bearer: u, DefaultProjectID: "p2"})
 	untouched, err := w.store.GetPolicy(w.ctx, "untouched")
 	w.ok(err, "GetPolicy")
 
@@ -44,8 +44,8 @@ func testDeleteProjectCascade(t *storeT) {
 	w.ok(err, "GetPolicy")
 	w.equal([]iam.Rule{
 		onProjects(ids("p2"), "InstancesServerCreate"),
-		onOrg(w.org, "ContainersReadOnly"),
-		onProjects(ids("p2", w.org), "InstancesServerStart"),
+		onOrg(w.Org, "ContainersReadOnly"),
+		onProjects(ids("p2", w.Org), "InstancesServerStart"),
 	}, pol.Rules, "the project left every rule, and the rule it alone held went")
 	onlyP1, err := w.store.GetPolicy(w.ctx, "only-p1")
 	w.ok(err, "GetPolicy")
@@ -57,17 +57,17 @@ func testDeleteProjectCascade(t *storeT) {
 
 	gk1, err := w.store.GetAPIKey(w.ctx, k1.AccessKey)
 	w.ok(err, "GetAPIKey")
-	w.equal(w.org, gk1.DefaultProjectID, "reset to the default project")
+	w.equal(w.Org, gk1.DefaultProjectID, "reset to the default project")
 	gk2, err := w.store.GetAPIKey(w.ctx, k2.AccessKey)
 	w.ok(err, "GetAPIKey")
 	w.equal("p2", gk2.DefaultProjectID, "another default project stays")
 
 	w.expect(inProject(u, "p1", "InstancesServerCreate"), isNotFound)
 	w.expect(inProject(u, "p2", "InstancesServerCreate"), granted)
-	w.expect(inProject(u, w.org, "InstancesServerStart"), granted)
+	w.expect(inProject(u, w.Org, "InstancesServerStart"), granted)
 	// A project created again under the same ID gets nothing of the old
 	// one's grants.
-	w.project(w.org, "p1")
+	w.Project(w.Org, "p1")
 	w.expect(inProject(u, "p1", "InstancesServerCreate"), notGranted)
 	w.expect(inProject(u, "p1", "InstancesServerDelete"), notGranted)
 	w.expect(inProject(u, "p1", "InstancesServerStop"), notGranted)
@@ -75,7 +75,7 @@ func testDeleteProjectCascade(t *storeT) {
 
 	// The default project cannot be deleted.
 	before := w.dump()
-	w.is(w.store.DeleteProject(w.ctx, w.org), iam.ErrForbidden, "deleting the default project")
+	w.is(w.store.DeleteProject(w.ctx, w.Org), iam.ErrForbidden, "deleting the default project")
 	w.unchanged(before)
 }
 
@@ -83,18 +83,18 @@ func testDeleteProjectCascade(t *storeT) {
 // everything in it, at once, and nothing else.
 func testDeleteOrganizationCascade(t *storeT) {
 	w := t.world()
-	w.project(w.org, "p1")
-	w.user(w.org, "u")
-	w.addOrg("beta", "beta-owner")
-	w.project("beta", "bp1")
-	bu := iam.UserPrincipal(w.user("beta", "bu"))
-	ba := iam.ApplicationPrincipal(w.app("beta", "ba"))
-	w.group(iam.Group{ID: "bg", OrganizationID: "beta", UserIDs: ids("bu"), ApplicationIDs: ids("ba")})
-	w.set(iam.PermissionSet{Name: "BetaSet", OrganizationID: "beta", ScopeType: iam.ScopeProjects, Permissions: []string{"beta:*:*"}})
-	w.policy("beta", "bpol", bu, onProjects(ids("bp1"), "BetaSet", "InstancesFullAccess"))
-	w.policy("beta", "bgpol", iam.GroupPrincipal("bg"), onOrg("beta", "IAMManager"))
-	bk := w.key(iam.APIKey{AccessKey: "bk", OrganizationID: "beta", Bearer: ba})
-	w.policy(w.org, "apol", iam.UserPrincipal("u"), onProjects(ids("p1"), "InstancesFullAccess"))
+	w.Project(w.Org, "p1")
+	w.User(w.Org, "u")
+	w.AddOrg("beta", "beta-owner")
+	w.Project("beta", "bp1")
+	bu := iam.UserPrincipal(w.User("beta", "bu"))
+	ba := iam.ApplicationPrincipal(w.App("beta", "ba", false))
+	w.Group(iam.Group{ID: "bg", OrganizationID: "beta", UserIDs: ids("bu"), ApplicationIDs: ids("ba")})
+	w.Set(iam.PermissionSet{Name: "BetaSet", OrganizationID: "beta", ScopeType: iam.ScopeProjects, Permissions: []string{"beta:*:*"}})
+	w.Policy("beta", "bpol", bu, onProjects(ids("bp1"), "BetaSet", "InstancesFullAccess"))
+	w.Policy("beta", "bgpol", iam.GroupPrincipal("bg"), onOrg("beta", "IAMManager"))
+	bk := w.Key(iam.APIKey{AccessKey: "bk", OrganizationID: "beta", Bearer: ba})
+	w.Policy(w.Org, "apol", iam.UserPrincipal("u"), onProjects(ids("p1"), "InstancesFullAccess"))
 
 	before := w.dump()
 	w.expect(inProject(bu, "bp1", "BetaSet"), granted)
@@ -142,10 +142,10 @@ func testDeleteOrganizationCascade(t *storeT) {
 	})
 
 	// Every ID is free again.
-	w.addOrg("beta", "")
-	w.project("beta", "bp1")
-	w.user("beta", "bu")
-	w.app(w.org, "ba")
+	w.AddOrg("beta", "")
+	w.Project("beta", "bp1")
+	w.User("beta", "bu")
+	w.App(w.Org, "ba", false)
 	w.expect(inProject(bu, "bp1", "InstancesFullAccess"), notGranted)
 	w.expect(inProject(bu, "bp1", "BetaSet"), isUnknown)
 }
@@ -154,12 +154,12 @@ func testDeleteOrganizationCascade(t *storeT) {
 // principal; its members lose what it gave them, at once.
 func testDeleteGroupCascade(t *storeT) {
 	w := t.world()
-	w.project(w.org, "p1")
-	u := iam.UserPrincipal(w.user(w.org, "u"))
-	w.group(iam.Group{ID: "g", OrganizationID: w.org, UserIDs: ids("u")})
-	w.group(iam.Group{ID: "all", OrganizationID: w.org, AllUsers: true})
-	w.policy(w.org, "gpol", iam.GroupPrincipal("g"), onProjects(ids("p1"), "InstancesServerCreate"))
-	w.policy(w.org, "allpol", iam.GroupPrincipal("all"), onProjects(ids("p1"), "InstancesServerDelete"))
+	w.Project(w.Org, "p1")
+	u := iam.UserPrincipal(w.User(w.Org, "u"))
+	w.Group(iam.Group{ID: "g", OrganizationID: w.Org, UserIDs: ids("u")})
+	w.Group(iam.Group{ID: "all", OrganizationID: w.Org, AllUsers: true})
+	w.Policy(w.Org, "gpol", iam.GroupPrincipal("g"), onProjects(ids("p1"), "InstancesServerCreate"))
+	w.Policy(w.Org, "allpol", iam.GroupPrincipal("all"), onProjects(ids("p1"), "InstancesServerDelete"))
 	w.expect(inProject(u, "p1", "InstancesServerCreate"), granted)
 	w.expect(inProject(u, "p1", "InstancesServerDelete"), granted)
 
@@ -175,7 +175,7 @@ func testDeleteGroupCascade(t *storeT) {
 	w.expect(inProject(u, "p1", "InstancesServerDelete"), notGranted)
 	w.expect(inProject(iam.GroupPrincipal("g"), "p1", "InstancesServerCreate"), isNotFound)
 	// A group created again under the same ID starts empty-handed.
-	w.group(iam.Group{ID: "g", OrganizationID: w.org, UserIDs: ids("u")})
+	w.Group(iam.Group{ID: "g", OrganizationID: w.Org, UserIDs: ids("u")})
 	w.expect(inProject(u, "p1", "InstancesServerCreate"), notGranted)
 	w.expect(inProject(iam.GroupPrincipal("g"), "p1", "InstancesServerCreate"), notGranted)
 }
@@ -185,15 +185,15 @@ func testDeleteGroupCascade(t *storeT) {
 // an application likewise; the owner cannot be deleted.
 func testDeleteUserCascade(t *storeT) {
 	w := t.world()
-	w.project(w.org, "p1")
-	u := iam.UserPrincipal(w.user(w.org, "u"))
-	a := iam.ApplicationPrincipal(w.app(w.org, "a"))
-	w.user(w.org, "other")
-	w.group(iam.Group{ID: "g", OrganizationID: w.org, UserIDs: ids("u", "other"), ApplicationIDs: ids("a")})
-	w.policy(w.org, "upol", u, onProjects(ids("p1"), "InstancesServerCreate"))
-	w.policy(w.org, "apol", a, onProjects(ids("p1"), "InstancesServerCreate"))
-	uk := w.key(iam.APIKey{OrganizationID: w.org, Bearer: u})
-	ak := w.key(iam.APIKey{OrganizationID: w.org, Bearer: a})
+	w.Project(w.Org, "p1")
+	u := iam.UserPrincipal(w.User(w.Org, "u"))
+	a := iam.ApplicationPrincipal(w.App(w.Org, "a", false))
+	w.User(w.Org, "other")
+	w.Group(iam.Group{ID: "g", OrganizationID: w.Org, UserIDs: ids("u", "other"), ApplicationIDs: ids("a")})
+	w.Policy(w.Org, "upol", u, onProjects(ids("p1"), "InstancesServerCreate"))
+	w.Policy(w.Org, "apol", a, onProjects(ids("p1"), "InstancesServerCreate"))
+	uk := w.Key(iam.APIKey{OrganizationID: w.Org, Bearer: u})
+	ak := w.Key(iam.APIKey{OrganizationID: w.Org, Bearer: a})
 
 	w.step("delete u", func() error { return w.store.DeleteUser(w.ctx, "u") })
 	_, err := w.store.GetAPIKey(w.ctx, uk.AccessKey)
@@ -217,8 +217,8 @@ func testDeleteUserCascade(t *storeT) {
 	w.check(pol.Principal.IsZero(), "the deleted application's policy has no principal, got %v", pol.Principal)
 
 	before := w.dump()
-	w.is(w.store.DeleteUser(w.ctx, w.owner), iam.ErrForbidden, "deleting the owner")
-	owner, err := w.store.GetUser(w.ctx, w.owner)
+	w.is(w.store.DeleteUser(w.ctx, w.Owner), iam.ErrForbidden, "deleting the owner")
+	owner, err := w.store.GetUser(w.ctx, w.Owner)
 	w.ok(err, "GetUser")
 	owner.Locked = true
 	_, err = w.store.UpdateUser(w.ctx, owner)
@@ -232,19 +232,19 @@ func testDeleteUserCascade(t *storeT) {
 // on the new projects.
 func testRecreatedOrganizationInheritsNothing(t *storeT) {
 	w := t.world()
-	w.addOrg("beta", "beta-owner")
-	w.project("beta", "bp1")
-	bu := iam.UserPrincipal(w.user("beta", "bu"))
-	ba := iam.ApplicationPrincipal(w.app("beta", "ba"))
-	w.group(iam.Group{ID: "bg", OrganizationID: "beta", UserIDs: ids("bu")})
-	w.policy("beta", "bpol", bu, onProjects(ids("bp1"), "InstancesFullAccess"))
-	w.policy("beta", "bapol", ba, onOrg("beta", "InstancesFullAccess"))
-	w.policy("beta", "bgpol", iam.GroupPrincipal("bg"), onProjects(ids("bp1"), "ContainersFullAccess"))
+	w.AddOrg("beta", "beta-owner")
+	w.Project("beta", "bp1")
+	bu := iam.UserPrincipal(w.User("beta", "bu"))
+	ba := iam.ApplicationPrincipal(w.App("beta", "ba", false))
+	w.Group(iam.Group{ID: "bg", OrganizationID: "beta", UserIDs: ids("bu")})
+	w.Policy("beta", "bpol", bu, onProjects(ids("bp1"), "InstancesFullAccess"))
+	w.Policy("beta", "bapol", ba, onOrg("beta", "InstancesFullAccess"))
+	w.Policy("beta", "bgpol", iam.GroupPrincipal("bg"), onProjects(ids("bp1"), "ContainersFullAccess"))
 	w.expect(inProject(bu, "bp1", "InstancesFullAccess"), granted)
 
 	w.ok(w.store.DeleteOrganization(w.ctx, "beta"), "DeleteOrganization")
-	w.addOrg("beta", "new-owner")
-	w.project("beta", "np1") // a new project in the old one's place
+	w.AddOrg("beta", "new-owner")
+	w.Project("beta", "np1") // a new project in the old one's place
 
 	w.expectAll([]checkCase{
 		{"former owner is not the new organization's owner", inProject(iam.UserPrincipal("beta-owner"), "np1", "InstancesFullAccess"), isNotFound},
@@ -258,7 +258,7 @@ func testRecreatedOrganizationInheritsNothing(t *storeT) {
 
 // demote makes the owner of the world's organization a member, inside tx.
 func (w *world) demote(tx iam.Tx) error {
-	old, err := tx.GetUser(w.ctx, w.owner)
+	old, err := tx.GetUser(w.ctx, w.Owner)
 	if err != nil {
 		return err
 	}
@@ -270,8 +270,8 @@ func (w *world) demote(tx iam.Tx) error {
 // testOwnershipMoves: ownership moves in one Atomic write.
 func testOwnershipMoves(t *storeT) {
 	w := t.world()
-	w.project(w.org, "p1")
-	w.user(w.org, "heir")
+	w.Project(w.Org, "p1")
+	w.User(w.Org, "heir")
 	w.step("move ownership", func() error {
 		return w.store.Atomic(w.ctx, func(tx iam.Tx) error {
 			if err := w.demote(tx); err != nil {
@@ -289,32 +289,32 @@ func testOwnershipMoves(t *storeT) {
 	heir, err := w.store.GetUser(w.ctx, "heir")
 	w.ok(err, "GetUser heir")
 	w.check(heir.IsOwner(), "the heir owns the organization")
-	old, err := w.store.GetUser(w.ctx, w.owner)
+	old, err := w.store.GetUser(w.ctx, w.Owner)
 	w.ok(err, "GetUser of the former owner")
 	w.check(!old.IsOwner(), "the former owner owns it no more")
 	w.expect(inProject(iam.UserPrincipal("heir"), "p1", "InstancesFullAccess"), ownerAllow)
-	w.expect(inProject(iam.UserPrincipal(w.owner), "p1", "InstancesFullAccess"), notGranted)
+	w.expect(inProject(iam.UserPrincipal(w.Owner), "p1", "InstancesFullAccess"), notGranted)
 	// The former owner can now be deleted; the new one cannot.
 	w.is(w.store.DeleteUser(w.ctx, "heir"), iam.ErrForbidden, "deleting the new owner")
-	w.step("delete the former owner", func() error { return w.store.DeleteUser(w.ctx, w.owner) })
+	w.step("delete the former owner", func() error { return w.store.DeleteUser(w.ctx, w.Owner) })
 }
 
 // testDemotionWithoutHeir: a write that leaves the organization with no
 // owner is forbidden, and changes nothing.
 func testDemotionWithoutHeir(t *storeT) {
 	w := t.world()
-	w.user(w.org, "heir")
+	w.User(w.Org, "heir")
 	before := w.dump()
 	err := w.store.Atomic(w.ctx, func(tx iam.Tx) error {
 		if err := w.demote(tx); err != nil {
 			return err
 		}
-		_, err := tx.CreateProject(w.ctx, iam.Project{ID: "p9", OrganizationID: w.org, Name: "P9"})
+		_, err := tx.CreateProject(w.ctx, iam.Project{ID: "p9", OrganizationID: w.Org, Name: "P9"})
 		return err
 	})
 	w.is(err, iam.ErrForbidden, "demoting the owner with no heir")
 	w.unchanged(before)
-	w.expect(atOrg(iam.UserPrincipal(w.owner), w.org, "IAMManager"), ownerAllow)
+	w.expect(atOrg(iam.UserPrincipal(w.Owner), w.Org, "IAMManager"), ownerAllow)
 }
 
 // testDemoteThenDelete: demoting the owner then deleting it, with no
@@ -326,7 +326,7 @@ func testDemoteThenDelete(t *storeT) {
 		if err := w.demote(tx); err != nil {
 			return err
 		}
-		return tx.DeleteUser(w.ctx, w.owner)
+		return tx.DeleteUser(w.ctx, w.Owner)
 	})
 	w.is(err, iam.ErrForbidden, "demoting then deleting the owner")
 	w.unchanged(before)

@@ -4,24 +4,23 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"reflect"
 	"time"
 
 	"github.com/iamkit/iam"
-	"github.com/iamkit/iam/internal/storedump"
+	"github.com/iamkit/iam/internal/testkit"
 )
 
 // storeT is one running case of the Store conformance suite: the store
 // under test and the assertions the cases make on it. Every assertion
 // stops the case (Fatalf) when it fails.
 type storeT struct {
-	reporter
-	ctx   context.Context
-	store iam.Store
+	testkit.T // a *testing.T's subtest, or CheckStore's record
+	ctx       context.Context
+	store     iam.Store
 }
 
-func newStoreT(r reporter, ctx context.Context, s iam.Store) *storeT {
-	return &storeT{reporter: r, ctx: ctx, store: s}
+func newStoreT(r testkit.T, ctx context.Context, s iam.Store) *storeT {
+	return &storeT{T: r, ctx: ctx, store: s}
 }
 
 // msg renders the optional "what" of an assertion.
@@ -79,7 +78,7 @@ func (t *storeT) check(cond bool, what ...any) {
 // compared as instants (time.Time.Equal).
 func (t *storeT) equal(want, got any, what ...any) {
 	t.Helper()
-	if !deepEqual(want, got, false) {
+	if !testkit.Equal(want, got, false) {
 		t.Fatalf("%s\nwant %#v\n got %#v", msg(what), want, got)
 	}
 }
@@ -87,65 +86,9 @@ func (t *storeT) equal(want, got any, what ...any) {
 // equalEmpty is equal, with nil and empty slices and maps taken alike.
 func (t *storeT) equalEmpty(want, got any, what ...any) {
 	t.Helper()
-	if !deepEqual(want, got, true) {
+	if !testkit.Equal(want, got, true) {
 		t.Fatalf("%s\nwant %#v\n got %#v", msg(what), want, got)
 	}
-}
-
-// deepEqual is reflect.DeepEqual with times compared as instants and, when
-// emptyIsNil, nil and empty slices and maps taken alike.
-func deepEqual(a, b any, emptyIsNil bool) bool {
-	if a == nil || b == nil {
-		return a == b
-	}
-	return reflect.DeepEqual(normalize(reflect.ValueOf(a), emptyIsNil).Interface(), normalize(reflect.ValueOf(b), emptyIsNil).Interface())
-}
-
-var timeType = reflect.TypeFor[time.Time]()
-
-// normalize returns a copy of v in which every time is in UTC with no
-// monotonic reading and, when emptyIsNil, every empty slice or map is nil.
-func normalize(v reflect.Value, emptyIsNil bool) reflect.Value {
-	switch v.Kind() {
-	case reflect.Slice:
-		if v.IsNil() || (emptyIsNil && v.Len() == 0) {
-			return reflect.Zero(v.Type())
-		}
-		out := reflect.MakeSlice(v.Type(), v.Len(), v.Len())
-		for i := range v.Len() {
-			out.Index(i).Set(normalize(v.Index(i), emptyIsNil))
-		}
-		return out
-	case reflect.Map:
-		if v.IsNil() || (emptyIsNil && v.Len() == 0) {
-			return reflect.Zero(v.Type())
-		}
-		out := reflect.MakeMapWithSize(v.Type(), v.Len())
-		for it := v.MapRange(); it.Next(); {
-			out.SetMapIndex(it.Key(), normalize(it.Value(), emptyIsNil))
-		}
-		return out
-	case reflect.Struct:
-		if v.Type() == timeType {
-			return reflect.ValueOf(v.Interface().(time.Time).UTC().Round(0))
-		}
-		out := reflect.New(v.Type()).Elem()
-		out.Set(v)
-		for i := range v.NumField() {
-			if out.Field(i).CanSet() {
-				out.Field(i).Set(normalize(v.Field(i), emptyIsNil))
-			}
-		}
-		return out
-	case reflect.Interface:
-		if v.IsNil() {
-			return v
-		}
-		out := reflect.New(v.Type()).Elem()
-		out.Set(normalize(v.Elem(), emptyIsNil))
-		return out
-	}
-	return v
 }
 
 // revision returns the store's revision.
@@ -165,42 +108,18 @@ func (t *storeT) step(what string, write func() error) {
 }
 
 // dump reads the store's whole content and revision.
-func (t *storeT) dump() storedump.Dump {
+func (t *storeT) dump() testkit.Contents {
 	t.Helper()
-	d, err := storedump.Read(t.ctx, t.store)
-	t.ok(err, "reading the whole store")
-	return d
+	return testkit.Dump(t, t.store)
 }
 
 // unchanged asserts that the store's content and revision are what
 // before recorded.
-func (t *storeT) unchanged(before storedump.Dump, what ...any) {
+func (t *storeT) unchanged(before testkit.Contents, what ...any) {
 	t.Helper()
-	after := t.dump()
-	if !deepEqual(before, after, false) {
-		t.Fatalf("%sa rejected write changed the store: %s", msg(what), dumpDiff(before, after))
+	if diff := testkit.DiffContents(before, t.dump()); diff != "" {
+		t.Fatalf("%sa rejected write changed the store: %s", msg(what), diff)
 	}
-}
-
-// dumpDiff tells the first difference between two dumps.
-func dumpDiff(before, after storedump.Dump) string {
-	if before.Revision != after.Revision {
-		return fmt.Sprintf("the revision moved from %d to %d", before.Revision, after.Revision)
-	}
-	if !deepEqual(before.Organizations, after.Organizations, false) || before.Catalogue != after.Catalogue {
-		return fmt.Sprintf("the organizations went from %+v (catalogue of %d sets) to %+v (catalogue of %d sets)",
-			before.Organizations, before.Catalogue, after.Organizations, after.Catalogue)
-	}
-	for id, b := range before.Orgs {
-		a := after.Orgs[id]
-		bv, av := reflect.ValueOf(b), reflect.ValueOf(a)
-		for i := range bv.NumField() {
-			if !deepEqual(bv.Field(i).Interface(), av.Field(i).Interface(), false) {
-				return fmt.Sprintf("organization %s: %s went from %+v to %+v", id, bv.Type().Field(i).Name, bv.Field(i).Interface(), av.Field(i).Interface())
-			}
-		}
-	}
-	return fmt.Sprintf("went from %+v to %+v", before, after)
 }
 
 // validation asserts that err is a *iam.ValidationError, reached with
@@ -219,14 +138,13 @@ func (t *storeT) validation(err error, field string, what ...any) *iam.Validatio
 	return ve
 }
 
-// world is a store with one organization, "acme", and its owner
-// "acme-owner", and an Evaluator on it whose clock the case controls.
+// world is the case's store filled with organization "acme" and its
+// owner "acme-owner" (testkit.World), with an Evaluator on it whose clock
+// the case controls.
 type world struct {
 	*storeT
-	ev    *iam.Evaluator
+	*testkit.World
 	clock *Clock
-	org   string
-	owner string
 }
 
 // worldStart is where a world's clock stands.
@@ -236,14 +154,12 @@ var worldStart = time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 // and builds an Evaluator on it, closed when the case ends.
 func (t *storeT) world() *world {
 	t.Helper()
-	w := &world{storeT: t, clock: NewClock(worldStart), org: "acme", owner: "acme-owner"}
-	w.addOrg("acme", "acme-owner")
-	w.ev = t.evaluator(w.clock)
-	return w
+	clock := NewClock(worldStart)
+	return &world{storeT: t, World: testkit.NewWorldOn(t, clock, t.store), clock: clock}
 }
 
-// evaluator builds an Evaluator on the case's store, closed when the case
-// ends.
+// evaluator builds another Evaluator on the case's store, closed when the
+// case ends.
 func (t *storeT) evaluator(clock *Clock) *iam.Evaluator {
 	t.Helper()
 	ev, err := iam.NewEvaluator(t.ctx, t.store, iam.WithClock(clock.Now))
@@ -256,152 +172,36 @@ func (t *storeT) evaluator(clock *Clock) *iam.Evaluator {
 	return ev
 }
 
-// addOrg creates an organization and its owner (none when owner is "").
-func (w *world) addOrg(id, owner string) {
-	w.Helper()
-	_, err := w.store.CreateOrganization(w.ctx, iam.Organization{ID: id, Name: "Org " + id})
-	w.ok(err, "create organization %s", id)
-	if owner != "" {
-		_, err = w.store.CreateUser(w.ctx, iam.User{ID: owner, OrganizationID: id, Email: owner + "@" + id + ".test", Type: iam.UserOwner})
-		w.ok(err, "create owner %s", owner)
-	}
-}
-
-func (w *world) project(org, id string) string {
-	w.Helper()
-	p, err := w.store.CreateProject(w.ctx, iam.Project{ID: id, OrganizationID: org, Name: "project " + id})
-	w.ok(err, "create project %s", id)
-	return p.ID
-}
-
-func (w *world) user(org, id string) string {
-	w.Helper()
-	u, err := w.store.CreateUser(w.ctx, iam.User{ID: id, OrganizationID: org, Email: id + "@" + org + ".test"})
-	w.ok(err, "create user %s", id)
-	return u.ID
-}
-
-func (w *world) app(org, id string) string {
-	w.Helper()
-	a, err := w.store.CreateApplication(w.ctx, iam.Application{ID: id, OrganizationID: org, Name: "app " + id})
-	w.ok(err, "create application %s", id)
-	return a.ID
-}
-
-func (w *world) group(g iam.Group) string {
-	w.Helper()
-	if g.Name == "" {
-		g.Name = "group " + g.ID
-	}
-	out, err := w.store.CreateGroup(w.ctx, g)
-	w.ok(err, "create group %s", g.ID)
-	return out.ID
-}
-
-func (w *world) policy(org, id string, p iam.Principal, rules ...iam.Rule) string {
-	w.Helper()
-	out, err := w.store.CreatePolicy(w.ctx, iam.Policy{ID: id, OrganizationID: org, Name: "policy " + id, Principal: p, Rules: rules})
-	w.ok(err, "create policy %s", id)
-	return out.ID
-}
-
-func (w *world) set(ps iam.PermissionSet) {
-	w.Helper()
-	_, err := w.store.CreatePermissionSet(w.ctx, ps)
-	w.ok(err, "create permission set %s", ps.Name)
-}
-
-func (w *world) key(k iam.APIKey) iam.APIKey {
-	w.Helper()
-	out, err := w.store.CreateAPIKey(w.ctx, k)
-	w.ok(err, "create API key %s", k.AccessKey)
-	return out
-}
-
-// onProjects and onOrg build rules.
-func onProjects(projects []string, sets ...string) iam.Rule {
-	return iam.Rule{Scope: iam.ProjectsScope(projects...), PermissionSets: sets}
-}
-
-func onOrg(org string, sets ...string) iam.Rule {
-	return iam.Rule{Scope: iam.OrganizationScope(org), PermissionSets: sets}
-}
-
-func ids(s ...string) []string { return s }
-
-// inProject and atOrg build requests.
-func inProject(p iam.Principal, project, permission string) iam.Request {
-	return iam.Request{Principal: p, ProjectID: project, Permission: permission}
-}
-
-func atOrg(p iam.Principal, org, permission string) iam.Request {
-	return iam.Request{Principal: p, OrganizationID: org, Permission: permission}
-}
-
-// outcome is what a check is expected to give: an allow or a deny with a
-// reason, or an error matching a sentinel.
-type outcome struct {
-	allowed bool
-	reason  iam.Reason
-	err     error
-}
+// Rules, requests and expected outcomes.
+var onProjects, onOrg, ids, inProject, atOrg = testkit.OnProjects, testkit.OnOrg, testkit.IDs, testkit.InProject, testkit.AtOrg
 
 var (
-	granted    = outcome{allowed: true, reason: iam.ReasonGranted}
-	ownerAllow = outcome{allowed: true, reason: iam.ReasonOwner}
-	notGranted = outcome{reason: iam.ReasonNotGranted}
-	locked     = outcome{reason: iam.ReasonLocked}
-	isNotFound = outcome{err: iam.ErrNotFound}
-	isUnknown  = outcome{err: iam.ErrUnknownPermission}
+	granted, ownerAllow, notGranted, locked = testkit.Granted, testkit.OwnerAllow, testkit.NotGranted, testkit.Locked
+	isNotFound, isUnknown                   = testkit.IsNotFound, testkit.IsUnknown
 )
-
-func (o outcome) String() string {
-	if o.err != nil {
-		return "an error matching " + o.err.Error()
-	}
-	if o.allowed {
-		return "allowed (" + o.reason.String() + ")"
-	}
-	return "denied (" + o.reason.String() + ")"
-}
 
 // checkCase is a named request and the outcome it must have.
 type checkCase struct {
 	name string
 	req  iam.Request
-	want outcome
+	want testkit.Outcome
 }
 
 // expect checks req with ev and asserts its outcome, and that the answer
 // is no older than revision floor (0: any).
-func (t *storeT) expect(ev *iam.Evaluator, req iam.Request, want outcome, floor uint64, what ...any) {
+func (t *storeT) expect(ev *iam.Evaluator, req iam.Request, want testkit.Outcome, floor uint64, what ...any) {
 	t.Helper()
 	d, err := ev.Check(t.ctx, req)
-	if err != nil && d.Allowed {
-		t.Fatalf("%s%+v: Allowed must be false whenever err != nil (%v)", msg(what), req, err)
-	}
-	if want.err != nil {
-		t.is(err, want.err, "%s%+v", msg(what), req)
-		for _, other := range []error{iam.ErrInvalid, iam.ErrNotFound, iam.ErrUnknownPermission, iam.ErrScopeMismatch} {
-			if other != want.err {
-				t.isNot(err, other, "%s%+v: want only %v", msg(what), req, want.err)
-			}
-		}
-		return
-	}
-	t.ok(err, "%s%+v", msg(what), req)
-	if d.Allowed != want.allowed || d.Reason != want.reason {
-		t.Fatalf("%s%+v: want %v, got %+v", msg(what), req, want, d)
-	}
-	if d.Revision <= floor && floor > 0 {
+	testkit.RequireOutcome(t, req, d, err, want, msg(what))
+	if floor > 0 && d.Revision <= floor {
 		t.Fatalf("%s%+v: the answer (revision %d) predates the write (after revision %d)", msg(what), req, d.Revision, floor)
 	}
 }
 
 // expect checks req with the world's Evaluator.
-func (w *world) expect(req iam.Request, want outcome, what ...any) {
+func (w *world) expect(req iam.Request, want testkit.Outcome, what ...any) {
 	w.Helper()
-	w.storeT.expect(w.ev, req, want, 0, what...)
+	w.storeT.expect(w.Ev, req, want, 0, what...)
 }
 
 // expectAll runs the checks of cases with the world's Evaluator.

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/iamkit/iam"
+	"github.com/iamkit/iam/internal/testkit"
 )
 
 // roundTrip exercises one entity type: Create (with and without an ID)
@@ -18,7 +19,7 @@ func roundTrip[T any](t *storeT, idOf func(T) string,
 	fresh func(id string) T, change func(T) T, emptyIsNil bool,
 ) {
 	t.Helper()
-	same := func(a, b T) bool { return deepEqual(a, b, emptyIsNil) }
+	same := func(a, b T) bool { return testkit.Equal(a, b, emptyIsNil) }
 	existing, err := list()
 	t.ok(err, "List")
 
@@ -287,28 +288,28 @@ var roundTripCases = []storeCase{
 // changing them afterwards changes nothing stored.
 func testNoAliasing(t *storeT) {
 	w := t.world()
-	w.project(w.org, "p1")
-	w.user(w.org, "u1")
-	in := iam.Policy{ID: "pol", OrganizationID: w.org, Principal: iam.UserPrincipal("u1"),
+	w.Project(w.Org, "p1")
+	w.User(w.Org, "u1")
+	in := iam.Policy{ID: "pol", OrganizationID: w.Org, Principal: iam.UserPrincipal("u1"),
 		Rules: []iam.Rule{onProjects(ids("p1"), "InstancesServerCreate")}, Tags: []string{"t"}}
 	out, err := w.store.CreatePolicy(w.ctx, in)
 	w.ok(err, "CreatePolicy")
 	in.Rules[0].PermissionSets[0] = "InstancesFullAccess"
-	in.Rules[0].Scope.ProjectIDs[0] = w.org
+	in.Rules[0].Scope.ProjectIDs[0] = w.Org
 	in.Tags[0] = "changed"
 	out.Rules[0].PermissionSets[0] = "InstancesFullAccess"
 	out.Tags[0] = "changed"
 	got, err := w.store.GetPolicy(w.ctx, "pol")
 	w.ok(err, "GetPolicy")
-	got.Rules[0].Scope.ProjectIDs[0] = w.org
+	got.Rules[0].Scope.ProjectIDs[0] = w.Org
 	again, err := w.store.GetPolicy(w.ctx, "pol")
 	w.ok(err, "GetPolicy")
 	w.equal([]iam.Rule{onProjects(ids("p1"), "InstancesServerCreate")}, again.Rules, "the stored rules")
 	w.equal([]string{"t"}, again.Tags, "the stored tags")
 	w.expect(inProject(iam.UserPrincipal("u1"), "p1", "InstancesServerDelete"), notGranted)
-	w.expect(inProject(iam.UserPrincipal("u1"), w.org, "InstancesServerCreate"), notGranted)
+	w.expect(inProject(iam.UserPrincipal("u1"), w.Org, "InstancesServerCreate"), notGranted)
 
-	g := iam.Group{ID: "g", OrganizationID: w.org, Name: "G", UserIDs: ids("u1")}
+	g := iam.Group{ID: "g", OrganizationID: w.Org, Name: "G", UserIDs: ids("u1")}
 	_, err = w.store.CreateGroup(w.ctx, g)
 	w.ok(err, "CreateGroup")
 	g.UserIDs[0] = "someone"
@@ -321,26 +322,26 @@ func testNoAliasing(t *storeT) {
 // only its hash, and the change feed never carries a secret.
 func testAPIKeySecrets(t *storeT) {
 	w := t.world()
-	u := iam.UserPrincipal(w.user(w.org, "u"))
+	u := iam.UserPrincipal(w.User(w.Org, "u"))
 	var changes []iam.Change
 	cancel := w.store.Subscribe(func(c iam.Change) { changes = append(changes, c) })
 	defer cancel()
 
-	generated := w.key(iam.APIKey{OrganizationID: w.org, Bearer: u})
+	generated := w.Key(iam.APIKey{OrganizationID: w.Org, Bearer: u})
 	w.check(generated.AccessKey != "", "an empty access key is filled in")
 	w.check(generated.Secret != "", "CreateAPIKey returns the secret")
 	w.equal(iam.HashSecret(generated.Secret), generated.SecretSHA256, "the secret's hash")
 	w.equal(64, len(generated.SecretSHA256), "a SHA-256 in hexadecimal")
 
-	given := w.key(iam.APIKey{AccessKey: "given", OrganizationID: w.org, Bearer: u, Secret: "s3cret"})
+	given := w.Key(iam.APIKey{AccessKey: "given", OrganizationID: w.Org, Bearer: u, Secret: "s3cret"})
 	w.equal("s3cret", given.Secret, "a secret given is given back")
 	w.equal(iam.HashSecret("s3cret"), given.SecretSHA256, "a secret given is hashed")
 
-	hashed := w.key(iam.APIKey{AccessKey: "hashed", OrganizationID: w.org, Bearer: u, SecretSHA256: iam.HashSecret("known")})
+	hashed := w.Key(iam.APIKey{AccessKey: "hashed", OrganizationID: w.Org, Bearer: u, SecretSHA256: iam.HashSecret("known")})
 	w.equal("", hashed.Secret, "no secret to give back when only its hash was given")
 	w.equal(iam.HashSecret("known"), hashed.SecretSHA256, "a hash given is kept")
 
-	other := w.key(iam.APIKey{OrganizationID: w.org, Bearer: u})
+	other := w.Key(iam.APIKey{OrganizationID: w.Org, Bearer: u})
 	w.check(generated.Secret != other.Secret, "generated secrets differ")
 	w.check(generated.AccessKey != other.AccessKey, "generated access keys differ")
 
@@ -350,13 +351,13 @@ func testAPIKeySecrets(t *storeT) {
 		w.equal("", got.Secret, "GetAPIKey never returns the secret")
 		w.equal(k.SecretSHA256, got.SecretSHA256, "GetAPIKey returns the hash")
 	}
-	list, err := w.store.ListAPIKeys(w.ctx, w.org)
+	list, err := w.store.ListAPIKeys(w.ctx, w.Org)
 	w.ok(err, "ListAPIKeys")
 	w.equal(4, len(list), "ListAPIKeys")
 	for _, k := range list {
 		w.equal("", k.Secret, "ListAPIKeys never returns the secret")
 	}
-	updated, err := w.store.UpdateAPIKey(w.ctx, iam.APIKey{AccessKey: generated.AccessKey, OrganizationID: w.org, Bearer: u, Description: "new"})
+	updated, err := w.store.UpdateAPIKey(w.ctx, iam.APIKey{AccessKey: generated.AccessKey, OrganizationID: w.Org, Bearer: u, Description: "new"})
 	w.ok(err, "UpdateAPIKey")
 	w.equal("", updated.Secret, "UpdateAPIKey never returns the secret")
 	w.equal(generated.SecretSHA256, updated.SecretSHA256, "an update keeps the hash")

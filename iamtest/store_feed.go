@@ -42,13 +42,13 @@ func sortedKeys(ks []eventKey) []eventKey {
 // delivery.
 func testSubscribe(t *storeT) {
 	w := t.world()
-	w.project(w.org, "p1")
-	w.user(w.org, "u")
-	w.user(w.org, "u2")
-	w.group(iam.Group{ID: "g", OrganizationID: w.org, UserIDs: ids("u", "u2")})
-	w.policy(w.org, "pol", iam.UserPrincipal("u"), onProjects(ids("p1"), "InstancesFullAccess"))
-	w.policy(w.org, "p1-only", iam.UserPrincipal("u2"), onProjects(ids("p1"), "InstancesServerRead"))
-	w.key(iam.APIKey{AccessKey: "k", OrganizationID: w.org, Bearer: iam.UserPrincipal("u"), DefaultProjectID: "p1"})
+	w.Project(w.Org, "p1")
+	w.User(w.Org, "u")
+	w.User(w.Org, "u2")
+	w.Group(iam.Group{ID: "g", OrganizationID: w.Org, UserIDs: ids("u", "u2")})
+	w.Policy(w.Org, "pol", iam.UserPrincipal("u"), onProjects(ids("p1"), "InstancesFullAccess"))
+	w.Policy(w.Org, "p1-only", iam.UserPrincipal("u2"), onProjects(ids("p1"), "InstancesServerRead"))
+	w.Key(iam.APIKey{AccessKey: "k", OrganizationID: w.Org, Bearer: iam.UserPrincipal("u"), DefaultProjectID: "p1"})
 
 	var got []iam.Change
 	cancel := w.store.Subscribe(func(c iam.Change) { got = append(got, c) })
@@ -56,11 +56,11 @@ func testSubscribe(t *storeT) {
 	cancelLate := w.store.Subscribe(func(c iam.Change) { late = append(late, c) })
 	start := w.revision()
 
-	w.project(w.org, "p2")
+	w.Project(w.Org, "p2")
 	w.equal(1, len(got), "delivered before the write returned")
 	w.ok(w.store.DeleteProject(w.ctx, "p1"), "DeleteProject")
 	w.ok(w.store.DeleteUser(w.ctx, "u"), "DeleteUser")
-	_, err := w.store.CreateUser(w.ctx, iam.User{ID: "bad", OrganizationID: w.org, Email: "x"})
+	_, err := w.store.CreateUser(w.ctx, iam.User{ID: "bad", OrganizationID: w.Org, Email: "x"})
 	w.fails(err, "an invalid user")
 	cancelLate()
 	cancelLate() // twice is harmless
@@ -90,7 +90,7 @@ func testSubscribe(t *storeT) {
 	// Values after OpPut are the stored entities; nil after OpDelete.
 	for _, c := range got {
 		for _, ev := range c.Events {
-			w.equal(w.org, ev.OrganizationID, "%+v: the event's organization", ev)
+			w.equal(w.Org, ev.OrganizationID, "%+v: the event's organization", ev)
 			if ev.Op == iam.OpDelete {
 				w.check(ev.Value == nil, "%+v: no value after a delete", ev)
 				continue
@@ -105,7 +105,7 @@ func testSubscribe(t *storeT) {
 					w.equalEmpty(stored, v, "the event's value is the stored policy")
 				}
 			case iam.APIKey:
-				w.equal(w.org, v.DefaultProjectID, "the key's default project was reset")
+				w.equal(w.Org, v.DefaultProjectID, "the key's default project was reset")
 			case iam.Group:
 				if c.Revision == got[2].Revision {
 					w.equal([]string{"u2"}, v.UserIDs, "the deleted user left the group")
@@ -118,7 +118,7 @@ func testSubscribe(t *storeT) {
 		}
 	}
 	cancel()
-	w.project(w.org, "p3")
+	w.Project(w.Org, "p3")
 	w.equal(4, len(got), "cancel stops delivery")
 }
 
@@ -127,9 +127,9 @@ func testSubscribe(t *storeT) {
 func (t *storeT) feedWorld() *world {
 	t.Helper()
 	w := t.world()
-	w.project(w.org, "web")
-	w.user(w.org, "ana")
-	w.policy(w.org, "ana-web", iam.UserPrincipal("ana"), onProjects(ids("web"), "InstancesFullAccess"))
+	w.Project(w.Org, "web")
+	w.User(w.Org, "ana")
+	w.Policy(w.Org, "ana-web", iam.UserPrincipal("ana"), onProjects(ids("web"), "InstancesFullAccess"))
 	return w
 }
 
@@ -139,7 +139,7 @@ var anaInWeb = inProject(iam.UserPrincipal("ana"), "web", "InstancesFullAccess")
 // revision moves on.
 func (w *world) touch(n int) {
 	w.Helper()
-	u, err := w.store.GetUser(w.ctx, w.owner)
+	u, err := w.store.GetUser(w.ctx, w.Owner)
 	w.ok(err, "GetUser")
 	u.Tags = []string{"touch-" + string(rune('a'+n%26))}
 	_, err = w.store.UpdateUser(w.ctx, u)
@@ -237,7 +237,7 @@ func testPanickingSubscriber(t *storeT) {
 
 	// A create that lands returns what it stored along with ErrDelivery:
 	// the caller needs the ID it was given.
-	p, err := w.store.CreatePolicy(w.ctx, iam.Policy{OrganizationID: w.org, Principal: iam.UserPrincipal("ana"),
+	p, err := w.store.CreatePolicy(w.ctx, iam.Policy{OrganizationID: w.Org, Principal: iam.UserPrincipal("ana"),
 		Rules: []iam.Rule{onProjects(ids("web"), "InstancesFullAccess")}})
 	w.is(err, iam.ErrDelivery, "a create whose delivery failed")
 	w.check(p.ID != "", "the create returns the stored policy, its ID filled in")

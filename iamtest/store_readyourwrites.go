@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/iamkit/iam"
+	"github.com/iamkit/iam/internal/testkit"
 )
 
 var readYourWritesCases = []storeCase{
@@ -19,7 +20,7 @@ var readYourWritesCases = []storeCase{
 // expectNow checks req on every evaluator and asserts the outcome and that
 // the answer reflects a revision after floor (a write that returned before
 // the check).
-func (t *storeT) expectNow(evs []*iam.Evaluator, req iam.Request, want outcome, floor uint64, what string) {
+func (t *storeT) expectNow(evs []*iam.Evaluator, req iam.Request, want testkit.Outcome, floor uint64, what string) {
 	t.Helper()
 	for i, ev := range evs {
 		t.expect(ev, req, want, floor, "%s (evaluator %d)", what, i)
@@ -31,15 +32,15 @@ func (t *storeT) expectNow(evs []*iam.Evaluator, req iam.Request, want outcome, 
 // check, each on its own principals, while the others write too.
 func testConcurrentReadYourWrites(t *storeT) {
 	w := t.world()
-	evs := []*iam.Evaluator{w.ev, w.evaluator(w.clock)}
+	evs := []*iam.Evaluator{w.Ev, w.evaluator(w.clock)}
 
 	const workers, rounds = 6, 20
 	for i := range workers {
-		w.project(w.org, fmt.Sprintf("p-%d", i))
-		w.user(w.org, fmt.Sprintf("u-%d", i))
-		w.group(iam.Group{ID: fmt.Sprintf("g-%d", i), OrganizationID: w.org})
-		w.policy(w.org, fmt.Sprintf("gpol-%d", i), iam.GroupPrincipal(fmt.Sprintf("g-%d", i)), onProjects(ids(fmt.Sprintf("p-%d", i)), "InstancesServerStart"))
-		w.policy(w.org, fmt.Sprintf("orgpol-%d", i), iam.UserPrincipal(fmt.Sprintf("u-%d", i)), onOrg(w.org, "InstancesIpRead"))
+		w.Project(w.Org, fmt.Sprintf("p-%d", i))
+		w.User(w.Org, fmt.Sprintf("u-%d", i))
+		w.Group(iam.Group{ID: fmt.Sprintf("g-%d", i), OrganizationID: w.Org})
+		w.Policy(w.Org, fmt.Sprintf("gpol-%d", i), iam.GroupPrincipal(fmt.Sprintf("g-%d", i)), onProjects(ids(fmt.Sprintf("p-%d", i)), "InstancesServerStart"))
+		w.Policy(w.Org, fmt.Sprintf("orgpol-%d", i), iam.UserPrincipal(fmt.Sprintf("u-%d", i)), onOrg(w.Org, "InstancesIpRead"))
 	}
 
 	var wg sync.WaitGroup
@@ -53,7 +54,7 @@ func testConcurrentReadYourWrites(t *storeT) {
 				polID := fmt.Sprintf("pol-%d-%d", i, r)
 
 				f := w.revision()
-				pol, err := s.CreatePolicy(ctx, iam.Policy{ID: polID, OrganizationID: w.org, Principal: u, Rules: []iam.Rule{onProjects(ids(project), "InstancesServerCreate")}})
+				pol, err := s.CreatePolicy(ctx, iam.Policy{ID: polID, OrganizationID: w.Org, Principal: u, Rules: []iam.Rule{onProjects(ids(project), "InstancesServerCreate")}})
 				w.ok(err, "CreatePolicy")
 				w.expectNow(evs, inProject(u, project, "InstancesServerCreate"), granted, f, "policy created")
 
@@ -65,12 +66,12 @@ func testConcurrentReadYourWrites(t *storeT) {
 				w.expectNow(evs, inProject(u, project, "InstancesServerDelete"), granted, f, "policy updated: new grant there")
 
 				f = w.revision()
-				_, err = s.UpdateGroup(ctx, iam.Group{ID: groupID, OrganizationID: w.org, Name: "group " + groupID, UserIDs: ids(userID)})
+				_, err = s.UpdateGroup(ctx, iam.Group{ID: groupID, OrganizationID: w.Org, Name: "group " + groupID, UserIDs: ids(userID)})
 				w.ok(err, "UpdateGroup")
 				w.expectNow(evs, inProject(u, project, "InstancesServerStart"), granted, f, "joined the group")
 
 				f = w.revision()
-				_, err = s.UpdateGroup(ctx, iam.Group{ID: groupID, OrganizationID: w.org, Name: "group " + groupID})
+				_, err = s.UpdateGroup(ctx, iam.Group{ID: groupID, OrganizationID: w.Org, Name: "group " + groupID})
 				w.ok(err, "UpdateGroup")
 				w.expectNow(evs, inProject(u, project, "InstancesServerStart"), notGranted, f, "left the group")
 
@@ -88,7 +89,7 @@ func testConcurrentReadYourWrites(t *storeT) {
 				w.expectNow(evs, inProject(u, project, "InstancesServerDelete"), granted, f, "unlocked")
 
 				f = w.revision()
-				key, err := s.CreateAPIKey(ctx, iam.APIKey{OrganizationID: w.org, Bearer: u})
+				key, err := s.CreateAPIKey(ctx, iam.APIKey{OrganizationID: w.Org, Bearer: u})
 				w.ok(err, "CreateAPIKey")
 				w.expectNow(evs, inProject(iam.APIKeyPrincipal(key.AccessKey), project, "InstancesServerDelete"), granted, f, "key created")
 				w.ok(s.DeleteAPIKey(ctx, key.AccessKey), "DeleteAPIKey")
@@ -96,7 +97,7 @@ func testConcurrentReadYourWrites(t *storeT) {
 
 				f = w.revision()
 				newProject := fmt.Sprintf("q-%d-%d", i, r)
-				_, err = s.CreateProject(ctx, iam.Project{ID: newProject, OrganizationID: w.org, Name: newProject})
+				_, err = s.CreateProject(ctx, iam.Project{ID: newProject, OrganizationID: w.Org, Name: newProject})
 				w.ok(err, "CreateProject")
 				w.expectNow(evs, inProject(u, newProject, "InstancesIpRead"), granted, f, "project created under an organization rule")
 				w.ok(s.DeleteProject(ctx, newProject), "DeleteProject")
@@ -175,14 +176,14 @@ type observation struct {
 func testConcurrentReadersAndWriters(t *storeT) {
 	const slots, readers, writesPerSlot = 4, 8, 250
 	w := t.world()
-	w.project(w.org, "p1")
-	w.project(w.org, "p2")
+	w.Project(w.Org, "p1")
+	w.Project(w.Org, "p2")
 	for i := range slots {
-		w.user(w.org, fmt.Sprintf("s-%d", i))
-		w.group(iam.Group{ID: fmt.Sprintf("g-%d", i), OrganizationID: w.org})
-		w.policy(w.org, fmt.Sprintf("gpol-%d", i), iam.GroupPrincipal(fmt.Sprintf("g-%d", i)), onProjects(ids("p1"), "InstancesServerDelete"))
+		w.User(w.Org, fmt.Sprintf("s-%d", i))
+		w.Group(iam.Group{ID: fmt.Sprintf("g-%d", i), OrganizationID: w.Org})
+		w.Policy(w.Org, fmt.Sprintf("gpol-%d", i), iam.GroupPrincipal(fmt.Sprintf("g-%d", i)), onProjects(ids("p1"), "InstancesServerDelete"))
 	}
-	w.user(w.org, "noise")
+	w.User(w.Org, "noise")
 
 	start := w.revision()
 	log := &revisionLog{cur: make([]slotState, slots), revs: []uint64{start}, history: [][]slotState{make([]slotState, slots)}}
@@ -200,13 +201,13 @@ func testConcurrentReadersAndWriters(t *storeT) {
 			var st slotState
 			setPolicy := func(tx iam.Entities, on bool) error {
 				if on {
-					_, err := tx.CreatePolicy(ctx, iam.Policy{ID: polID, OrganizationID: w.org, Principal: iam.UserPrincipal(u), Rules: []iam.Rule{onProjects(ids("p1"), "InstancesServerCreate")}})
+					_, err := tx.CreatePolicy(ctx, iam.Policy{ID: polID, OrganizationID: w.Org, Principal: iam.UserPrincipal(u), Rules: []iam.Rule{onProjects(ids("p1"), "InstancesServerCreate")}})
 					return err
 				}
 				return tx.DeletePolicy(ctx, polID)
 			}
 			setMember := func(tx iam.Entities, on bool) error {
-				g := iam.Group{ID: groupID, OrganizationID: w.org, Name: "group " + groupID}
+				g := iam.Group{ID: groupID, OrganizationID: w.Org, Name: "group " + groupID}
 				if on {
 					g.UserIDs = ids(u)
 				}
@@ -237,9 +238,9 @@ func testConcurrentReadersAndWriters(t *storeT) {
 	writers.Go(func() {
 		for j := 0; j < 60; j++ {
 			id := fmt.Sprintf("noise-p-%d", j)
-			_, err := w.store.CreateProject(w.ctx, iam.Project{ID: id, OrganizationID: w.org, Name: id})
+			_, err := w.store.CreateProject(w.ctx, iam.Project{ID: id, OrganizationID: w.Org, Name: id})
 			w.ok(err, "CreateProject")
-			_, err = w.store.CreatePolicy(w.ctx, iam.Policy{ID: "noise-pol-" + id, OrganizationID: w.org, Principal: iam.UserPrincipal("noise"), Rules: []iam.Rule{onProjects(ids(id, "p2"), "InstancesFullAccess")}})
+			_, err = w.store.CreatePolicy(w.ctx, iam.Policy{ID: "noise-pol-" + id, OrganizationID: w.Org, Principal: iam.UserPrincipal("noise"), Rules: []iam.Rule{onProjects(ids(id, "p2"), "InstancesFullAccess")}})
 			w.ok(err, "CreatePolicy")
 			w.ok(w.store.DeleteProject(w.ctx, id), "DeleteProject")
 		}
@@ -259,23 +260,23 @@ func testConcurrentReadersAndWriters(t *storeT) {
 				if member {
 					perm = "InstancesServerDelete"
 				}
-				d, err := w.ev.Check(w.ctx, inProject(u, "p1", perm))
+				d, err := w.Ev.Check(w.ctx, inProject(u, "p1", perm))
 				w.ok(err, "Check")
 				w.check(d.Revision >= last, "a reader went back in time, from revision %d to %d", last, d.Revision)
 				last = d.Revision
 				observed[r] = append(observed[r], observation{rev: d.Revision, slot: slot, member: member, allowed: d.Allowed})
 
 				// Never written: never granted.
-				d, err = w.ev.Check(w.ctx, inProject(u, "p1", "InstancesServerStop"))
+				d, err = w.Ev.Check(w.ctx, inProject(u, "p1", "InstancesServerStop"))
 				w.ok(err, "Check")
 				w.check(!d.Allowed, "a grant nobody wrote")
-				d, err = w.ev.Check(w.ctx, inProject(u, "p2", perm))
+				d, err = w.Ev.Check(w.ctx, inProject(u, "p2", perm))
 				w.ok(err, "Check")
 				w.check(!d.Allowed, "a grant nobody wrote (p2)")
 				w.check(d.Revision >= last, "a reader went back in time, from revision %d to %d", last, d.Revision)
 				last = d.Revision
 				// The groups' own policies never change.
-				d, err = w.ev.Check(w.ctx, inProject(iam.GroupPrincipal(fmt.Sprintf("g-%d", slot)), "p1", "InstancesServerDelete"))
+				d, err = w.Ev.Check(w.ctx, inProject(iam.GroupPrincipal(fmt.Sprintf("g-%d", slot)), "p1", "InstancesServerDelete"))
 				w.ok(err, "Check")
 				w.check(d.Allowed, "the group's own policy")
 			}
@@ -313,14 +314,14 @@ func testConcurrentReadersAndWriters(t *storeT) {
 // that changes an answer: each step writes, then checks at once.
 func testReadYourWritesEveryKind(t *storeT) {
 	w := t.world()
-	w.project(w.org, "p1")
-	u := iam.UserPrincipal(w.user(w.org, "u"))
-	a := iam.ApplicationPrincipal(w.app(w.org, "a"))
-	w.group(iam.Group{ID: "g", OrganizationID: w.org})
-	w.policy(w.org, "gpol", iam.GroupPrincipal("g"), onProjects(ids("p1"), "InstancesServerStart"))
-	w.set(iam.PermissionSet{Name: "Custom", OrganizationID: w.org, ScopeType: iam.ScopeProjects, Permissions: []string{"custom:thing:read"}})
-	w.set(iam.PermissionSet{Name: "CustomOther", OrganizationID: w.org, ScopeType: iam.ScopeProjects, Permissions: []string{"custom:other:read"}})
-	w.policy(w.org, "cpol", u, onProjects(ids("p1"), "Custom"))
+	w.Project(w.Org, "p1")
+	u := iam.UserPrincipal(w.User(w.Org, "u"))
+	a := iam.ApplicationPrincipal(w.App(w.Org, "a", false))
+	w.Group(iam.Group{ID: "g", OrganizationID: w.Org})
+	w.Policy(w.Org, "gpol", iam.GroupPrincipal("g"), onProjects(ids("p1"), "InstancesServerStart"))
+	w.Set(iam.PermissionSet{Name: "Custom", OrganizationID: w.Org, ScopeType: iam.ScopeProjects, Permissions: []string{"custom:thing:read"}})
+	w.Set(iam.PermissionSet{Name: "CustomOther", OrganizationID: w.Org, ScopeType: iam.ScopeProjects, Permissions: []string{"custom:other:read"}})
+	w.Policy(w.Org, "cpol", u, onProjects(ids("p1"), "Custom"))
 	ctx, s := w.ctx, w.store
 
 	type step struct {
@@ -330,24 +331,24 @@ func testReadYourWritesEveryKind(t *storeT) {
 	}
 	steps := []step{
 		{"project and organization renamed", func() error {
-			if _, err := s.UpdateProject(ctx, iam.Project{ID: "p1", OrganizationID: w.org, Name: "Renamed"}); err != nil {
+			if _, err := s.UpdateProject(ctx, iam.Project{ID: "p1", OrganizationID: w.Org, Name: "Renamed"}); err != nil {
 				return err
 			}
-			_, err := s.UpdateOrganization(ctx, iam.Organization{ID: w.org, Name: "Renamed"})
+			_, err := s.UpdateOrganization(ctx, iam.Organization{ID: w.Org, Name: "Renamed"})
 			return err
 		}, []checkCase{
 			{"grants on the project stay", inProject(u, "p1", "Custom"), granted},
-			{"the owner stays", inProject(iam.UserPrincipal(w.owner), "p1", "Custom"), ownerAllow},
+			{"the owner stays", inProject(iam.UserPrincipal(w.Owner), "p1", "Custom"), ownerAllow},
 		}},
 		{"custom set gains a pattern", func() error {
-			_, err := s.UpdatePermissionSet(ctx, iam.PermissionSet{Name: "Custom", OrganizationID: w.org, ScopeType: iam.ScopeProjects, Permissions: []string{"custom:thing:read", "custom:thing:write"}})
+			_, err := s.UpdatePermissionSet(ctx, iam.PermissionSet{Name: "Custom", OrganizationID: w.Org, ScopeType: iam.ScopeProjects, Permissions: []string{"custom:thing:read", "custom:thing:write"}})
 			return err
 		}, []checkCase{
 			{"new pattern granted", inProject(u, "p1", "custom:thing:write"), granted},
 			{"old pattern still granted", inProject(u, "p1", "custom:thing:read"), granted},
 		}},
 		{"custom set includes another", func() error {
-			_, err := s.UpdatePermissionSet(ctx, iam.PermissionSet{Name: "Custom", OrganizationID: w.org, ScopeType: iam.ScopeProjects, Permissions: []string{"custom:thing:read"}, Includes: []string{"CustomOther"}})
+			_, err := s.UpdatePermissionSet(ctx, iam.PermissionSet{Name: "Custom", OrganizationID: w.Org, ScopeType: iam.ScopeProjects, Permissions: []string{"custom:thing:read"}, Includes: []string{"CustomOther"}})
 			return err
 		}, []checkCase{
 			{"pattern removed", inProject(u, "p1", "custom:thing:write"), isUnknown},
@@ -355,67 +356,67 @@ func testReadYourWritesEveryKind(t *storeT) {
 			{"included pattern granted", inProject(u, "p1", "custom:other:read"), granted},
 		}},
 		{"new custom set", func() error {
-			_, err := s.CreatePermissionSet(ctx, iam.PermissionSet{Name: "Fresh", OrganizationID: w.org, ScopeType: iam.ScopeProjects, Permissions: []string{"fresh:x:y"}})
+			_, err := s.CreatePermissionSet(ctx, iam.PermissionSet{Name: "Fresh", OrganizationID: w.Org, ScopeType: iam.ScopeProjects, Permissions: []string{"fresh:x:y"}})
 			return err
 		}, []checkCase{
 			{"known at once", inProject(u, "p1", "Fresh"), notGranted},
 			{"its triple known at once", inProject(u, "p1", "fresh:x:y"), notGranted},
 		}},
-		{"custom set deleted", func() error { return s.DeletePermissionSet(ctx, w.org, "Fresh") }, []checkCase{
+		{"custom set deleted", func() error { return s.DeletePermissionSet(ctx, w.Org, "Fresh") }, []checkCase{
 			{"unknown at once", inProject(u, "p1", "Fresh"), isUnknown},
 			{"its triple unknown at once", inProject(u, "p1", "fresh:x:y"), isUnknown},
 		}},
 		{"policy moves from the user to the application", func() error {
-			_, err := s.UpdatePolicy(ctx, iam.Policy{ID: "cpol", OrganizationID: w.org, Principal: a, Rules: []iam.Rule{onProjects(ids("p1"), "Custom")}})
+			_, err := s.UpdatePolicy(ctx, iam.Policy{ID: "cpol", OrganizationID: w.Org, Principal: a, Rules: []iam.Rule{onProjects(ids("p1"), "Custom")}})
 			return err
 		}, []checkCase{
 			{"user lost it", inProject(u, "p1", "Custom"), notGranted},
 			{"application has it", inProject(a, "p1", "Custom"), granted},
 		}},
 		{"group becomes all-users", func() error {
-			_, err := s.UpdateGroup(ctx, iam.Group{ID: "g", OrganizationID: w.org, Name: "group g", AllUsers: true})
+			_, err := s.UpdateGroup(ctx, iam.Group{ID: "g", OrganizationID: w.Org, Name: "group g", AllUsers: true})
 			return err
 		}, []checkCase{
 			{"user is in it", inProject(u, "p1", "InstancesServerStart"), granted},
 			{"application is not", inProject(a, "p1", "InstancesServerStart"), notGranted},
 		}},
 		{"group becomes all-applications", func() error {
-			_, err := s.UpdateGroup(ctx, iam.Group{ID: "g", OrganizationID: w.org, Name: "group g", AllApplications: true})
+			_, err := s.UpdateGroup(ctx, iam.Group{ID: "g", OrganizationID: w.Org, Name: "group g", AllApplications: true})
 			return err
 		}, []checkCase{
 			{"user is out", inProject(u, "p1", "InstancesServerStart"), notGranted},
 			{"application is in", inProject(a, "p1", "InstancesServerStart"), granted},
 		}},
 		{"application becomes managed", func() error {
-			_, err := s.UpdateApplication(ctx, iam.Application{ID: "a", OrganizationID: w.org, Name: "app a", Managed: true})
+			_, err := s.UpdateApplication(ctx, iam.Application{ID: "a", OrganizationID: w.Org, Name: "app a", Managed: true})
 			return err
 		}, []checkCase{
 			{"managed application leaves all-applications", inProject(a, "p1", "InstancesServerStart"), notGranted},
 			{"its own policy still holds", inProject(a, "p1", "Custom"), granted},
 		}},
 		{"policy loses its principal", func() error {
-			_, err := s.UpdatePolicy(ctx, iam.Policy{ID: "cpol", OrganizationID: w.org, Rules: []iam.Rule{onProjects(ids("p1"), "Custom")}})
+			_, err := s.UpdatePolicy(ctx, iam.Policy{ID: "cpol", OrganizationID: w.Org, Rules: []iam.Rule{onProjects(ids("p1"), "Custom")}})
 			return err
 		}, []checkCase{
 			{"nobody holds it", inProject(a, "p1", "Custom"), notGranted},
 		}},
 		{"user promoted to owner in one atomic write", func() error {
 			return s.Atomic(ctx, func(tx iam.Tx) error {
-				if _, err := tx.UpdateUser(ctx, iam.User{ID: w.owner, OrganizationID: w.org, Email: w.owner + "@acme.test", Type: iam.UserMember}); err != nil {
+				if _, err := tx.UpdateUser(ctx, iam.User{ID: w.Owner, OrganizationID: w.Org, Email: w.Owner + "@acme.test", Type: iam.UserMember}); err != nil {
 					return err
 				}
-				_, err := tx.UpdateUser(ctx, iam.User{ID: "u", OrganizationID: w.org, Email: "u@acme.test", Type: iam.UserOwner})
+				_, err := tx.UpdateUser(ctx, iam.User{ID: "u", OrganizationID: w.Org, Email: "u@acme.test", Type: iam.UserOwner})
 				return err
 			})
 		}, []checkCase{
-			{"new owner", atOrg(u, w.org, "IAMManager"), ownerAllow},
-			{"former owner", atOrg(iam.UserPrincipal(w.owner), w.org, "IAMManager"), notGranted},
+			{"new owner", atOrg(u, w.Org, "IAMManager"), ownerAllow},
+			{"former owner", atOrg(iam.UserPrincipal(w.Owner), w.Org, "IAMManager"), notGranted},
 		}},
 	}
 	for _, st := range steps {
-		before := w.ev.Revision()
+		before := w.Ev.Revision()
 		w.ok(st.write(), st.name)
-		w.check(w.ev.Revision() > before, "%s: the evaluator saw the write before it returned", st.name)
+		w.check(w.Ev.Revision() > before, "%s: the evaluator saw the write before it returned", st.name)
 		for _, c := range st.checks {
 			w.expect(c.req, c.want, st.name+"/"+c.name)
 		}

@@ -49,28 +49,28 @@ func (w *world) rejectAll(rs []rejection) {
 // on the field at fault, and changes nothing.
 func testInvalidWrites(t *storeT) {
 	w := t.world()
-	w.project(w.org, "p1")
-	w.user(w.org, "u")
-	w.group(iam.Group{ID: "g", OrganizationID: w.org, Name: "Team"})
-	w.addOrg("beta", "beta-owner")
-	w.project("beta", "bp1")
-	w.user("beta", "bu")
+	w.Project(w.Org, "p1")
+	w.User(w.Org, "u")
+	w.Group(iam.Group{ID: "g", OrganizationID: w.Org, Name: "Team"})
+	w.AddOrg("beta", "beta-owner")
+	w.Project("beta", "bp1")
+	w.User("beta", "bu")
 	policy := func(rules ...iam.Rule) func(w *world) error {
 		return func(w *world) error {
-			_, err := w.store.CreatePolicy(w.ctx, iam.Policy{ID: "bad", OrganizationID: w.org, Principal: iam.UserPrincipal("u"), Rules: rules})
+			_, err := w.store.CreatePolicy(w.ctx, iam.Policy{ID: "bad", OrganizationID: w.Org, Principal: iam.UserPrincipal("u"), Rules: rules})
 			return err
 		}
 	}
 	project := func(p iam.Project) func(w *world) error {
 		return func(w *world) error {
-			p.ID, p.OrganizationID = "bad", w.org
+			p.ID, p.OrganizationID = "bad", w.Org
 			_, err := w.store.CreateProject(w.ctx, p)
 			return err
 		}
 	}
 	w.rejectAll([]rejection{
 		{"an email that is none", iam.ErrInvalid, true, "email", func(w *world) error {
-			_, err := w.store.CreateUser(w.ctx, iam.User{ID: "bad", OrganizationID: w.org, Email: "x"})
+			_, err := w.store.CreateUser(w.ctx, iam.User{ID: "bad", OrganizationID: w.Org, Email: "x"})
 			return err
 		}},
 		{"an empty name", iam.ErrInvalid, true, "name", project(iam.Project{})},
@@ -79,7 +79,7 @@ func testInvalidWrites(t *storeT) {
 		{"a name with a control character", iam.ErrInvalid, true, "name", project(iam.Project{Name: "bad\nname"})},
 		{"a description of 201 characters", iam.ErrInvalid, true, "description", project(iam.Project{Name: "P", Description: strings.Repeat("d", 201)})},
 		{"eleven tags", iam.ErrInvalid, true, "", func(w *world) error {
-			_, err := w.store.CreateApplication(w.ctx, iam.Application{ID: "bad", OrganizationID: w.org, Name: "A",
+			_, err := w.store.CreateApplication(w.ctx, iam.Application{ID: "bad", OrganizationID: w.Org, Name: "A",
 				Tags: []string{"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11"}})
 			return err
 		}},
@@ -92,24 +92,24 @@ func testInvalidWrites(t *storeT) {
 		{"a rule on another organization's project", iam.ErrInvalid, true, "", policy(onProjects(ids("bp1"), "InstancesFullAccess"))},
 		{"a rule on another organization", iam.ErrInvalid, true, "", policy(onOrg("beta", "InstancesFullAccess"))},
 		{"a principal of another organization", iam.ErrInvalid, true, "", func(w *world) error {
-			_, err := w.store.CreatePolicy(w.ctx, iam.Policy{ID: "bad", OrganizationID: w.org, Principal: iam.UserPrincipal("bu"),
+			_, err := w.store.CreatePolicy(w.ctx, iam.Policy{ID: "bad", OrganizationID: w.Org, Principal: iam.UserPrincipal("bu"),
 				Rules: []iam.Rule{onProjects(ids("p1"), "InstancesFullAccess")}})
 			return err
 		}},
 		{"a group member of another organization", iam.ErrInvalid, true, "", func(w *world) error {
-			_, err := w.store.CreateGroup(w.ctx, iam.Group{ID: "bad", OrganizationID: w.org, Name: "Bad", UserIDs: ids("bu")})
+			_, err := w.store.CreateGroup(w.ctx, iam.Group{ID: "bad", OrganizationID: w.Org, Name: "Bad", UserIDs: ids("bu")})
 			return err
 		}},
 		{"a group name taken in the organization", iam.ErrConflict, false, "", func(w *world) error {
-			_, err := w.store.CreateGroup(w.ctx, iam.Group{ID: "bad", OrganizationID: w.org, Name: "Team"})
+			_, err := w.store.CreateGroup(w.ctx, iam.Group{ID: "bad", OrganizationID: w.Org, Name: "Team"})
 			return err
 		}},
 		{"a second owner", iam.ErrConflict, false, "", func(w *world) error {
-			_, err := w.store.CreateUser(w.ctx, iam.User{ID: "bad", OrganizationID: w.org, Email: "bad@acme.test", Type: iam.UserOwner})
+			_, err := w.store.CreateUser(w.ctx, iam.User{ID: "bad", OrganizationID: w.Org, Email: "bad@acme.test", Type: iam.UserOwner})
 			return err
 		}},
 		{"a set named as one of the built-in catalogue", iam.ErrConflict, false, "", func(w *world) error {
-			_, err := w.store.CreatePermissionSet(w.ctx, iam.PermissionSet{Name: "InstancesFullAccess", OrganizationID: w.org,
+			_, err := w.store.CreatePermissionSet(w.ctx, iam.PermissionSet{Name: "InstancesFullAccess", OrganizationID: w.Org,
 				ScopeType: iam.ScopeProjects, Permissions: []string{"custom:thing:*"}})
 			return err
 		}},
@@ -121,16 +121,16 @@ func testInvalidWrites(t *storeT) {
 // theirs): a taken ID is iam.ErrConflict.
 func testUniqueIDs(t *storeT) {
 	w := t.world()
-	w.project(w.org, "p1")
-	w.user(w.org, "u")
-	w.app(w.org, "a")
-	w.group(iam.Group{ID: "g", OrganizationID: w.org})
-	w.policy(w.org, "pol", iam.Principal{})
-	w.key(iam.APIKey{AccessKey: "k", OrganizationID: w.org, Bearer: iam.UserPrincipal("u")})
-	w.addOrg("beta", "")
+	w.Project(w.Org, "p1")
+	w.User(w.Org, "u")
+	w.App(w.Org, "a", false)
+	w.Group(iam.Group{ID: "g", OrganizationID: w.Org})
+	w.Policy(w.Org, "pol", iam.Principal{})
+	w.Key(iam.APIKey{AccessKey: "k", OrganizationID: w.Org, Bearer: iam.UserPrincipal("u")})
+	w.AddOrg("beta", "")
 	w.rejectAll([]rejection{
 		{"a user with a project's ID", iam.ErrConflict, false, "", func(w *world) error {
-			_, err := w.store.CreateUser(w.ctx, iam.User{ID: "p1", OrganizationID: w.org, Email: "p1@acme.test"})
+			_, err := w.store.CreateUser(w.ctx, iam.User{ID: "p1", OrganizationID: w.Org, Email: "p1@acme.test"})
 			return err
 		}},
 		{"an application with a user's ID, in another organization", iam.ErrConflict, false, "", func(w *world) error {
@@ -138,7 +138,7 @@ func testUniqueIDs(t *storeT) {
 			return err
 		}},
 		{"a policy with a group's ID", iam.ErrConflict, false, "", func(w *world) error {
-			_, err := w.store.CreatePolicy(w.ctx, iam.Policy{ID: "g", OrganizationID: w.org})
+			_, err := w.store.CreatePolicy(w.ctx, iam.Policy{ID: "g", OrganizationID: w.Org})
 			return err
 		}},
 		{"a group with a policy's ID", iam.ErrConflict, false, "", func(w *world) error {
@@ -146,7 +146,7 @@ func testUniqueIDs(t *storeT) {
 			return err
 		}},
 		{"a project with an organization's ID", iam.ErrConflict, false, "", func(w *world) error {
-			_, err := w.store.CreateProject(w.ctx, iam.Project{ID: "beta", OrganizationID: w.org, Name: "B"})
+			_, err := w.store.CreateProject(w.ctx, iam.Project{ID: "beta", OrganizationID: w.Org, Name: "B"})
 			return err
 		}},
 		{"an organization with a user's ID", iam.ErrConflict, false, "", func(w *world) error {
@@ -154,11 +154,11 @@ func testUniqueIDs(t *storeT) {
 			return err
 		}},
 		{"an organization with an organization's ID", iam.ErrConflict, false, "", func(w *world) error {
-			_, err := w.store.CreateOrganization(w.ctx, iam.Organization{ID: w.org, Name: "Again"})
+			_, err := w.store.CreateOrganization(w.ctx, iam.Organization{ID: w.Org, Name: "Again"})
 			return err
 		}},
 		{"an API key with an application's ID", iam.ErrConflict, false, "", func(w *world) error {
-			_, err := w.store.CreateAPIKey(w.ctx, iam.APIKey{AccessKey: "a", OrganizationID: w.org, Bearer: iam.UserPrincipal("u")})
+			_, err := w.store.CreateAPIKey(w.ctx, iam.APIKey{AccessKey: "a", OrganizationID: w.Org, Bearer: iam.UserPrincipal("u")})
 			return err
 		}},
 		{"a user with an API key's ID", iam.ErrConflict, false, "", func(w *world) error {

@@ -1,7 +1,7 @@
 // Package wire holds the JSON shapes of iamkit's files (world files and
-// policy files, DESIGN section 5) and a strict, position-aware decoder for
-// them. It does not depend on the root package: the loader there turns
-// these structs into the domain types.
+// policy files, described in the README's "File format") and a strict,
+// position-aware decoder for them. It does not depend on the root package:
+// the loader there turns these structs into the domain types.
 //
 // Every string field that names another entity (a group member, a
 // policy's principal, a rule's projects) holds what the file wrote: an ID

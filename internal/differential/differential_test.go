@@ -1,7 +1,7 @@
-package iam_test
+package differential
 
 // Differential tests: the Evaluator against the reference evaluator
-// (reference_test.go), which shares no code with it.
+// (internal/reference), which shares no code with it.
 //
 //   - TestDifferentialGeneratedWorlds: small generated worlds (2-3
 //     organizations, about 200 principals; internal/gen), the generator's
@@ -23,10 +23,13 @@ package iam_test
 // the shortest sequence of writes found that still shows it (steps are
 // removed while the disagreement survives a replay on a new store).
 //
-// Runs are sized to take about 45 s on two cores (fewer units under
-// -race, detected from the build info), each test within a time budget
-// after which no new world or sequence starts. -iam.long scales them up to
-// more than a million compared requests. The counts compared are logged.
+// Runs are sized so that the default go test ./... stays well under a
+// minute on two cores: about 20 s here, each test within a time budget
+// after which no new world or sequence starts. -short runs a few worlds
+// and sequences only (a smoke test, a few seconds); under -race (detected
+// from the build info) the units are fewer and smaller; -iam.long scales
+// them up to more than a million compared requests. The counts compared
+// are logged (go test -v).
 
 import (
 	"context"
@@ -45,7 +48,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/iamkit/iam"
+	"github.com/iamkit/iam/iamtest"
 	"github.com/iamkit/iam/internal/gen"
+	"github.com/iamkit/iam/internal/reference"
+	"github.com/iamkit/iam/internal/testkit"
 )
 
 var (
@@ -76,38 +82,23 @@ type diffPlan struct {
 	budget      time.Duration
 }
 
-func diffPlanFor(normal, race, long diffPlan) diffPlan {
+// diffPlans are a test's plans for each kind of run.
+type diffPlans struct {
+	short, normal, race, long diffPlan
+}
+
+// diffPlanFor picks the plan of this run: -iam.long, then -short, then
+// -race, else the default.
+func diffPlanFor(p diffPlans) diffPlan {
 	switch {
 	case *diffLong:
-		return long
+		return p.long
+	case testing.Short():
+		return p.short
 	case diffRace():
-		return race
+		return p.race
 	}
-	return normal
-}
-
-// diffClock is an injectable clock, safe for concurrent use.
-type diffClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *diffClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *diffClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = t
-}
-
-func (c *diffClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
+	return p.normal
 }
 
 // diffConditions is a condition engine for tests: "true" and "false" are
@@ -140,7 +131,7 @@ func diffCondHook(expr string, _ iam.Request) bool { return expr == "true" }
 // diffAnswer is one evaluator's answer, comparable.
 type diffAnswer struct {
 	Allowed bool
-	Class   string // errClass of the error
+	Class   string // reference.ErrClass of the error
 	Reason  iam.Reason
 	Rev     uint64
 }
@@ -157,12 +148,12 @@ func (a diffAnswer) String() string {
 
 func checkAnswer(ctx context.Context, ev *iam.Evaluator, req iam.Request) diffAnswer {
 	dec, err := ev.Check(ctx, req)
-	return diffAnswer{Allowed: dec.Allowed, Class: errClass(err), Reason: dec.Reason, Rev: dec.Revision}
+	return diffAnswer{Allowed: dec.Allowed, Class: reference.ErrClass(err), Reason: dec.Reason, Rev: dec.Revision}
 }
 
-func refAnswer(ctx context.Context, ref *refEvaluator, req iam.Request) diffAnswer {
+func refAnswer(ctx context.Context, ref *reference.Evaluator, req iam.Request) diffAnswer {
 	ok, err := ref.Check(ctx, req)
-	return diffAnswer{Allowed: ok, Class: errClass(err)}
+	return diffAnswer{Allowed: ok, Class: reference.ErrClass(err)}
 }
 
 // agrees compares the Evaluator's answer with the reference's: the same
@@ -463,11 +454,12 @@ func diffEdgeRequests(w *gen.World) []iam.Request {
 }
 
 func TestDifferentialGeneratedWorlds(t *testing.T) {
-	plan := diffPlanFor(
-		diffPlan{units: 24, size: 12_000, budget: 20 * time.Second},
-		diffPlan{units: 8, size: 6_000, budget: 25 * time.Second},
-		diffPlan{units: 48, size: 15_000, budget: time.Hour},
-	)
+	plan := diffPlanFor(diffPlans{
+		short:  diffPlan{units: 2, size: 3_000, budget: 2 * time.Second},
+		normal: diffPlan{units: 12, size: 10_000, budget: 8 * time.Second},
+		race:   diffPlan{units: 8, size: 6_000, budget: 25 * time.Second},
+		long:   diffPlan{units: 48, size: 15_000, budget: time.Hour},
+	})
 	start := time.Now()
 	var tally diffTally
 	var worlds atomic.Int64
@@ -503,12 +495,12 @@ func TestDifferentialEdgeRequests(t *testing.T) {
 		if err := w.Load(ctx, store); err != nil {
 			t.Fatalf("seed %d: loading the world: %v", seed, err)
 		}
-		clock := &diffClock{now: gen.DefaultNow}
+		clock := iamtest.NewClock(gen.DefaultNow)
 		ev, err := iam.NewEvaluator(ctx, store, iam.WithClock(clock.Now))
 		if err != nil {
 			t.Fatalf("seed %d: NewEvaluator: %v", seed, err)
 		}
-		ref := &refEvaluator{store: store, now: clock.Now}
+		ref := &reference.Evaluator{Store: store, Now: clock.Now}
 		for _, when := range []time.Time{gen.DefaultNow, gen.DefaultNow.Add(200 * 24 * time.Hour)} {
 			clock.Set(when)
 			for _, req := range diffEdgeRequests(w) {
@@ -531,7 +523,7 @@ func diffWorld(t *testing.T, seed int64, n int, tally *diffTally) {
 	if err := w.Load(ctx, store); err != nil {
 		t.Fatalf("seed %d: loading the world: %v", seed, err)
 	}
-	clock := &diffClock{now: gen.DefaultNow}
+	clock := iamtest.NewClock(gen.DefaultNow)
 	ev, err := iam.NewEvaluator(ctx, store, iam.WithClock(clock.Now))
 	if err != nil {
 		t.Fatalf("seed %d: NewEvaluator: %v", seed, err)
@@ -539,7 +531,7 @@ func diffWorld(t *testing.T, seed int64, n int, tally *diffTally) {
 	defer ev.Close()
 	// The store does not change after the load: the reference may keep
 	// its reads of an organization.
-	ref := &refEvaluator{store: store, now: clock.Now, memo: true}
+	ref := &reference.Evaluator{Store: store, Now: clock.Now, Memo: true}
 
 	reqs := slices.Concat(w.Requests(seed, n*2/3), diffSweep(w, seed, n/3))
 	failures := 0
@@ -551,7 +543,7 @@ func diffWorld(t *testing.T, seed int64, n int, tally *diffTally) {
 		}
 		failures++
 		if failures <= 5 {
-			t.Errorf("differential disagreement on a generated world\n  world:     gen.Generate(%#v)\n  clock:     %s\n  request:   %s\n  evaluator: %v\n  reference: %v\n  reproduce: go test -run 'TestDifferentialGeneratedWorlds' -iam.seed=%d",
+			t.Errorf("differential disagreement on a generated world\n  world:     gen.Generate(%#v)\n  clock:     %s\n  request:   %s\n  evaluator: %v\n  reference: %v\n  reproduce: go test -run 'TestDifferentialGeneratedWorlds' -iam.seed=%d ./internal/differential",
 				cfg, when, reqString(req), got, want, seed)
 		}
 	}
@@ -572,7 +564,7 @@ func diffWorld(t *testing.T, seed int64, n int, tally *diffTally) {
 	batch := reqs[:min(len(reqs), 2000)]
 	for i, res := range ev.CheckBatch(ctx, batch) {
 		one := checkAnswer(ctx, ev, batch[i])
-		got := diffAnswer{Allowed: res.Decision.Allowed, Class: errClass(res.Err), Reason: res.Decision.Reason, Rev: res.Decision.Revision}
+		got := diffAnswer{Allowed: res.Decision.Allowed, Class: reference.ErrClass(res.Err), Reason: res.Decision.Reason, Rev: res.Decision.Revision}
 		if got != one {
 			t.Errorf("seed %d: CheckBatch answers %v, Check %v, for %s", seed, got, one, reqString(batch[i]))
 			break
@@ -606,9 +598,9 @@ func diffWorldForWrites(seed int64) gen.Config {
 type diffEnv struct {
 	ctx   context.Context
 	store *iam.MemoryStore
-	clock *diffClock
+	clock *iamtest.Clock
 	inc   *iam.Evaluator
-	ref   *refEvaluator
+	ref   *reference.Evaluator
 }
 
 // newDiffEnv loads the world of seed and starts the incremental Evaluator
@@ -625,12 +617,12 @@ func newDiffEnv(t testing.TB, seed int64, conditions bool) *diffEnv {
 	if err := gen.Generate(diffWorldForWrites(seed)).Load(ctx, store); err != nil {
 		t.Fatalf("seed %d: loading the world: %v", seed, err)
 	}
-	clock := &diffClock{now: gen.DefaultNow}
+	clock := iamtest.NewClock(gen.DefaultNow)
 	inc, err := iam.NewEvaluator(ctx, store, iam.WithClock(clock.Now))
 	if err != nil {
 		t.Fatalf("seed %d: NewEvaluator: %v", seed, err)
 	}
-	return &diffEnv{ctx: ctx, store: store, clock: clock, inc: inc, ref: &refEvaluator{store: store, now: clock.Now, cond: hook}}
+	return &diffEnv{ctx: ctx, store: store, clock: clock, inc: inc, ref: &reference.Evaluator{Store: store, Now: clock.Now, Cond: hook}}
 }
 
 func (e *diffEnv) close() { e.inc.Close() }
@@ -857,40 +849,6 @@ func wDeleteAPIKey(id string) diffWrite {
 	return write(fmt.Sprintf("DeleteAPIKey(%q)", id), func(ctx context.Context, e iam.Entities) error {
 		return e.DeleteAPIKey(ctx, id)
 	})
-}
-
-// diffSnapshot reads the whole store through its public List methods, as
-// a gen.World (custom permission sets only).
-func diffSnapshot(t testing.TB, ctx context.Context, s iam.Store) *gen.World {
-	t.Helper()
-	w := &gen.World{}
-	orgs, err := s.ListOrganizations(ctx)
-	must(t, err)
-	w.Organizations = orgs
-	for _, o := range orgs {
-		projects, err := s.ListProjects(ctx, o.ID)
-		must(t, err)
-		sets, err := s.ListPermissionSets(ctx, o.ID)
-		must(t, err)
-		users, err := s.ListUsers(ctx, o.ID)
-		must(t, err)
-		apps, err := s.ListApplications(ctx, o.ID)
-		must(t, err)
-		groups, err := s.ListGroups(ctx, o.ID)
-		must(t, err)
-		policies, err := s.ListPolicies(ctx, o.ID)
-		must(t, err)
-		keys, err := s.ListAPIKeys(ctx, o.ID)
-		must(t, err)
-		w.Projects = append(w.Projects, projects...)
-		w.PermissionSets = append(w.PermissionSets, sets...)
-		w.Users = append(w.Users, users...)
-		w.Applications = append(w.Applications, apps...)
-		w.Groups = append(w.Groups, groups...)
-		w.Policies = append(w.Policies, policies...)
-		w.APIKeys = append(w.APIKeys, keys...)
-	}
-	return w
 }
 
 func must(t testing.TB, err error) {
@@ -1772,7 +1730,7 @@ func runSequence(t *testing.T, s diffSequence, tally *diffTally) ([]diffOp, *dif
 	env := newDiffEnv(t, s.seed, s.conds)
 	defer env.close()
 	d := newDiffWriter(s.seed, s.conds, env.clock.Now)
-	snap := diffSnapshot(t, env.ctx, env.store)
+	snap := testkit.GenWorld(t, env.store)
 	var ops []diffOp
 	for step := range s.writes {
 		v := newDiffView(snap)
@@ -1783,7 +1741,7 @@ func runSequence(t *testing.T, s diffSequence, tally *diffTally) ([]diffOp, *dif
 		err = op.run(env)
 		rev1, rerr := env.store.Revision(env.ctx)
 		must(t, rerr)
-		after := diffSnapshot(t, env.ctx, env.store)
+		after := testkit.GenWorld(t, env.store)
 		if op.tick == 0 {
 			tally.mu.Lock()
 			tally.writes++
@@ -1911,7 +1869,7 @@ func reportFailure(t *testing.T, s diffSequence, ops []diffOp, f *diffFailure) {
 	} else {
 		fmt.Fprintf(&b, "  incremental: %v\n  from scratch: %v\n", f.a, f.b)
 	}
-	fmt.Fprintf(&b, "  reproduce:   go test -run 'TestDifferentialRandomWrites' -iam.seed=%d\n", s.seed)
+	fmt.Fprintf(&b, "  reproduce:   go test -run 'TestDifferentialRandomWrites' -iam.seed=%d ./internal/differential\n", s.seed)
 	if !reproduces(t, s, ops, f) {
 		b.WriteString("  (it does not show again when the writes are replayed on a new store)\n")
 		t.Error(b.String())
@@ -1926,11 +1884,12 @@ func reportFailure(t *testing.T, s diffSequence, ops []diffOp, f *diffFailure) {
 }
 
 func TestDifferentialRandomWrites(t *testing.T) {
-	plan := diffPlanFor(
-		diffPlan{units: 96, size: 150, budget: 40 * time.Second},
-		diffPlan{units: 24, size: 100, budget: 40 * time.Second},
-		diffPlan{units: 160, size: 200, budget: 3 * time.Hour},
-	)
+	plan := diffPlanFor(diffPlans{
+		short:  diffPlan{units: 4, size: 60, budget: 2 * time.Second},
+		normal: diffPlan{units: 32, size: 150, budget: 12 * time.Second},
+		race:   diffPlan{units: 24, size: 100, budget: 40 * time.Second},
+		long:   diffPlan{units: 160, size: 200, budget: 3 * time.Hour},
+	})
 	const sample = 40
 	start := time.Now()
 	var tally diffTally
@@ -2074,11 +2033,11 @@ func TestDifferentialScenarios(t *testing.T) {
 		t.Run(sc.name, func(t *testing.T) {
 			ctx := context.Background()
 			store := iam.NewMemoryStore()
-			clock := &diffClock{now: gen.DefaultNow}
+			clock := iamtest.NewClock(gen.DefaultNow)
 			inc, err := iam.NewEvaluator(ctx, store, iam.WithClock(clock.Now))
 			must(t, err)
 			defer inc.Close()
-			env := &diffEnv{ctx: ctx, store: store, clock: clock, inc: inc, ref: &refEvaluator{store: store, now: clock.Now}}
+			env := &diffEnv{ctx: ctx, store: store, clock: clock, inc: inc, ref: &reference.Evaluator{Store: store, Now: clock.Now}}
 			for i, op := range sc.ops {
 				if err := op.run(env); err != nil {
 					t.Fatalf("step %d, %v: %v", i+1, op, err)

@@ -1,11 +1,11 @@
-package iam_test
+package invariants
 
-// All or nothing, the file side (DESIGN section 3: "an invalid write
-// changes nothing"): for every validation rule, a world file that breaks
-// it, built by patching the DESIGN seed, is rejected with the rule's
-// sentinel, and the store (its full dump and revision) and the Evaluator
-// are as they were, an organization the file would replace included. The
-// API side is in validation_test.go.
+// All or nothing, the file side ("an invalid write changes nothing",
+// docs/semantics.md): for every validation rule, a world file that breaks
+// it, built by patching the seed (testdata/seed.json), is rejected with the
+// rule's sentinel, and the store (its full dump and revision) and the
+// Evaluator are as they were, an organization the file would replace
+// included. The API side is in the root package's validation_test.go.
 //
 // Then the security invariants, each a test named after it.
 
@@ -26,15 +26,20 @@ import (
 	"github.com/iamkit/iam"
 	"github.com/iamkit/iam/admin"
 	"github.com/iamkit/iam/conditions"
+	"github.com/iamkit/iam/iamtest"
+	"github.com/iamkit/iam/internal/testkit"
 )
+
+// runes is n times r.
+func runes(r rune, n int) string { return strings.Repeat(string(r), n) }
 
 // ----- all or nothing, file side -----
 
-// invSeed returns the DESIGN seed world file, decoded, to patch.
+// invSeed returns the seed world file, decoded, to patch.
 func invSeed(t testing.TB) map[string]any {
 	t.Helper()
 	var m map[string]any
-	require.NoError(t, json.Unmarshal(fzRead(t, "testdata/seed.json"), &m))
+	require.NoError(t, json.Unmarshal(testkit.ReadFile(t, "../../testdata/seed.json"), &m))
 	return m
 }
 
@@ -290,7 +295,7 @@ func repeatAny(v any, n int) []any {
 }
 
 // invLoadStore returns a store holding globex and, unless withoutAcme,
-// acme from the DESIGN seed, with conditions on unless noConditions, and
+// acme from the seed, with conditions on unless noConditions, and
 // an Evaluator on it.
 func invLoadStore(t *testing.T, withAcme, noConditions bool) (*iam.MemoryStore, *iam.Evaluator) {
 	t.Helper()
@@ -300,14 +305,14 @@ func invLoadStore(t *testing.T, withAcme, noConditions bool) (*iam.MemoryStore, 
 	}
 	store := iam.NewMemoryStore(opts...)
 	if withAcme {
-		fzMustLoad(t, store, "testdata/seed.json")
+		testkit.MustLoad(t, store, "../../testdata/seed.json")
 	}
-	globex := fzRead(t, "testdata/fuzzseed/globex.json")
+	globex := testkit.ReadFile(t, "../../testdata/fuzzseed/globex.json")
 	if noConditions {
 		globex = []byte(strings.Replace(string(globex), `, "condition": "inIpRange(request.ip, '10.0.0.0/8')"`, "", 1))
 	}
 	require.NoError(t, iam.Load(context.Background(), store, "globex.json", globex))
-	ev, err := iam.NewEvaluator(context.Background(), store, iam.WithClock(fzClock))
+	ev, err := iam.NewEvaluator(context.Background(), store, iam.WithClock(testkit.FixedClock))
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, ev.Close()) })
 	return store, ev
@@ -318,27 +323,27 @@ func invLoadStore(t *testing.T, withAcme, noConditions bool) (*iam.MemoryStore, 
 func invRequireRejected(t *testing.T, store *iam.MemoryStore, ev *iam.Evaluator, data []byte, is []error, opts ...iam.LoadOption) {
 	t.Helper()
 	ctx := context.Background()
-	before := dumpStore(t, store)
+	before := testkit.Dump(t, store)
 	probe := []iam.Request{
 		{Principal: iam.ApplicationPrincipal("a-web"), ProjectID: "globex", Permission: "WebRead"},
 		{Principal: iam.ApplicationPrincipal("production-c"), ProjectID: "A", Permission: "InstancesFullAccess"},
 		{Principal: iam.UserPrincipal("ana@acme.test"), ProjectID: "A", Permission: "InstancesFullAccess"},
 	}
-	answers := fzAnswers(ctx, ev, probe)
+	answers := testkit.Answers(ctx, ev, probe)
 	err := iam.Load(ctx, store, "bad.json", data, opts...)
 	require.Error(t, err, "the file must be rejected:\n%s", data)
 	require.True(t, strings.HasPrefix(err.Error(), "iam: "), "%q", err)
 	for _, s := range is {
 		require.ErrorIs(t, err, s, "%v", err)
 	}
-	requireUnchanged(t, store, before)
+	testkit.RequireUnchanged(t, store, before)
 	require.Equal(t, before.Revision, ev.Revision(), "the Evaluator saw a change")
-	require.Equal(t, answers, fzAnswers(ctx, ev, probe), "a rejected load changed an answer")
+	require.Equal(t, answers, testkit.Answers(ctx, ev, probe), "a rejected load changed an answer")
 }
 
 func TestInvariantRejectedFileChangesNothing(t *testing.T) {
 	t.Parallel()
-	seed := fzRead(t, "testdata/seed.json")
+	seed := testkit.ReadFile(t, "../../testdata/seed.json")
 	for _, tc := range invFileCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -467,7 +472,7 @@ func TestInvariantOrganizationIsolation(t *testing.T) {
 	store := iam.NewMemoryStore(iam.WithConditions(conditions.New()))
 	require.NoError(t, iam.Load(ctx, store, "o1.json", invOrgFile("o1", `"app:deploy:run"`)))
 	require.NoError(t, iam.Load(ctx, store, "o2.json", invOrgFile("o2", `"app:deploy:run", "app:deploy:stop"`)))
-	ev, err := iam.NewEvaluator(ctx, store, iam.WithClock(fzClock))
+	ev, err := iam.NewEvaluator(ctx, store, iam.WithClock(testkit.FixedClock))
 	require.NoError(t, err)
 	defer ev.Close()
 
@@ -544,21 +549,21 @@ func TestInvariantOrganizationIsolation(t *testing.T) {
 	require.Equal(t, iam.UserPrincipal("o1-ana"), bearer)
 
 	// A write naming another organization's entity is rejected.
-	before := dumpStore(t, store)
+	before := testkit.Dump(t, store)
 	for _, p := range []iam.Policy{
-		{OrganizationID: "o1", Principal: iam.UserPrincipal("o2-ana"), Rules: []iam.Rule{onProjects(ids("o1-A"), "Deploy")}},
-		{OrganizationID: "o1", Principal: iam.UserPrincipal("o1-ana"), Rules: []iam.Rule{onProjects(ids("o2-A"), "Deploy")}},
-		{OrganizationID: "o1", Principal: iam.GroupPrincipal("o2-team"), Rules: []iam.Rule{onProjects(ids("o1-A"), "Deploy")}},
-		{OrganizationID: "o1", Principal: iam.UserPrincipal("o1-ana"), Rules: []iam.Rule{onOrg("o2", "Audit")}},
+		{OrganizationID: "o1", Principal: iam.UserPrincipal("o2-ana"), Rules: []iam.Rule{testkit.OnProjects(testkit.IDs("o1-A"), "Deploy")}},
+		{OrganizationID: "o1", Principal: iam.UserPrincipal("o1-ana"), Rules: []iam.Rule{testkit.OnProjects(testkit.IDs("o2-A"), "Deploy")}},
+		{OrganizationID: "o1", Principal: iam.GroupPrincipal("o2-team"), Rules: []iam.Rule{testkit.OnProjects(testkit.IDs("o1-A"), "Deploy")}},
+		{OrganizationID: "o1", Principal: iam.UserPrincipal("o1-ana"), Rules: []iam.Rule{testkit.OnOrg("o2", "Audit")}},
 	} {
 		_, err := store.CreatePolicy(ctx, p)
 		require.ErrorIs(t, err, iam.ErrInvalid, "%+v", p)
 	}
-	_, err = store.CreateGroup(ctx, iam.Group{OrganizationID: "o1", Name: "mixed", UserIDs: ids("o1-ana", "o2-ana")})
+	_, err = store.CreateGroup(ctx, iam.Group{OrganizationID: "o1", Name: "mixed", UserIDs: testkit.IDs("o1-ana", "o2-ana")})
 	require.ErrorIs(t, err, iam.ErrInvalid)
 	_, err = store.CreateAPIKey(ctx, iam.APIKey{OrganizationID: "o1", Bearer: iam.UserPrincipal("o2-ana")})
 	require.ErrorIs(t, err, iam.ErrInvalid)
-	requireUnchanged(t, store, before)
+	testkit.RequireUnchanged(t, store, before)
 
 	// A policy file names entities by the names they share: they resolve
 	// inside the organization it loads into.
@@ -584,46 +589,46 @@ func TestInvariantOrganizationIsolation(t *testing.T) {
 // invKeyWorld is a world of bearers and their keys: a member with grants
 // of its own, of a group, of the all-users group and a conditional one;
 // an application and a managed one; the owner; a locked user.
-func invKeyWorld(t *testing.T) (w *world, bearers map[iam.Principal][]iam.APIKey) {
+func invKeyWorld(t *testing.T) (w *testkit.World, bearers map[iam.Principal][]iam.APIKey) {
 	t.Helper()
-	w = newWorld(t, iam.WithConditions(conditions.New()))
-	w.project(w.org, "p1")
-	w.project(w.org, "p2")
-	m := iam.UserPrincipal(w.user(w.org, "m"))
-	locked := iam.UserPrincipal(w.user(w.org, "locked"))
-	a := iam.ApplicationPrincipal(w.app(w.org, "a", false))
-	ma := iam.ApplicationPrincipal(w.app(w.org, "ma", true))
-	w.group(iam.Group{ID: "team", OrganizationID: w.org, UserIDs: ids("m", "locked"), ApplicationIDs: ids("a")})
-	w.group(iam.Group{ID: "everyone", OrganizationID: w.org, AllUsers: true, AllApplications: true})
-	w.set(iam.PermissionSet{Name: "HostApp", OrganizationID: w.org, ScopeType: iam.ScopeProjects, Permissions: []string{"host:thing:*"}})
-	w.policy(w.org, "pol-m", m, onProjects(ids("p1"), "InstancesFullAccess", "HostApp"))
-	w.policy(w.org, "pol-team", iam.GroupPrincipal("team"), onOrg(w.org, "ObjectStorageReadOnly"), onOrg(w.org, "IAMManager"))
-	w.policy(w.org, "pol-everyone", iam.GroupPrincipal("everyone"), onProjects(ids("p2"), "ContainersReadOnly"))
-	_, err := w.store.CreatePolicy(w.ctx, iam.Policy{ID: "pol-cond", OrganizationID: w.org, Principal: m, Rules: []iam.Rule{
-		{Scope: iam.OrganizationScope(w.org), PermissionSets: []string{"BillingReadOnly"}, Condition: `request.ip == "203.0.113.7"`}}})
+	w = testkit.NewWorld(t, iamtest.NewClock(testkit.ClockStart), iam.WithConditions(conditions.New()))
+	w.Project(w.Org, "p1")
+	w.Project(w.Org, "p2")
+	m := iam.UserPrincipal(w.User(w.Org, "m"))
+	locked := iam.UserPrincipal(w.User(w.Org, "locked"))
+	a := iam.ApplicationPrincipal(w.App(w.Org, "a", false))
+	ma := iam.ApplicationPrincipal(w.App(w.Org, "ma", true))
+	w.Group(iam.Group{ID: "team", OrganizationID: w.Org, UserIDs: testkit.IDs("m", "locked"), ApplicationIDs: testkit.IDs("a")})
+	w.Group(iam.Group{ID: "everyone", OrganizationID: w.Org, AllUsers: true, AllApplications: true})
+	w.Set(iam.PermissionSet{Name: "HostApp", OrganizationID: w.Org, ScopeType: iam.ScopeProjects, Permissions: []string{"host:thing:*"}})
+	w.Policy(w.Org, "pol-m", m, testkit.OnProjects(testkit.IDs("p1"), "InstancesFullAccess", "HostApp"))
+	w.Policy(w.Org, "pol-team", iam.GroupPrincipal("team"), testkit.OnOrg(w.Org, "ObjectStorageReadOnly"), testkit.OnOrg(w.Org, "IAMManager"))
+	w.Policy(w.Org, "pol-everyone", iam.GroupPrincipal("everyone"), testkit.OnProjects(testkit.IDs("p2"), "ContainersReadOnly"))
+	_, err := w.Store.CreatePolicy(w.Ctx, iam.Policy{ID: "pol-cond", OrganizationID: w.Org, Principal: m, Rules: []iam.Rule{
+		{Scope: iam.OrganizationScope(w.Org), PermissionSets: []string{"BillingReadOnly"}, Condition: `request.ip == "203.0.113.7"`}}})
 	require.NoError(t, err)
-	w.policy(w.org, "pol-a", a, onProjects(ids("p2"), "InstancesReadOnly"))
-	w.policy(w.org, "pol-ma", ma, onProjects(ids("p1"), "RelationalDatabasesFullAccess"))
-	w.policy(w.org, "pol-locked", locked, onOrg(w.org, "AllProductsFullAccess"))
+	w.Policy(w.Org, "pol-a", a, testkit.OnProjects(testkit.IDs("p2"), "InstancesReadOnly"))
+	w.Policy(w.Org, "pol-ma", ma, testkit.OnProjects(testkit.IDs("p1"), "RelationalDatabasesFullAccess"))
+	w.Policy(w.Org, "pol-locked", locked, testkit.OnOrg(w.Org, "AllProductsFullAccess"))
 
 	bearers = map[iam.Principal][]iam.APIKey{}
-	for _, b := range []iam.Principal{m, locked, a, ma, iam.UserPrincipal(w.owner)} {
+	for _, b := range []iam.Principal{m, locked, a, ma, iam.UserPrincipal(w.Owner)} {
 		bearers[b] = append(bearers[b],
-			w.key(iam.APIKey{OrganizationID: w.org, Bearer: b, DefaultProjectID: "p2"}),
-			w.key(iam.APIKey{OrganizationID: w.org, Bearer: b, ExpiresAt: clockStart.Add(time.Hour)}))
+			w.Key(iam.APIKey{OrganizationID: w.Org, Bearer: b, DefaultProjectID: "p2"}),
+			w.Key(iam.APIKey{OrganizationID: w.Org, Bearer: b, ExpiresAt: testkit.ClockStart.Add(time.Hour)}))
 	}
-	_, err = w.store.UpdateUser(w.ctx, iam.User{ID: "locked", OrganizationID: w.org, Email: "locked@acme.test", Locked: true})
+	_, err = w.Store.UpdateUser(w.Ctx, iam.User{ID: "locked", OrganizationID: w.Org, Email: "locked@acme.test", Locked: true})
 	require.NoError(t, err)
 	return w, bearers
 }
 
 // invAllPermissions is every catalogue set name, the organization's own
 // sets and a few triples.
-func invAllPermissions(t *testing.T, w *world) []string {
+func invAllPermissions(t *testing.T, w *testkit.World) []string {
 	t.Helper()
 	var out []string
-	for _, org := range []string{"", w.org} {
-		sets, err := w.store.ListPermissionSets(w.ctx, org)
+	for _, org := range []string{"", w.Org} {
+		sets, err := w.Store.ListPermissionSets(w.Ctx, org)
 		require.NoError(t, err)
 		for _, s := range sets {
 			out = append(out, s.Name)
@@ -639,14 +644,14 @@ func TestInvariantAPIKeyNeverExceedsBearer(t *testing.T) {
 	t.Parallel()
 	w, bearers := invKeyWorld(t)
 	perms := invAllPermissions(t, w)
-	targets := []iam.Request{{ProjectID: "p1"}, {ProjectID: "p2"}, {ProjectID: w.org}, {OrganizationID: w.org}}
+	targets := []iam.Request{{ProjectID: "p1"}, {ProjectID: "p2"}, {ProjectID: w.Org}, {OrganizationID: w.Org}}
 	ips := []netip.Addr{{}, netip.MustParseAddr("203.0.113.7")}
-	for _, at := range []time.Time{clockStart, clockStart.Add(time.Hour)} {
-		w.clock.Set(at)
+	for _, at := range []time.Time{testkit.ClockStart, testkit.ClockStart.Add(time.Hour)} {
+		w.Clock.Set(at)
 		for bearer, keys := range bearers {
 			for i, k := range keys {
 				expired := !k.ExpiresAt.IsZero() && !at.Before(k.ExpiresAt)
-				require.Equal(t, i == 1 && at.Equal(clockStart.Add(time.Hour)), expired)
+				require.Equal(t, i == 1 && at.Equal(testkit.ClockStart.Add(time.Hour)), expired)
 				keyP := iam.APIKeyPrincipal(k.AccessKey)
 				for _, tgt := range targets {
 					for n, perm := range perms {
@@ -660,9 +665,9 @@ func TestInvariantAPIKeyNeverExceedsBearer(t *testing.T) {
 							req := tgt
 							req.Permission, req.IP = perm, ip
 							req.Principal = bearer
-							bd, berr := w.ev.Check(w.ctx, req)
+							bd, berr := w.Ev.Check(w.Ctx, req)
 							req.Principal = keyP
-							kd, kerr := w.ev.Check(w.ctx, req)
+							kd, kerr := w.Ev.Check(w.Ctx, req)
 							if kd.Allowed && !bd.Allowed {
 								t.Fatalf("key %s is allowed %+v, its bearer %v is not (%+v, %v)", k.AccessKey, req, bearer, bd, berr)
 							}
@@ -676,9 +681,9 @@ func TestInvariantAPIKeyNeverExceedsBearer(t *testing.T) {
 					}
 					req := tgt
 					req.Principal = bearer
-					bw, berr := w.ev.WhatCan(w.ctx, req)
+					bw, berr := w.Ev.WhatCan(w.Ctx, req)
 					req.Principal = keyP
-					kw, kerr := w.ev.WhatCan(w.ctx, req)
+					kw, kerr := w.Ev.WhatCan(w.Ctx, req)
 					require.Equal(t, berr == nil, kerr == nil)
 					for _, s := range kw {
 						require.Contains(t, bw, s, "key %s holds %s at %+v, its bearer does not", k.AccessKey, s, tgt)
@@ -687,9 +692,9 @@ func TestInvariantAPIKeyNeverExceedsBearer(t *testing.T) {
 						require.Equal(t, bw, kw)
 					}
 				}
-				bwh, err := w.ev.WhereCan(w.ctx, iam.Request{Principal: bearer, Permission: "InstancesFullAccess"})
+				bwh, err := w.Ev.WhereCan(w.Ctx, iam.Request{Principal: bearer, Permission: "InstancesFullAccess"})
 				require.NoError(t, err)
-				kwh, err := w.ev.WhereCan(w.ctx, iam.Request{Principal: keyP, Permission: "InstancesFullAccess"})
+				kwh, err := w.Ev.WhereCan(w.Ctx, iam.Request{Principal: keyP, Permission: "InstancesFullAccess"})
 				require.NoError(t, err)
 				for _, p := range kwh {
 					require.Contains(t, bwh, p)
@@ -697,7 +702,7 @@ func TestInvariantAPIKeyNeverExceedsBearer(t *testing.T) {
 			}
 		}
 	}
-	w.clock.Set(clockStart)
+	w.Clock.Set(testkit.ClockStart)
 }
 
 // An expired key, a deleted (revoked) key and a locked user's credentials
@@ -705,106 +710,106 @@ func TestInvariantAPIKeyNeverExceedsBearer(t *testing.T) {
 // Admin; unlocking restores the user, nothing restores a deleted key.
 func TestInvariantExpiredRevokedLockedCredentialsFail(t *testing.T) {
 	t.Parallel()
-	w := newWorld(t)
-	w.project(w.org, "p1")
-	u := iam.UserPrincipal(w.user(w.org, "u"))
-	w.policy(w.org, "pol-u", u, onProjects(ids("p1"), "InstancesFullAccess"), onOrg(w.org, "IAMManager"))
-	expiry := clockStart.Add(time.Hour)
-	expiring := w.key(iam.APIKey{OrganizationID: w.org, Bearer: u, ExpiresAt: expiry, Secret: "expiring-secret"})
-	revoked := w.key(iam.APIKey{OrganizationID: w.org, Bearer: u, Secret: "revoked-secret"})
-	steady := w.key(iam.APIKey{OrganizationID: w.org, Bearer: u, Secret: "steady-secret"})
-	adm := admin.New(w.store, w.ev)
-	inP1 := func(p iam.Principal) iam.Request { return inProject(p, "p1", "InstancesFullAccess") }
-	atOrgIAM := func(p iam.Principal) iam.Request { return atOrg(p, w.org, "IAMManager") }
+	w := testkit.NewWorld(t, iamtest.NewClock(testkit.ClockStart))
+	w.Project(w.Org, "p1")
+	u := iam.UserPrincipal(w.User(w.Org, "u"))
+	w.Policy(w.Org, "pol-u", u, testkit.OnProjects(testkit.IDs("p1"), "InstancesFullAccess"), testkit.OnOrg(w.Org, "IAMManager"))
+	expiry := testkit.ClockStart.Add(time.Hour)
+	expiring := w.Key(iam.APIKey{OrganizationID: w.Org, Bearer: u, ExpiresAt: expiry, Secret: "expiring-secret"})
+	revoked := w.Key(iam.APIKey{OrganizationID: w.Org, Bearer: u, Secret: "revoked-secret"})
+	steady := w.Key(iam.APIKey{OrganizationID: w.Org, Bearer: u, Secret: "steady-secret"})
+	adm := admin.New(w.Store, w.Ev)
+	inP1 := func(p iam.Principal) iam.Request { return testkit.InProject(p, "p1", "InstancesFullAccess") }
+	atOrgIAM := func(p iam.Principal) iam.Request { return testkit.AtOrg(p, w.Org, "IAMManager") }
 
 	// Everything works at first.
 	for _, p := range []iam.Principal{u, iam.APIKeyPrincipal(expiring.AccessKey), iam.APIKeyPrincipal(revoked.AccessKey)} {
-		w.expect(t, inP1(p), granted)
+		w.Expect(t, inP1(p), testkit.Granted)
 	}
-	b, err := w.ev.Authenticate(w.ctx, expiring.AccessKey, "expiring-secret")
+	b, err := w.Ev.Authenticate(w.Ctx, expiring.AccessKey, "expiring-secret")
 	require.NoError(t, err)
 	require.Equal(t, u, b)
 
 	// Expired: from ExpiresAt on (now >= ExpiresAt), however it is used.
 	for _, at := range []time.Time{expiry, expiry.Add(time.Nanosecond), expiry.Add(365 * 24 * time.Hour)} {
-		w.clock.Set(at)
+		w.Clock.Set(at)
 		k := iam.APIKeyPrincipal(expiring.AccessKey)
-		w.expect(t, inP1(k), expired)
-		w.expect(t, atOrgIAM(k), expired)
-		x, err := w.ev.Explain(w.ctx, inP1(k))
+		w.Expect(t, inP1(k), testkit.Expired)
+		w.Expect(t, atOrgIAM(k), testkit.Expired)
+		x, err := w.Ev.Explain(w.Ctx, inP1(k))
 		require.NoError(t, err)
 		require.False(t, x.Decision.Allowed)
 		require.Empty(t, x.Grants)
-		what, err := w.ev.WhatCan(w.ctx, iam.Request{Principal: k, ProjectID: "p1"})
+		what, err := w.Ev.WhatCan(w.Ctx, iam.Request{Principal: k, ProjectID: "p1"})
 		require.NoError(t, err)
 		require.Empty(t, what)
-		where, err := w.ev.WhereCan(w.ctx, iam.Request{Principal: k, Permission: "InstancesFullAccess"})
+		where, err := w.Ev.WhereCan(w.Ctx, iam.Request{Principal: k, Permission: "InstancesFullAccess"})
 		require.NoError(t, err)
 		require.Empty(t, where)
-		_, err = w.ev.Authenticate(w.ctx, expiring.AccessKey, "expiring-secret")
+		_, err = w.Ev.Authenticate(w.Ctx, expiring.AccessKey, "expiring-secret")
 		require.ErrorIs(t, err, iam.ErrExpired)
-		_, err = w.ev.Authenticate(w.ctx, expiring.AccessKey, "wrong")
+		_, err = w.Ev.Authenticate(w.Ctx, expiring.AccessKey, "wrong")
 		require.ErrorIs(t, err, iam.ErrUnauthenticated)
 		require.NotErrorIs(t, err, iam.ErrExpired, "the expiry is told only to who gave the right secret")
-		_, err = w.ev.AuthenticateSecret(w.ctx, "expiring-secret")
+		_, err = w.Ev.AuthenticateSecret(w.Ctx, "expiring-secret")
 		require.ErrorIs(t, err, iam.ErrExpired)
-		_, err = adm.As(k).ListUsers(w.ctx, w.org)
+		_, err = adm.As(k).ListUsers(w.Ctx, w.Org)
 		require.ErrorIs(t, err, iam.ErrForbidden)
-		_, err = adm.As(k).CreateAPIKey(w.ctx, iam.APIKey{OrganizationID: w.org, Bearer: u})
+		_, err = adm.As(k).CreateAPIKey(w.Ctx, iam.APIKey{OrganizationID: w.Org, Bearer: u})
 		require.Error(t, err, "an expired key cannot mint a fresh one")
-		w.expect(t, inP1(iam.APIKeyPrincipal(steady.AccessKey)), granted)
+		w.Expect(t, inP1(iam.APIKeyPrincipal(steady.AccessKey)), testkit.Granted)
 	}
-	w.clock.Set(expiry.Add(-time.Nanosecond))
-	w.expect(t, inP1(iam.APIKeyPrincipal(expiring.AccessKey)), granted)
-	w.clock.Set(clockStart)
+	w.Clock.Set(expiry.Add(-time.Nanosecond))
+	w.Expect(t, inP1(iam.APIKeyPrincipal(expiring.AccessKey)), testkit.Granted)
+	w.Clock.Set(testkit.ClockStart)
 
 	// Revoked: deleting the key fails it at once.
-	require.NoError(t, w.store.DeleteAPIKey(w.ctx, revoked.AccessKey))
-	w.expect(t, inP1(iam.APIKeyPrincipal(revoked.AccessKey)), isNotFound)
-	_, err = w.ev.Authenticate(w.ctx, revoked.AccessKey, "revoked-secret")
+	require.NoError(t, w.Store.DeleteAPIKey(w.Ctx, revoked.AccessKey))
+	w.Expect(t, inP1(iam.APIKeyPrincipal(revoked.AccessKey)), testkit.IsNotFound)
+	_, err = w.Ev.Authenticate(w.Ctx, revoked.AccessKey, "revoked-secret")
 	require.ErrorIs(t, err, iam.ErrUnauthenticated)
-	_, err = w.ev.AuthenticateSecret(w.ctx, "revoked-secret")
+	_, err = w.Ev.AuthenticateSecret(w.Ctx, "revoked-secret")
 	require.ErrorIs(t, err, iam.ErrUnauthenticated)
-	_, err = adm.As(iam.APIKeyPrincipal(revoked.AccessKey)).ListUsers(w.ctx, w.org)
+	_, err = adm.As(iam.APIKeyPrincipal(revoked.AccessKey)).ListUsers(w.Ctx, w.Org)
 	require.Error(t, err)
 	// A new key with the same access key and another secret does not
 	// bring back the old secret.
-	w.key(iam.APIKey{AccessKey: revoked.AccessKey, OrganizationID: w.org, Bearer: u, Secret: "fresh-secret"})
-	_, err = w.ev.Authenticate(w.ctx, revoked.AccessKey, "revoked-secret")
+	w.Key(iam.APIKey{AccessKey: revoked.AccessKey, OrganizationID: w.Org, Bearer: u, Secret: "fresh-secret"})
+	_, err = w.Ev.Authenticate(w.Ctx, revoked.AccessKey, "revoked-secret")
 	require.ErrorIs(t, err, iam.ErrUnauthenticated)
-	_, err = w.ev.AuthenticateSecret(w.ctx, "revoked-secret")
+	_, err = w.Ev.AuthenticateSecret(w.Ctx, "revoked-secret")
 	require.ErrorIs(t, err, iam.ErrUnauthenticated)
 
 	// Locked: the user and every key of it, everywhere, at once.
 	lock := func(locked bool) {
-		_, err := w.store.UpdateUser(w.ctx, iam.User{ID: "u", OrganizationID: w.org, Email: "u@acme.test", Locked: locked})
+		_, err := w.Store.UpdateUser(w.Ctx, iam.User{ID: "u", OrganizationID: w.Org, Email: "u@acme.test", Locked: locked})
 		require.NoError(t, err)
 	}
 	lock(true)
 	for _, p := range []iam.Principal{u, iam.APIKeyPrincipal(steady.AccessKey)} {
-		w.expect(t, inP1(p), locked)
-		w.expect(t, atOrgIAM(p), locked)
-		what, err := w.ev.WhatCan(w.ctx, iam.Request{Principal: p, OrganizationID: w.org})
+		w.Expect(t, inP1(p), testkit.Locked)
+		w.Expect(t, atOrgIAM(p), testkit.Locked)
+		what, err := w.Ev.WhatCan(w.Ctx, iam.Request{Principal: p, OrganizationID: w.Org})
 		require.NoError(t, err)
 		require.Empty(t, what)
-		_, err = adm.As(p).ListUsers(w.ctx, w.org)
+		_, err = adm.As(p).ListUsers(w.Ctx, w.Org)
 		require.ErrorIs(t, err, iam.ErrForbidden)
-		_, err = adm.As(p).CreateAPIKey(w.ctx, iam.APIKey{OrganizationID: w.org, Bearer: u})
+		_, err = adm.As(p).CreateAPIKey(w.Ctx, iam.APIKey{OrganizationID: w.Org, Bearer: u})
 		require.ErrorIs(t, err, iam.ErrForbidden, "a locked user cannot create keys, even its own")
 	}
-	who, err := w.ev.WhoCan(w.ctx, inP1(iam.Principal{}))
+	who, err := w.Ev.WhoCan(w.Ctx, inP1(iam.Principal{}))
 	require.NoError(t, err)
 	require.NotContains(t, who, u)
-	_, err = w.ev.Authenticate(w.ctx, steady.AccessKey, "steady-secret")
+	_, err = w.Ev.Authenticate(w.Ctx, steady.AccessKey, "steady-secret")
 	require.ErrorIs(t, err, iam.ErrForbidden)
-	_, err = w.ev.AuthenticateSecret(w.ctx, "steady-secret")
+	_, err = w.Ev.AuthenticateSecret(w.Ctx, "steady-secret")
 	require.ErrorIs(t, err, iam.ErrForbidden)
-	_, err = w.ev.Authenticate(w.ctx, steady.AccessKey, "wrong")
+	_, err = w.Ev.Authenticate(w.Ctx, steady.AccessKey, "wrong")
 	require.ErrorIs(t, err, iam.ErrUnauthenticated)
 	require.NotErrorIs(t, err, iam.ErrForbidden, "the lock is told only to who gave the right secret")
 	lock(false)
-	w.expect(t, inP1(u), granted)
-	w.expect(t, inP1(iam.APIKeyPrincipal(steady.AccessKey)), granted)
+	w.Expect(t, inP1(u), testkit.Granted)
+	w.Expect(t, inP1(iam.APIKeyPrincipal(steady.AccessKey)), testkit.Granted)
 }
 
 // Secrets: the store keeps only a hash; no read, list, change event,
@@ -814,11 +819,11 @@ func TestInvariantExpiredRevokedLockedCredentialsFail(t *testing.T) {
 // property of the code, not observable here.)
 func TestInvariantSecretsNeverStoredOrLogged(t *testing.T) {
 	t.Parallel()
-	w := newWorld(t)
-	w.project(w.org, "p1")
-	u := iam.UserPrincipal(w.user(w.org, "u"))
-	a := iam.ApplicationPrincipal(w.app(w.org, "a", false))
-	w.policy(w.org, "pol-u", u, onProjects(ids("p1"), "InstancesFullAccess"))
+	w := testkit.NewWorld(t, iamtest.NewClock(testkit.ClockStart))
+	w.Project(w.Org, "p1")
+	u := iam.UserPrincipal(w.User(w.Org, "u"))
+	a := iam.ApplicationPrincipal(w.App(w.Org, "a", false))
+	w.Policy(w.Org, "pol-u", u, testkit.OnProjects(testkit.IDs("p1"), "InstancesFullAccess"))
 
 	var (
 		mu  sync.Mutex
@@ -829,18 +834,18 @@ func TestInvariantSecretsNeverStoredOrLogged(t *testing.T) {
 		defer mu.Unlock()
 		fmt.Fprintf(&log, format+"\n", args...)
 	}
-	cancel := w.store.Subscribe(func(ch iam.Change) { record("change %#v", ch) })
+	cancel := w.Store.Subscribe(func(ch iam.Change) { record("change %#v", ch) })
 	defer cancel()
-	hooked, err := iam.NewEvaluator(w.ctx, w.store, iam.WithClock(w.clock.Now), iam.WithDecisionHook(
+	hooked, err := iam.NewEvaluator(w.Ctx, w.Store, iam.WithClock(w.Clock.Now), iam.WithDecisionHook(
 		func(_ context.Context, req iam.Request, dec iam.Decision, err error, _ time.Duration) {
 			record("decision %#v %#v %v", req, dec, err)
 		}))
 	require.NoError(t, err)
 	defer hooked.Close()
 
-	generated := w.key(iam.APIKey{OrganizationID: w.org, Bearer: u})
-	given := w.key(iam.APIKey{OrganizationID: w.org, Bearer: a, Secret: "given-secret-0123456789"})
-	expiring := w.key(iam.APIKey{OrganizationID: w.org, Bearer: u, Secret: "expiring-secret-0123456789", ExpiresAt: clockStart.Add(time.Minute)})
+	generated := w.Key(iam.APIKey{OrganizationID: w.Org, Bearer: u})
+	given := w.Key(iam.APIKey{OrganizationID: w.Org, Bearer: a, Secret: "given-secret-0123456789"})
+	expiring := w.Key(iam.APIKey{OrganizationID: w.Org, Bearer: u, Secret: "expiring-secret-0123456789", ExpiresAt: testkit.ClockStart.Add(time.Minute)})
 	secrets := []string{generated.Secret, given.Secret, expiring.Secret}
 	require.NotEmpty(t, generated.Secret, "CreateAPIKey returns the secret once")
 	require.Equal(t, "given-secret-0123456789", given.Secret)
@@ -851,17 +856,17 @@ func TestInvariantSecretsNeverStoredOrLogged(t *testing.T) {
 
 	// Writes that fail with a secret in hand do not echo it.
 	var errs []error
-	_, err = w.store.UpdateAPIKey(w.ctx, iam.APIKey{AccessKey: given.AccessKey, OrganizationID: w.org, Bearer: a, Secret: "another-secret-0123456789"})
+	_, err = w.Store.UpdateAPIKey(w.Ctx, iam.APIKey{AccessKey: given.AccessKey, OrganizationID: w.Org, Bearer: a, Secret: "another-secret-0123456789"})
 	errs = append(errs, err)
-	_, err = w.store.CreateAPIKey(w.ctx, iam.APIKey{OrganizationID: w.org, Bearer: u, Secret: "another-secret-0123456789", SecretSHA256: iam.HashSecret("x")})
+	_, err = w.Store.CreateAPIKey(w.Ctx, iam.APIKey{OrganizationID: w.Org, Bearer: u, Secret: "another-secret-0123456789", SecretSHA256: iam.HashSecret("x")})
 	errs = append(errs, err)
-	_, err = w.store.CreateAPIKey(w.ctx, iam.APIKey{OrganizationID: w.org, Bearer: u, Secret: "another-secret-0123456789", Description: runes('x', 201)})
+	_, err = w.Store.CreateAPIKey(w.Ctx, iam.APIKey{OrganizationID: w.Org, Bearer: u, Secret: "another-secret-0123456789", Description: runes('x', 201)})
 	errs = append(errs, err)
-	_, err = w.store.CreateAPIKey(w.ctx, iam.APIKey{OrganizationID: w.org, Bearer: iam.UserPrincipal("ghost"), Secret: "another-secret-0123456789"})
+	_, err = w.Store.CreateAPIKey(w.Ctx, iam.APIKey{OrganizationID: w.Org, Bearer: iam.UserPrincipal("ghost"), Secret: "another-secret-0123456789"})
 	errs = append(errs, err)
-	_, err = w.store.CreateAPIKey(w.ctx, iam.APIKey{AccessKey: given.AccessKey, OrganizationID: w.org, Bearer: u, Secret: "another-secret-0123456789"})
+	_, err = w.Store.CreateAPIKey(w.Ctx, iam.APIKey{AccessKey: given.AccessKey, OrganizationID: w.Org, Bearer: u, Secret: "another-secret-0123456789"})
 	errs = append(errs, err)
-	_, err = admin.New(w.store, w.ev).As(u).CreateAPIKey(w.ctx, iam.APIKey{OrganizationID: w.org, Bearer: a, Secret: "another-secret-0123456789"})
+	_, err = admin.New(w.Store, w.Ev).As(u).CreateAPIKey(w.Ctx, iam.APIKey{OrganizationID: w.Org, Bearer: a, Secret: "another-secret-0123456789"})
 	errs = append(errs, err)
 	secrets = append(secrets, "another-secret-0123456789")
 
@@ -869,14 +874,14 @@ func TestInvariantSecretsNeverStoredOrLogged(t *testing.T) {
 	// wrong secrets crossed between keys.
 	for _, k := range []iam.APIKey{generated, given, expiring} {
 		p := iam.APIKeyPrincipal(k.AccessKey)
-		_, err := hooked.Check(w.ctx, inProject(p, "p1", "InstancesFullAccess"))
+		_, err := hooked.Check(w.Ctx, testkit.InProject(p, "p1", "InstancesFullAccess"))
 		require.NoError(t, err)
-		hooked.CheckBatch(w.ctx, []iam.Request{inProject(p, "p1", "InstancesFullAccess"), atOrg(p, w.org, "NoSuchSet")})
-		x, err := hooked.Explain(w.ctx, inProject(p, "p1", "InstancesFullAccess"))
+		hooked.CheckBatch(w.Ctx, []iam.Request{testkit.InProject(p, "p1", "InstancesFullAccess"), testkit.AtOrg(p, w.Org, "NoSuchSet")})
+		x, err := hooked.Explain(w.Ctx, testkit.InProject(p, "p1", "InstancesFullAccess"))
 		require.NoError(t, err)
 		record("explain %s %#v", x, x)
 		for _, s := range secrets {
-			_, err := hooked.Authenticate(w.ctx, k.AccessKey, s)
+			_, err := hooked.Authenticate(w.Ctx, k.AccessKey, s)
 			if err != nil {
 				errs = append(errs, err)
 			}
@@ -884,29 +889,29 @@ func TestInvariantSecretsNeverStoredOrLogged(t *testing.T) {
 	}
 	secrets = append(secrets, "not-a-secret-0123456789")
 	for _, s := range secrets {
-		if _, err := hooked.AuthenticateSecret(w.ctx, s); err != nil {
+		if _, err := hooked.AuthenticateSecret(w.Ctx, s); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	w.clock.Set(clockStart.Add(time.Hour))
-	_, err = hooked.Authenticate(w.ctx, expiring.AccessKey, expiring.Secret)
+	w.Clock.Set(testkit.ClockStart.Add(time.Hour))
+	_, err = hooked.Authenticate(w.Ctx, expiring.AccessKey, expiring.Secret)
 	require.ErrorIs(t, err, iam.ErrExpired)
 	errs = append(errs, err)
-	_, err = hooked.AuthenticateSecret(w.ctx, expiring.Secret)
+	_, err = hooked.AuthenticateSecret(w.Ctx, expiring.Secret)
 	require.ErrorIs(t, err, iam.ErrExpired)
 	errs = append(errs, err)
-	w.clock.Set(clockStart)
+	w.Clock.Set(testkit.ClockStart)
 
 	for _, err := range errs {
 		require.Error(t, err)
 		record("error %v %#v", err, err)
 	}
-	record("dump %#v", dumpStore(t, w.store))
-	got, err := w.store.GetAPIKey(w.ctx, given.AccessKey)
+	record("dump %#v", testkit.Dump(t, w.Store))
+	got, err := w.Store.GetAPIKey(w.Ctx, given.AccessKey)
 	require.NoError(t, err)
 	require.Empty(t, got.Secret)
 	record("get %#v", got)
-	list, err := w.store.ListAPIKeys(w.ctx, w.org)
+	list, err := w.Store.ListAPIKeys(w.Ctx, w.Org)
 	require.NoError(t, err)
 	for _, k := range list {
 		require.Empty(t, k.Secret)
@@ -924,16 +929,16 @@ func TestInvariantSecretsNeverStoredOrLogged(t *testing.T) {
 
 	// No oracle: an unknown key and a wrong secret fail alike.
 	const unknown = "SCWNOSUCHKEY000000000"
-	errUnknown := func(secret string) error { _, err := w.ev.Authenticate(w.ctx, unknown, secret); return err }
+	errUnknown := func(secret string) error { _, err := w.Ev.Authenticate(w.Ctx, unknown, secret); return err }
 	for _, tc := range []struct {
 		name string
 		key  string
 	}{{"wrong secret", generated.AccessKey}, {"wrong secret of an expired key", expiring.AccessKey}} {
 		if tc.key == expiring.AccessKey {
-			w.clock.Set(clockStart.Add(time.Hour))
+			w.Clock.Set(testkit.ClockStart.Add(time.Hour))
 		}
-		_, wrong := w.ev.Authenticate(w.ctx, tc.key, "not-the-secret")
-		w.clock.Set(clockStart)
+		_, wrong := w.Ev.Authenticate(w.Ctx, tc.key, "not-the-secret")
+		w.Clock.Set(testkit.ClockStart)
 		nokey := errUnknown("not-the-secret")
 		for _, err := range []error{wrong, nokey} {
 			require.ErrorIs(t, err, iam.ErrUnauthenticated, tc.name)
@@ -953,25 +958,25 @@ func TestInvariantSecretsNeverStoredOrLogged(t *testing.T) {
 // applications.
 func TestInvariantNobodyCreatesKeysForAnotherHuman(t *testing.T) {
 	t.Parallel()
-	w := newWorld(t)
-	victim := iam.UserPrincipal(w.user(w.org, "victim"))
-	iamUser := iam.UserPrincipal(w.user(w.org, "iam-manager"))
-	orgUser := iam.UserPrincipal(w.user(w.org, "org-manager"))
-	lockedUser := iam.UserPrincipal(w.user(w.org, "locked"))
-	bot := iam.ApplicationPrincipal(w.app(w.org, "bot", false))
-	owner := iam.UserPrincipal(w.owner)
-	w.group(iam.Group{ID: "admins", OrganizationID: w.org, UserIDs: ids("iam-manager")})
-	w.policy(w.org, "pol-iam", iamUser, onOrg(w.org, "IAMManager"))
-	w.policy(w.org, "pol-org", orgUser, onOrg(w.org, "OrganizationManager"))
-	w.policy(w.org, "pol-bot", bot, onOrg(w.org, "IAMManager"))
-	w.policy(w.org, "pol-admins", iam.GroupPrincipal("admins"), onOrg(w.org, "IAMManager"))
-	_, err := w.store.UpdateUser(w.ctx, iam.User{ID: "locked", OrganizationID: w.org, Email: "locked@acme.test", Locked: true})
+	w := testkit.NewWorld(t, iamtest.NewClock(testkit.ClockStart))
+	victim := iam.UserPrincipal(w.User(w.Org, "victim"))
+	iamUser := iam.UserPrincipal(w.User(w.Org, "iam-manager"))
+	orgUser := iam.UserPrincipal(w.User(w.Org, "org-manager"))
+	lockedUser := iam.UserPrincipal(w.User(w.Org, "locked"))
+	bot := iam.ApplicationPrincipal(w.App(w.Org, "bot", false))
+	owner := iam.UserPrincipal(w.Owner)
+	w.Group(iam.Group{ID: "admins", OrganizationID: w.Org, UserIDs: testkit.IDs("iam-manager")})
+	w.Policy(w.Org, "pol-iam", iamUser, testkit.OnOrg(w.Org, "IAMManager"))
+	w.Policy(w.Org, "pol-org", orgUser, testkit.OnOrg(w.Org, "OrganizationManager"))
+	w.Policy(w.Org, "pol-bot", bot, testkit.OnOrg(w.Org, "IAMManager"))
+	w.Policy(w.Org, "pol-admins", iam.GroupPrincipal("admins"), testkit.OnOrg(w.Org, "IAMManager"))
+	_, err := w.Store.UpdateUser(w.Ctx, iam.User{ID: "locked", OrganizationID: w.Org, Email: "locked@acme.test", Locked: true})
 	require.NoError(t, err)
-	w.addOrg("beta", "beta-owner")
-	betaUser := iam.UserPrincipal(w.user("beta", "beta-user"))
+	w.AddOrg("beta", "beta-owner")
+	betaUser := iam.UserPrincipal(w.User("beta", "beta-user"))
 
 	keyOf := func(p iam.Principal) iam.Principal {
-		return iam.APIKeyPrincipal(w.key(iam.APIKey{OrganizationID: w.org, Bearer: p}).AccessKey)
+		return iam.APIKeyPrincipal(w.Key(iam.APIKey{OrganizationID: w.Org, Bearer: p}).AccessKey)
 	}
 	type caller struct {
 		p    iam.Principal
@@ -983,8 +988,8 @@ func TestInvariantNobodyCreatesKeysForAnotherHuman(t *testing.T) {
 		{keyOf(owner), owner}, {keyOf(iamUser), iamUser}, {keyOf(bot), bot},
 	}
 	humans := []iam.Principal{victim, iamUser, orgUser, owner, lockedUser}
-	adm := admin.New(w.store, w.ev)
-	before := dumpStore(t, w.store)
+	adm := admin.New(w.Store, w.Ev)
+	before := testkit.Dump(t, w.Store)
 	for _, c := range callers {
 		view := adm.As(c.p)
 		for _, target := range humans {
@@ -992,28 +997,28 @@ func TestInvariantNobodyCreatesKeysForAnotherHuman(t *testing.T) {
 				continue
 			}
 			for _, k := range []iam.APIKey{
-				{OrganizationID: w.org, Bearer: target},
-				{OrganizationID: w.org, Bearer: target, Secret: "chosen-by-the-caller"},
-				{OrganizationID: w.org, Bearer: target, SecretSHA256: iam.HashSecret("chosen")},
-				{AccessKey: "SCWSTOLEN", OrganizationID: w.org, Bearer: target, DefaultProjectID: w.org},
+				{OrganizationID: w.Org, Bearer: target},
+				{OrganizationID: w.Org, Bearer: target, Secret: "chosen-by-the-caller"},
+				{OrganizationID: w.Org, Bearer: target, SecretSHA256: iam.HashSecret("chosen")},
+				{AccessKey: "SCWSTOLEN", OrganizationID: w.Org, Bearer: target, DefaultProjectID: w.Org},
 			} {
-				_, err := view.CreateAPIKey(w.ctx, k)
+				_, err := view.CreateAPIKey(w.Ctx, k)
 				require.ErrorIs(t, err, iam.ErrForbidden, "%v created a key for %v", c.p, target)
 			}
 		}
 		// Another organization's human: hidden, and never created.
-		for _, k := range []iam.APIKey{{OrganizationID: "beta", Bearer: betaUser}, {OrganizationID: w.org, Bearer: betaUser}} {
-			_, err := view.CreateAPIKey(w.ctx, k)
+		for _, k := range []iam.APIKey{{OrganizationID: "beta", Bearer: betaUser}, {OrganizationID: w.Org, Bearer: betaUser}} {
+			_, err := view.CreateAPIKey(w.Ctx, k)
 			require.Error(t, err, "%v created a key for %v", c.p, betaUser)
 		}
 	}
-	requireUnchanged(t, w.store, before)
+	testkit.RequireUnchanged(t, w.Store, before)
 
 	// The allowed cases, as controls.
-	own, err := adm.As(victim).CreateAPIKey(w.ctx, iam.APIKey{OrganizationID: w.org, Bearer: victim})
+	own, err := adm.As(victim).CreateAPIKey(w.Ctx, iam.APIKey{OrganizationID: w.Org, Bearer: victim})
 	require.NoError(t, err, "a user creates its own key with no right")
 	require.NotEmpty(t, own.Secret)
-	_, err = adm.As(iamUser).CreateAPIKey(w.ctx, iam.APIKey{OrganizationID: w.org, Bearer: bot})
+	_, err = adm.As(iamUser).CreateAPIKey(w.Ctx, iam.APIKey{OrganizationID: w.Org, Bearer: bot})
 	require.NoError(t, err, "an IAM manager creates keys for applications")
 }
 
@@ -1021,33 +1026,33 @@ func TestInvariantNobodyCreatesKeysForAnotherHuman(t *testing.T) {
 // deleted, grants nothing to anyone, however broad its rules.
 func TestInvariantUnattachedPoliciesGrantNothing(t *testing.T) {
 	t.Parallel()
-	w := newWorld(t)
-	w.project(w.org, "p1")
-	u := iam.UserPrincipal(w.user(w.org, "u"))
-	a := iam.ApplicationPrincipal(w.app(w.org, "a", false))
-	w.user(w.org, "gone-user")
-	w.app(w.org, "gone-app", false)
-	w.group(iam.Group{ID: "team", OrganizationID: w.org, UserIDs: ids("u"), ApplicationIDs: ids("a")})
-	w.group(iam.Group{ID: "gone-group", OrganizationID: w.org, UserIDs: ids("u"), ApplicationIDs: ids("a")})
-	w.group(iam.Group{ID: "everyone", OrganizationID: w.org, AllUsers: true, AllApplications: true})
-	broad := []iam.Rule{onOrg(w.org, "AllProductsFullAccess"), onOrg(w.org, "OrganizationManager"), onProjects(ids("p1", w.org), "InstancesFullAccess")}
-	w.policy(w.org, "no-principal", iam.Principal{}, broad...)
-	w.policy(w.org, "no-rules-u", u)
-	w.policy(w.org, "no-rules-team", iam.GroupPrincipal("team"))
-	w.policy(w.org, "no-rules-everyone", iam.GroupPrincipal("everyone"))
-	w.policy(w.org, "was-user", iam.UserPrincipal("gone-user"), broad...)
-	w.policy(w.org, "was-app", iam.ApplicationPrincipal("gone-app"), broad...)
-	w.policy(w.org, "was-group", iam.GroupPrincipal("gone-group"), broad...)
-	require.NoError(t, w.store.DeleteUser(w.ctx, "gone-user"))
-	require.NoError(t, w.store.DeleteApplication(w.ctx, "gone-app"))
-	require.NoError(t, w.store.DeleteGroup(w.ctx, "gone-group"))
+	w := testkit.NewWorld(t, iamtest.NewClock(testkit.ClockStart))
+	w.Project(w.Org, "p1")
+	u := iam.UserPrincipal(w.User(w.Org, "u"))
+	a := iam.ApplicationPrincipal(w.App(w.Org, "a", false))
+	w.User(w.Org, "gone-user")
+	w.App(w.Org, "gone-app", false)
+	w.Group(iam.Group{ID: "team", OrganizationID: w.Org, UserIDs: testkit.IDs("u"), ApplicationIDs: testkit.IDs("a")})
+	w.Group(iam.Group{ID: "gone-group", OrganizationID: w.Org, UserIDs: testkit.IDs("u"), ApplicationIDs: testkit.IDs("a")})
+	w.Group(iam.Group{ID: "everyone", OrganizationID: w.Org, AllUsers: true, AllApplications: true})
+	broad := []iam.Rule{testkit.OnOrg(w.Org, "AllProductsFullAccess"), testkit.OnOrg(w.Org, "OrganizationManager"), testkit.OnProjects(testkit.IDs("p1", w.Org), "InstancesFullAccess")}
+	w.Policy(w.Org, "no-principal", iam.Principal{}, broad...)
+	w.Policy(w.Org, "no-rules-u", u)
+	w.Policy(w.Org, "no-rules-team", iam.GroupPrincipal("team"))
+	w.Policy(w.Org, "no-rules-everyone", iam.GroupPrincipal("everyone"))
+	w.Policy(w.Org, "was-user", iam.UserPrincipal("gone-user"), broad...)
+	w.Policy(w.Org, "was-app", iam.ApplicationPrincipal("gone-app"), broad...)
+	w.Policy(w.Org, "was-group", iam.GroupPrincipal("gone-group"), broad...)
+	require.NoError(t, w.Store.DeleteUser(w.Ctx, "gone-user"))
+	require.NoError(t, w.Store.DeleteApplication(w.Ctx, "gone-app"))
+	require.NoError(t, w.Store.DeleteGroup(w.Ctx, "gone-group"))
 	// New principals with the deleted IDs inherit nothing.
-	w.user(w.org, "gone-user")
-	w.app(w.org, "gone-app", false)
-	w.group(iam.Group{ID: "gone-group", OrganizationID: w.org, UserIDs: ids("u")})
-	uKey := iam.APIKeyPrincipal(w.key(iam.APIKey{OrganizationID: w.org, Bearer: u}).AccessKey)
+	w.User(w.Org, "gone-user")
+	w.App(w.Org, "gone-app", false)
+	w.Group(iam.Group{ID: "gone-group", OrganizationID: w.Org, UserIDs: testkit.IDs("u")})
+	uKey := iam.APIKeyPrincipal(w.Key(iam.APIKey{OrganizationID: w.Org, Bearer: u}).AccessKey)
 
-	policies, err := w.store.ListPolicies(w.ctx, w.org)
+	policies, err := w.Store.ListPolicies(w.Ctx, w.Org)
 	require.NoError(t, err)
 	for _, p := range policies {
 		if strings.HasPrefix(p.ID, "was-") {
@@ -1057,7 +1062,7 @@ func TestInvariantUnattachedPoliciesGrantNothing(t *testing.T) {
 
 	principals := []iam.Principal{u, a, uKey, iam.UserPrincipal("gone-user"), iam.ApplicationPrincipal("gone-app"),
 		iam.GroupPrincipal("team"), iam.GroupPrincipal("gone-group"), iam.GroupPrincipal("everyone")}
-	targets := []iam.Request{{ProjectID: "p1"}, {ProjectID: w.org}, {OrganizationID: w.org}}
+	targets := []iam.Request{{ProjectID: "p1"}, {ProjectID: w.Org}, {OrganizationID: w.Org}}
 	perms := invAllPermissions(t, w)
 	for _, tgt := range targets {
 		for _, perm := range perms {
@@ -1065,21 +1070,21 @@ func TestInvariantUnattachedPoliciesGrantNothing(t *testing.T) {
 			req.Permission = perm
 			for _, p := range principals {
 				req.Principal = p
-				dec, err := w.ev.Check(w.ctx, req)
+				dec, err := w.Ev.Check(w.Ctx, req)
 				require.False(t, dec.Allowed, "an unattached policy grants %+v", req)
 				if err == nil {
 					require.Equal(t, iam.ReasonNotGranted, dec.Reason)
 				}
 			}
 			req.Principal = iam.Principal{}
-			if who, err := w.ev.WhoCan(w.ctx, req); err == nil {
-				require.Equal(t, []iam.Principal{iam.UserPrincipal(w.owner)}, who, "WhoCan %+v", req)
+			if who, err := w.Ev.WhoCan(w.Ctx, req); err == nil {
+				require.Equal(t, []iam.Principal{iam.UserPrincipal(w.Owner)}, who, "WhoCan %+v", req)
 			}
 		}
 		for _, p := range principals {
 			req := tgt
 			req.Principal = p
-			what, err := w.ev.WhatCan(w.ctx, req)
+			what, err := w.Ev.WhatCan(w.Ctx, req)
 			require.NoError(t, err)
 			require.Empty(t, what, "%v holds sets at %+v", p, tgt)
 		}
@@ -1092,31 +1097,31 @@ func TestInvariantUnattachedPoliciesGrantNothing(t *testing.T) {
 // gets nothing back.
 func TestInvariantDeletingPrincipalRevokesAtOnce(t *testing.T) {
 	t.Parallel()
-	setup := func(t *testing.T) (*world, *iam.Evaluator) {
-		w := newWorld(t)
-		w.project(w.org, "p1")
-		w.user(w.org, "u")
-		w.user(w.org, "other")
-		w.app(w.org, "a", false)
-		w.group(iam.Group{ID: "g", OrganizationID: w.org, UserIDs: ids("u", "other"), ApplicationIDs: ids("a")})
-		w.policy(w.org, "pol-u", iam.UserPrincipal("u"), onProjects(ids("p1"), "InstancesFullAccess"), onOrg(w.org, "IAMManager"))
-		w.policy(w.org, "pol-a", iam.ApplicationPrincipal("a"), onProjects(ids("p1"), "InstancesFullAccess"), onOrg(w.org, "IAMManager"))
-		w.policy(w.org, "pol-g", iam.GroupPrincipal("g"), onProjects(ids("p1"), "ObjectStorageFullAccess"), onOrg(w.org, "BillingReadOnly"))
-		second, err := iam.NewEvaluator(w.ctx, w.store, iam.WithClock(w.clock.Now))
+	setup := func(t *testing.T) (*testkit.World, *iam.Evaluator) {
+		w := testkit.NewWorld(t, iamtest.NewClock(testkit.ClockStart))
+		w.Project(w.Org, "p1")
+		w.User(w.Org, "u")
+		w.User(w.Org, "other")
+		w.App(w.Org, "a", false)
+		w.Group(iam.Group{ID: "g", OrganizationID: w.Org, UserIDs: testkit.IDs("u", "other"), ApplicationIDs: testkit.IDs("a")})
+		w.Policy(w.Org, "pol-u", iam.UserPrincipal("u"), testkit.OnProjects(testkit.IDs("p1"), "InstancesFullAccess"), testkit.OnOrg(w.Org, "IAMManager"))
+		w.Policy(w.Org, "pol-a", iam.ApplicationPrincipal("a"), testkit.OnProjects(testkit.IDs("p1"), "InstancesFullAccess"), testkit.OnOrg(w.Org, "IAMManager"))
+		w.Policy(w.Org, "pol-g", iam.GroupPrincipal("g"), testkit.OnProjects(testkit.IDs("p1"), "ObjectStorageFullAccess"), testkit.OnOrg(w.Org, "BillingReadOnly"))
+		second, err := iam.NewEvaluator(w.Ctx, w.Store, iam.WithClock(w.Clock.Now))
 		require.NoError(t, err)
 		t.Cleanup(func() { second.Close() })
 		return w, second
 	}
-	both := func(t *testing.T, w *world, second *iam.Evaluator, req iam.Request, want outcome) {
+	both := func(t *testing.T, w *testkit.World, second *iam.Evaluator, req iam.Request, want testkit.Outcome) {
 		t.Helper()
-		w.expect(t, req, want)
-		d, err := second.Check(w.ctx, req)
-		if want.err != nil {
-			require.ErrorIs(t, err, want.err)
+		w.Expect(t, req, want)
+		d, err := second.Check(w.Ctx, req)
+		if want.Err != nil {
+			require.ErrorIs(t, err, want.Err)
 			return
 		}
 		require.NoError(t, err)
-		require.Equal(t, want.allowed, d.Allowed, "second Evaluator: %+v", req)
+		require.Equal(t, want.Allowed, d.Allowed, "second Evaluator: %+v", req)
 	}
 
 	for _, kind := range []iam.PrincipalType{iam.PrincipalUser, iam.PrincipalApplication} {
@@ -1127,43 +1132,43 @@ func TestInvariantDeletingPrincipalRevokesAtOnce(t *testing.T) {
 			if kind == iam.PrincipalApplication {
 				p = iam.ApplicationPrincipal("a")
 			}
-			key := w.key(iam.APIKey{OrganizationID: w.org, Bearer: p, Secret: "doomed-secret"})
+			key := w.Key(iam.APIKey{OrganizationID: w.Org, Bearer: p, Secret: "doomed-secret"})
 			kp := iam.APIKeyPrincipal(key.AccessKey)
-			both(t, w, second, inProject(p, "p1", "InstancesFullAccess"), granted)
-			both(t, w, second, inProject(kp, "p1", "ObjectStorageFullAccess"), granted)
+			both(t, w, second, testkit.InProject(p, "p1", "InstancesFullAccess"), testkit.Granted)
+			both(t, w, second, testkit.InProject(kp, "p1", "ObjectStorageFullAccess"), testkit.Granted)
 
 			if kind == iam.PrincipalUser {
-				require.NoError(t, w.store.DeleteUser(w.ctx, "u"))
+				require.NoError(t, w.Store.DeleteUser(w.Ctx, "u"))
 			} else {
-				require.NoError(t, w.store.DeleteApplication(w.ctx, "a"))
+				require.NoError(t, w.Store.DeleteApplication(w.Ctx, "a"))
 			}
 			for _, perm := range []string{"InstancesFullAccess", "ObjectStorageFullAccess"} {
-				both(t, w, second, inProject(p, "p1", perm), isNotFound)
-				both(t, w, second, inProject(kp, "p1", perm), isNotFound)
+				both(t, w, second, testkit.InProject(p, "p1", perm), testkit.IsNotFound)
+				both(t, w, second, testkit.InProject(kp, "p1", perm), testkit.IsNotFound)
 			}
-			both(t, w, second, atOrg(p, w.org, "IAMManager"), isNotFound)
-			_, err := w.ev.Authenticate(w.ctx, key.AccessKey, "doomed-secret")
+			both(t, w, second, testkit.AtOrg(p, w.Org, "IAMManager"), testkit.IsNotFound)
+			_, err := w.Ev.Authenticate(w.Ctx, key.AccessKey, "doomed-secret")
 			require.ErrorIs(t, err, iam.ErrUnauthenticated)
-			for _, ev := range []*iam.Evaluator{w.ev, second} {
+			for _, ev := range []*iam.Evaluator{w.Ev, second} {
 				for _, perm := range []string{"InstancesFullAccess", "ObjectStorageFullAccess"} {
-					who, err := ev.WhoCan(w.ctx, inProject(iam.Principal{}, "p1", perm))
+					who, err := ev.WhoCan(w.Ctx, testkit.InProject(iam.Principal{}, "p1", perm))
 					require.NoError(t, err)
 					require.NotContains(t, who, p)
 				}
 			}
-			_, err = admin.New(w.store, w.ev).As(p).CreatePolicy(w.ctx, iam.Policy{OrganizationID: w.org, Principal: iam.UserPrincipal("other"), Rules: []iam.Rule{onOrg(w.org, "IAMManager")}})
+			_, err = admin.New(w.Store, w.Ev).As(p).CreatePolicy(w.Ctx, iam.Policy{OrganizationID: w.Org, Principal: iam.UserPrincipal("other"), Rules: []iam.Rule{testkit.OnOrg(w.Org, "IAMManager")}})
 			require.Error(t, err, "a deleted IAM manager still writes")
 			// The group's other members keep their grant.
-			both(t, w, second, inProject(iam.UserPrincipal("other"), "p1", "ObjectStorageFullAccess"), granted)
+			both(t, w, second, testkit.InProject(iam.UserPrincipal("other"), "p1", "ObjectStorageFullAccess"), testkit.Granted)
 
 			if kind == iam.PrincipalUser {
-				w.user(w.org, "u")
+				w.User(w.Org, "u")
 			} else {
-				w.app(w.org, "a", false)
+				w.App(w.Org, "a", false)
 			}
-			both(t, w, second, inProject(p, "p1", "InstancesFullAccess"), notGranted)
-			both(t, w, second, inProject(p, "p1", "ObjectStorageFullAccess"), notGranted)
-			both(t, w, second, inProject(kp, "p1", "InstancesFullAccess"), isNotFound)
+			both(t, w, second, testkit.InProject(p, "p1", "InstancesFullAccess"), testkit.NotGranted)
+			both(t, w, second, testkit.InProject(p, "p1", "ObjectStorageFullAccess"), testkit.NotGranted)
+			both(t, w, second, testkit.InProject(kp, "p1", "InstancesFullAccess"), testkit.IsNotFound)
 		})
 	}
 
@@ -1172,22 +1177,22 @@ func TestInvariantDeletingPrincipalRevokesAtOnce(t *testing.T) {
 		w, second := setup(t)
 		members := []iam.Principal{iam.UserPrincipal("u"), iam.UserPrincipal("other"), iam.ApplicationPrincipal("a")}
 		for _, m := range members {
-			both(t, w, second, inProject(m, "p1", "ObjectStorageFullAccess"), granted)
-			both(t, w, second, atOrg(m, w.org, "BillingReadOnly"), granted)
+			both(t, w, second, testkit.InProject(m, "p1", "ObjectStorageFullAccess"), testkit.Granted)
+			both(t, w, second, testkit.AtOrg(m, w.Org, "BillingReadOnly"), testkit.Granted)
 		}
-		require.NoError(t, w.store.DeleteGroup(w.ctx, "g"))
+		require.NoError(t, w.Store.DeleteGroup(w.Ctx, "g"))
 		for _, m := range members {
-			both(t, w, second, inProject(m, "p1", "ObjectStorageFullAccess"), notGranted)
-			both(t, w, second, atOrg(m, w.org, "BillingReadOnly"), notGranted)
+			both(t, w, second, testkit.InProject(m, "p1", "ObjectStorageFullAccess"), testkit.NotGranted)
+			both(t, w, second, testkit.AtOrg(m, w.Org, "BillingReadOnly"), testkit.NotGranted)
 		}
-		both(t, w, second, inProject(iam.UserPrincipal("u"), "p1", "InstancesFullAccess"), granted)
-		both(t, w, second, inProject(iam.GroupPrincipal("g"), "p1", "ObjectStorageFullAccess"), isNotFound)
-		who, err := w.ev.WhoCan(w.ctx, atOrg(iam.Principal{}, w.org, "BillingReadOnly"))
+		both(t, w, second, testkit.InProject(iam.UserPrincipal("u"), "p1", "InstancesFullAccess"), testkit.Granted)
+		both(t, w, second, testkit.InProject(iam.GroupPrincipal("g"), "p1", "ObjectStorageFullAccess"), testkit.IsNotFound)
+		who, err := w.Ev.WhoCan(w.Ctx, testkit.AtOrg(iam.Principal{}, w.Org, "BillingReadOnly"))
 		require.NoError(t, err)
-		require.Equal(t, []iam.Principal{iam.UserPrincipal(w.owner)}, who)
-		w.group(iam.Group{ID: "g", OrganizationID: w.org, UserIDs: ids("u", "other"), ApplicationIDs: ids("a")})
+		require.Equal(t, []iam.Principal{iam.UserPrincipal(w.Owner)}, who)
+		w.Group(iam.Group{ID: "g", OrganizationID: w.Org, UserIDs: testkit.IDs("u", "other"), ApplicationIDs: testkit.IDs("a")})
 		for _, m := range members {
-			both(t, w, second, inProject(m, "p1", "ObjectStorageFullAccess"), notGranted)
+			both(t, w, second, testkit.InProject(m, "p1", "ObjectStorageFullAccess"), testkit.NotGranted)
 		}
 	})
 }
@@ -1197,78 +1202,78 @@ func TestInvariantDeletingPrincipalRevokesAtOnce(t *testing.T) {
 // another: not through Check, its keys, the reverse queries or Admin.
 func TestInvariantOwnerStopsAtItsOrganization(t *testing.T) {
 	t.Parallel()
-	w := newWorld(t)
-	w.project(w.org, "p1")
-	w.set(iam.PermissionSet{Name: "AcmeOwn", OrganizationID: w.org, ScopeType: iam.ScopeProjects, Permissions: []string{"acme:thing:*"}})
-	w.addOrg("beta", "beta-owner")
-	w.project("beta", "bp1")
-	w.user("beta", "bu")
-	w.set(iam.PermissionSet{Name: "BetaOwn", OrganizationID: "beta", ScopeType: iam.ScopeProjects, Permissions: []string{"beta:thing:*"}})
-	w.policy("beta", "beta-pol", iam.UserPrincipal("bu"), onOrg("beta", "AllProductsFullAccess"))
-	owner := iam.UserPrincipal(w.owner)
-	ownerKey := iam.APIKeyPrincipal(w.key(iam.APIKey{OrganizationID: w.org, Bearer: owner}).AccessKey)
+	w := testkit.NewWorld(t, iamtest.NewClock(testkit.ClockStart))
+	w.Project(w.Org, "p1")
+	w.Set(iam.PermissionSet{Name: "AcmeOwn", OrganizationID: w.Org, ScopeType: iam.ScopeProjects, Permissions: []string{"acme:thing:*"}})
+	w.AddOrg("beta", "beta-owner")
+	w.Project("beta", "bp1")
+	w.User("beta", "bu")
+	w.Set(iam.PermissionSet{Name: "BetaOwn", OrganizationID: "beta", ScopeType: iam.ScopeProjects, Permissions: []string{"beta:thing:*"}})
+	w.Policy("beta", "beta-pol", iam.UserPrincipal("bu"), testkit.OnOrg("beta", "AllProductsFullAccess"))
+	owner := iam.UserPrincipal(w.Owner)
+	ownerKey := iam.APIKeyPrincipal(w.Key(iam.APIKey{OrganizationID: w.Org, Bearer: owner}).AccessKey)
 
-	catalogue, err := w.store.ListPermissionSets(w.ctx, "")
+	catalogue, err := w.Store.ListPermissionSets(w.Ctx, "")
 	require.NoError(t, err)
 	for _, p := range []iam.Principal{owner, ownerKey} {
 		for _, ps := range append(catalogue, iam.PermissionSet{Name: "AcmeOwn", ScopeType: iam.ScopeProjects}) {
-			home := []iam.Request{atOrg(p, w.org, ps.Name)}
+			home := []iam.Request{testkit.AtOrg(p, w.Org, ps.Name)}
 			if ps.ScopeType == iam.ScopeProjects {
-				home = append(home, inProject(p, "p1", ps.Name), inProject(p, w.org, ps.Name))
+				home = append(home, testkit.InProject(p, "p1", ps.Name), testkit.InProject(p, w.Org, ps.Name))
 			}
 			for _, req := range home {
-				w.expect(t, req, ownerAllow)
+				w.Expect(t, req, testkit.OwnerAllow)
 			}
-			for _, req := range []iam.Request{atOrg(p, "beta", ps.Name), inProject(p, "bp1", ps.Name), inProject(p, "beta", ps.Name)} {
-				d, err := w.ev.Check(w.ctx, req)
+			for _, req := range []iam.Request{testkit.AtOrg(p, "beta", ps.Name), testkit.InProject(p, "bp1", ps.Name), testkit.InProject(p, "beta", ps.Name)} {
+				d, err := w.Ev.Check(w.Ctx, req)
 				require.False(t, d.Allowed, "the owner of acme is allowed %+v", req)
 				if err == nil {
 					require.Equal(t, iam.ReasonOtherOrganization, d.Reason)
 				}
 			}
 		}
-		for _, req := range []iam.Request{inProject(p, "bp1", "BetaOwn"), inProject(p, "bp1", "beta:thing:do"), atOrg(p, "beta", "beta:thing:do")} {
-			w.expect(t, req, otherOrg)
+		for _, req := range []iam.Request{testkit.InProject(p, "bp1", "BetaOwn"), testkit.InProject(p, "bp1", "beta:thing:do"), testkit.AtOrg(p, "beta", "beta:thing:do")} {
+			w.Expect(t, req, testkit.OtherOrg)
 		}
-		what, err := w.ev.WhatCan(w.ctx, iam.Request{Principal: p, OrganizationID: "beta"})
+		what, err := w.Ev.WhatCan(w.Ctx, iam.Request{Principal: p, OrganizationID: "beta"})
 		require.NoError(t, err)
 		require.Empty(t, what)
-		where, err := w.ev.WhereCan(w.ctx, iam.Request{Principal: p, Permission: "InstancesFullAccess"})
+		where, err := w.Ev.WhereCan(w.Ctx, iam.Request{Principal: p, Permission: "InstancesFullAccess"})
 		require.NoError(t, err)
-		require.Equal(t, []string{w.org, "p1"}, where)
+		require.Equal(t, []string{w.Org, "p1"}, where)
 	}
-	who, err := w.ev.WhoCan(w.ctx, inProject(iam.Principal{}, "bp1", "InstancesFullAccess"))
+	who, err := w.Ev.WhoCan(w.Ctx, testkit.InProject(iam.Principal{}, "bp1", "InstancesFullAccess"))
 	require.NoError(t, err)
 	require.Equal(t, []iam.Principal{iam.UserPrincipal("beta-owner"), iam.UserPrincipal("bu")}, who)
 
 	// Admin: beta does not exist for acme's owner, and nothing changes.
-	before := dumpStore(t, w.store)
-	view := admin.New(w.store, w.ev).As(owner)
+	before := testkit.Dump(t, w.Store)
+	view := admin.New(w.Store, w.Ev).As(owner)
 	var errs []error
-	_, err = view.GetUser(w.ctx, "bu")
+	_, err = view.GetUser(w.Ctx, "bu")
 	errs = append(errs, err)
-	_, err = view.ListUsers(w.ctx, "beta")
+	_, err = view.ListUsers(w.Ctx, "beta")
 	errs = append(errs, err)
-	_, err = view.GetOrganization(w.ctx, "beta")
+	_, err = view.GetOrganization(w.Ctx, "beta")
 	errs = append(errs, err)
-	_, err = view.CreateUser(w.ctx, iam.User{OrganizationID: "beta", Email: "spy@beta.test"})
+	_, err = view.CreateUser(w.Ctx, iam.User{OrganizationID: "beta", Email: "spy@beta.test"})
 	errs = append(errs, err)
-	_, err = view.UpdateUser(w.ctx, iam.User{ID: "bu", OrganizationID: "beta", Email: "bu@beta.test", Locked: true})
+	_, err = view.UpdateUser(w.Ctx, iam.User{ID: "bu", OrganizationID: "beta", Email: "bu@beta.test", Locked: true})
 	errs = append(errs, err)
-	errs = append(errs, view.DeleteUser(w.ctx, "bu"))
-	errs = append(errs, view.DeleteProject(w.ctx, "bp1"))
-	errs = append(errs, view.DeletePolicy(w.ctx, "beta-pol"))
-	errs = append(errs, view.DeleteOrganization(w.ctx, "beta"))
-	_, err = view.CreatePolicy(w.ctx, iam.Policy{OrganizationID: "beta", Principal: iam.UserPrincipal("bu"), Rules: []iam.Rule{onOrg("beta", "IAMManager")}})
+	errs = append(errs, view.DeleteUser(w.Ctx, "bu"))
+	errs = append(errs, view.DeleteProject(w.Ctx, "bp1"))
+	errs = append(errs, view.DeletePolicy(w.Ctx, "beta-pol"))
+	errs = append(errs, view.DeleteOrganization(w.Ctx, "beta"))
+	_, err = view.CreatePolicy(w.Ctx, iam.Policy{OrganizationID: "beta", Principal: iam.UserPrincipal("bu"), Rules: []iam.Rule{testkit.OnOrg("beta", "IAMManager")}})
 	errs = append(errs, err)
-	_, err = view.CreatePermissionSet(w.ctx, iam.PermissionSet{Name: "Spy", OrganizationID: "beta", ScopeType: iam.ScopeProjects, Permissions: []string{"a:b:c"}})
+	_, err = view.CreatePermissionSet(w.Ctx, iam.PermissionSet{Name: "Spy", OrganizationID: "beta", ScopeType: iam.ScopeProjects, Permissions: []string{"a:b:c"}})
 	errs = append(errs, err)
 	for i, err := range errs {
 		require.ErrorIs(t, err, iam.ErrNotFound, "call %d", i)
 		require.NotErrorIs(t, err, iam.ErrForbidden, "call %d: another organization looks missing, not forbidden", i)
 	}
-	orgs, err := view.ListOrganizations(w.ctx)
+	orgs, err := view.ListOrganizations(w.Ctx)
 	require.NoError(t, err)
-	require.Equal(t, []iam.Organization{{ID: w.org, Name: "Org " + w.org}}, orgs)
-	requireUnchanged(t, w.store, before)
+	require.Equal(t, []iam.Organization{{ID: w.Org, Name: "Org " + w.Org}}, orgs)
+	testkit.RequireUnchanged(t, w.Store, before)
 }

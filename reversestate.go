@@ -4,15 +4,23 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/iamkit/iam/internal/introspect"
 )
 
-// ReverseState renders what the reverse queries read of e's published
+// The test harnesses under internal/ read the reverse queries' state
+// through introspect.ReverseState.
+func init() {
+	introspect.ReverseState = func(ev any) string { return reverseState(ev.(*Evaluator)) }
+}
+
+// reverseState renders what the reverse queries read of e's published
 // snapshot besides the grants (each organization's roster and its groups'
 // members) in a canonical form, so that a test can compare an
 // incrementally maintained Evaluator with one built from scratch. It also
 // reports a roster whose project sequence numbers disagree with the
 // project entries that checks read.
-func ReverseState(e *Evaluator) string {
+func reverseState(e *Evaluator) string {
 	s := e.snap.Load()
 	var orgs []string
 	s.rosters.Range(func(id string, _ *roster) bool {

@@ -1,4 +1,4 @@
-package iam_test
+package isolation
 
 // Isolation under concurrency, each test named after the anomaly it rules
 // out (in the manner of go-memdb's): several writers, many readers, run
@@ -23,6 +23,8 @@ import (
 
 	"github.com/iamkit/iam"
 	"github.com/iamkit/iam/admin"
+	"github.com/iamkit/iam/iamtest"
+	"github.com/iamkit/iam/internal/testkit"
 )
 
 // isoDuration bounds each isolation test's writers.
@@ -222,8 +224,8 @@ func TestIsolationNoTornFileLoad(t *testing.T) {
 	store := iam.NewMemoryStore()
 	require.NoError(t, iam.Load(ctx, store, "a.json", []byte(isoWorldA)))
 	// Another organization, written alongside, must not disturb iso.
-	w := &world{t: t, ctx: ctx, store: store}
-	w.addOrg("bystander", "bystander-owner")
+	w := &testkit.World{T: t, Ctx: ctx, Store: store}
+	w.AddOrg("bystander", "bystander-owner")
 	ev, err := iam.NewEvaluator(ctx, store)
 	require.NoError(t, err)
 	defer ev.Close()
@@ -297,20 +299,20 @@ func equalOutcomes(a, b []isoOutcome) bool {
 // group's grants and not the others.
 func TestIsolationNoTornGroupDelete(t *testing.T) {
 	t.Parallel()
-	w := newWorld(t)
-	ctx := w.ctx
-	w.project(w.org, "p")
-	w.user(w.org, "m1")
-	w.user(w.org, "m2")
-	w.app(w.org, "a", false)
-	group := iam.Group{ID: "g", OrganizationID: w.org, Name: "g", UserIDs: ids("m1", "m2"), ApplicationIDs: ids("a")}
+	w := testkit.NewWorld(t, iamtest.NewClock(testkit.ClockStart))
+	ctx := w.Ctx
+	w.Project(w.Org, "p")
+	w.User(w.Org, "m1")
+	w.User(w.Org, "m2")
+	w.App(w.Org, "a", false)
+	group := iam.Group{ID: "g", OrganizationID: w.Org, Name: "g", UserIDs: testkit.IDs("m1", "m2"), ApplicationIDs: testkit.IDs("a")}
 	policies := []iam.Policy{
-		{ID: "pg1", OrganizationID: w.org, Principal: iam.GroupPrincipal("g"), Rules: []iam.Rule{onProjects(ids("p"), "InstancesFullAccess")}},
-		{ID: "pg2", OrganizationID: w.org, Principal: iam.GroupPrincipal("g"), Rules: []iam.Rule{onOrg(w.org, "BillingReadOnly")}},
-		{ID: "pg3", OrganizationID: w.org, Principal: iam.GroupPrincipal("g"), Rules: []iam.Rule{onOrg(w.org, "ContainersReadOnly")}},
+		{ID: "pg1", OrganizationID: w.Org, Principal: iam.GroupPrincipal("g"), Rules: []iam.Rule{testkit.OnProjects(testkit.IDs("p"), "InstancesFullAccess")}},
+		{ID: "pg2", OrganizationID: w.Org, Principal: iam.GroupPrincipal("g"), Rules: []iam.Rule{testkit.OnOrg(w.Org, "BillingReadOnly")}},
+		{ID: "pg3", OrganizationID: w.Org, Principal: iam.GroupPrincipal("g"), Rules: []iam.Rule{testkit.OnOrg(w.Org, "ContainersReadOnly")}},
 	}
 	create := func() error {
-		return w.store.Atomic(ctx, func(tx iam.Tx) error {
+		return w.Store.Atomic(ctx, func(tx iam.Tx) error {
 			if _, err := tx.CreateGroup(ctx, group); err != nil {
 				return err
 			}
@@ -323,20 +325,20 @@ func TestIsolationNoTornGroupDelete(t *testing.T) {
 		})
 	}
 	require.NoError(t, create())
-	w.policy(w.org, "control", iam.UserPrincipal("m1"), onProjects(ids("p"), "ObjectStorageReadOnly"))
+	w.Policy(w.Org, "control", iam.UserPrincipal("m1"), testkit.OnProjects(testkit.IDs("p"), "ObjectStorageReadOnly"))
 
 	var batch []iam.Request
 	for _, p := range []iam.Principal{iam.UserPrincipal("m1"), iam.UserPrincipal("m2"), iam.ApplicationPrincipal("a"), iam.GroupPrincipal("g")} {
-		batch = append(batch, inProject(p, "p", "InstancesFullAccess"), atOrg(p, w.org, "BillingReadOnly"), inProject(p, "p", "ContainersReadOnly"))
+		batch = append(batch, testkit.InProject(p, "p", "InstancesFullAccess"), testkit.AtOrg(p, w.Org, "BillingReadOnly"), testkit.InProject(p, "p", "ContainersReadOnly"))
 	}
-	control := inProject(iam.UserPrincipal("m1"), "p", "ObjectStorageReadOnly")
+	control := testkit.InProject(iam.UserPrincipal("m1"), "p", "ObjectStorageReadOnly")
 	batch = append(batch, control)
 
 	writer := func(stop <-chan struct{}) error {
 		for i := 0; i < 300 && !stopped(stop); i++ {
 			var err error
 			if i%2 == 0 {
-				err = w.store.Atomic(ctx, func(tx iam.Tx) error {
+				err = w.Store.Atomic(ctx, func(tx iam.Tx) error {
 					for _, p := range policies {
 						if err := tx.DeletePolicy(ctx, p.ID); err != nil {
 							return err
@@ -346,8 +348,8 @@ func TestIsolationNoTornGroupDelete(t *testing.T) {
 				})
 			} else {
 				// The group alone: its policies stay, without a principal.
-				if err = w.store.DeleteGroup(ctx, "g"); err == nil {
-					err = w.store.Atomic(ctx, func(tx iam.Tx) error {
+				if err = w.Store.DeleteGroup(ctx, "g"); err == nil {
+					err = w.Store.Atomic(ctx, func(tx iam.Tx) error {
 						for _, p := range policies {
 							if err := tx.DeletePolicy(ctx, p.ID); err != nil {
 								return err
@@ -367,7 +369,7 @@ func TestIsolationNoTornGroupDelete(t *testing.T) {
 		return nil
 	}
 	isoRun(t, []func(<-chan struct{}) error{writer}, func(int) error {
-		results := w.ev.CheckBatch(ctx, batch)
+		results := w.Ev.CheckBatch(ctx, batch)
 		if _, err := isoSameRevision(results); err != nil {
 			return err
 		}
@@ -396,15 +398,15 @@ func TestIsolationNoTornGroupDelete(t *testing.T) {
 // added here) it never sees it missing again.
 func TestIsolationNoTimeTravel(t *testing.T) {
 	t.Parallel()
-	w := newWorld(t)
-	ctx := w.ctx
-	w.user(w.org, "u")
-	owner := iam.UserPrincipal(w.owner)
+	w := testkit.NewWorld(t, iamtest.NewClock(testkit.ClockStart))
+	ctx := w.Ctx
+	w.User(w.Org, "u")
+	owner := iam.UserPrincipal(w.Owner)
 	var created atomic.Int64
 	grower := func(stop <-chan struct{}) error {
 		for i := 1; i <= 500 && !stopped(stop); i++ {
 			id := fmt.Sprintf("tt-%d", i)
-			if _, err := w.store.CreateProject(ctx, iam.Project{ID: id, OrganizationID: w.org, Name: id}); err != nil {
+			if _, err := w.Store.CreateProject(ctx, iam.Project{ID: id, OrganizationID: w.Org, Name: id}); err != nil {
 				return err
 			}
 			created.Store(int64(i))
@@ -415,17 +417,17 @@ func TestIsolationNoTimeTravel(t *testing.T) {
 		for i := 0; i < 500 && !stopped(stop); i++ {
 			id := fmt.Sprintf("churn-%d", i%3)
 			if i%2 == 0 {
-				_, err := w.store.CreatePolicy(ctx, iam.Policy{ID: id, OrganizationID: w.org, Principal: iam.UserPrincipal("u"), Rules: []iam.Rule{onOrg(w.org, "InstancesReadOnly")}})
+				_, err := w.Store.CreatePolicy(ctx, iam.Policy{ID: id, OrganizationID: w.Org, Principal: iam.UserPrincipal("u"), Rules: []iam.Rule{testkit.OnOrg(w.Org, "InstancesReadOnly")}})
 				if err != nil && !errors.Is(err, iam.ErrConflict) {
 					return err
 				}
-			} else if err := w.store.DeletePolicy(ctx, fmt.Sprintf("churn-%d", (i-1)%3)); err != nil && !errors.Is(err, iam.ErrNotFound) {
+			} else if err := w.Store.DeletePolicy(ctx, fmt.Sprintf("churn-%d", (i-1)%3)); err != nil && !errors.Is(err, iam.ErrNotFound) {
 				return err
 			}
 		}
 		return nil
 	}
-	second, err := iam.NewEvaluator(ctx, w.store)
+	second, err := iam.NewEvaluator(ctx, w.Store)
 	require.NoError(t, err)
 	defer second.Close()
 
@@ -435,7 +437,7 @@ func TestIsolationNoTimeTravel(t *testing.T) {
 	}
 	states := make([]readerState, isoReaders)
 	isoRun(t, []func(<-chan struct{}) error{grower, churn, churn}, func(i int) error {
-		ev := w.ev
+		ev := w.Ev
 		if i%2 == 1 {
 			ev = second
 		}
@@ -445,9 +447,9 @@ func TestIsolationNoTimeTravel(t *testing.T) {
 			return fmt.Errorf("reader %d: Evaluator.Revision went back from %d to %d", i, st.lastEvRev, evRev)
 		}
 		st.lastEvRev = evRev
-		ask := []iam.Request{inProject(owner, fmt.Sprintf("tt-%d", max(st.seen, 1)), "InstancesFullAccess"),
-			inProject(owner, fmt.Sprintf("tt-%d", st.seen+1), "InstancesFullAccess"),
-			atOrg(iam.UserPrincipal("u"), w.org, "InstancesReadOnly")}
+		ask := []iam.Request{testkit.InProject(owner, fmt.Sprintf("tt-%d", max(st.seen, 1)), "InstancesFullAccess"),
+			testkit.InProject(owner, fmt.Sprintf("tt-%d", st.seen+1), "InstancesFullAccess"),
+			testkit.AtOrg(iam.UserPrincipal("u"), w.Org, "InstancesReadOnly")}
 		for j, req := range ask {
 			dec, err := ev.Check(ctx, req)
 			if err == nil {
@@ -484,21 +486,21 @@ func TestIsolationNoTimeTravel(t *testing.T) {
 // store's, while other writers and many readers run.
 func TestIsolationReadYourWrites(t *testing.T) {
 	t.Parallel()
-	w := newWorld(t)
-	ctx := w.ctx
+	w := testkit.NewWorld(t, iamtest.NewClock(testkit.ClockStart))
+	ctx := w.Ctx
 	const writers = 4
 	for i := range writers {
-		w.project(w.org, fmt.Sprintf("ryw-p%d", i))
-		w.user(w.org, fmt.Sprintf("ryw-u%d", i))
+		w.Project(w.Org, fmt.Sprintf("ryw-p%d", i))
+		w.User(w.Org, fmt.Sprintf("ryw-u%d", i))
 	}
-	second, err := iam.NewEvaluator(ctx, w.store)
+	second, err := iam.NewEvaluator(ctx, w.Store)
 	require.NoError(t, err)
 	defer second.Close()
-	evs := []*iam.Evaluator{w.ev, second}
+	evs := []*iam.Evaluator{w.Ev, second}
 
 	// expect checks req on every Evaluator right after a write.
 	expect := func(req iam.Request, allowed bool, reason iam.Reason, what string) error {
-		rev, err := w.store.Revision(ctx)
+		rev, err := w.Store.Revision(ctx)
 		if err != nil {
 			return err
 		}
@@ -521,27 +523,27 @@ func TestIsolationReadYourWrites(t *testing.T) {
 		ws = append(ws, func(stop <-chan struct{}) error {
 			uid, pid, polID := fmt.Sprintf("ryw-u%d", i), fmt.Sprintf("ryw-p%d", i), fmt.Sprintf("ryw-pol%d", i)
 			u := iam.UserPrincipal(uid)
-			req := inProject(u, pid, "InstancesFullAccess")
+			req := testkit.InProject(u, pid, "InstancesFullAccess")
 			for n := 0; n < 150 && !stopped(stop); n++ {
-				if _, err := w.store.CreatePolicy(ctx, iam.Policy{ID: polID, OrganizationID: w.org, Principal: u, Rules: []iam.Rule{onProjects(ids(pid), "InstancesFullAccess")}}); err != nil {
+				if _, err := w.Store.CreatePolicy(ctx, iam.Policy{ID: polID, OrganizationID: w.Org, Principal: u, Rules: []iam.Rule{testkit.OnProjects(testkit.IDs(pid), "InstancesFullAccess")}}); err != nil {
 					return err
 				}
 				if err := expect(req, true, iam.ReasonGranted, "after CreatePolicy"); err != nil {
 					return err
 				}
-				if _, err := w.store.UpdateUser(ctx, iam.User{ID: uid, OrganizationID: w.org, Email: uid + "@acme.test", Locked: true}); err != nil {
+				if _, err := w.Store.UpdateUser(ctx, iam.User{ID: uid, OrganizationID: w.Org, Email: uid + "@acme.test", Locked: true}); err != nil {
 					return err
 				}
 				if err := expect(req, false, iam.ReasonLocked, "after locking"); err != nil {
 					return err
 				}
-				if _, err := w.store.UpdateUser(ctx, iam.User{ID: uid, OrganizationID: w.org, Email: uid + "@acme.test"}); err != nil {
+				if _, err := w.Store.UpdateUser(ctx, iam.User{ID: uid, OrganizationID: w.Org, Email: uid + "@acme.test"}); err != nil {
 					return err
 				}
 				if err := expect(req, true, iam.ReasonGranted, "after unlocking"); err != nil {
 					return err
 				}
-				key, err := w.store.CreateAPIKey(ctx, iam.APIKey{OrganizationID: w.org, Bearer: u})
+				key, err := w.Store.CreateAPIKey(ctx, iam.APIKey{OrganizationID: w.Org, Bearer: u})
 				if err != nil {
 					return err
 				}
@@ -550,7 +552,7 @@ func TestIsolationReadYourWrites(t *testing.T) {
 						return fmt.Errorf("a key just created does not authenticate: %v, %v", b, err)
 					}
 				}
-				if err := w.store.DeleteAPIKey(ctx, key.AccessKey); err != nil {
+				if err := w.Store.DeleteAPIKey(ctx, key.AccessKey); err != nil {
 					return err
 				}
 				for _, ev := range evs {
@@ -558,7 +560,7 @@ func TestIsolationReadYourWrites(t *testing.T) {
 						return fmt.Errorf("a key just deleted authenticates: %v", err)
 					}
 				}
-				if err := w.store.DeletePolicy(ctx, polID); err != nil {
+				if err := w.Store.DeletePolicy(ctx, polID); err != nil {
 					return err
 				}
 				if err := expect(req, false, iam.ReasonNotGranted, "after DeletePolicy"); err != nil {
@@ -570,7 +572,7 @@ func TestIsolationReadYourWrites(t *testing.T) {
 	}
 	var batch []iam.Request
 	for i := range writers {
-		batch = append(batch, inProject(iam.UserPrincipal(fmt.Sprintf("ryw-u%d", i)), fmt.Sprintf("ryw-p%d", i), "InstancesFullAccess"))
+		batch = append(batch, testkit.InProject(iam.UserPrincipal(fmt.Sprintf("ryw-u%d", i)), fmt.Sprintf("ryw-p%d", i), "InstancesFullAccess"))
 	}
 	isoRun(t, ws, func(i int) error {
 		results := evs[i%2].CheckBatch(ctx, batch)
@@ -622,11 +624,11 @@ func newTenantsWorld(t *testing.T) (*iam.MemoryStore, *iam.Evaluator, *admin.Adm
 	must(store.CreateProject(ctx, iam.Project{ID: tenantProject, OrganizationID: tenantA, Name: "secret"}))
 	must(store.CreateUser(ctx, iam.User{ID: tenantUser, OrganizationID: tenantA, Email: "ana@acme.test"}))
 	must(store.CreateApplication(ctx, iam.Application{ID: tenantApp, OrganizationID: tenantA, Name: "deploy"}))
-	must(store.CreateGroup(ctx, iam.Group{ID: tenantGroup, OrganizationID: tenantA, Name: "ops", UserIDs: ids(tenantUser)}))
+	must(store.CreateGroup(ctx, iam.Group{ID: tenantGroup, OrganizationID: tenantA, Name: "ops", UserIDs: testkit.IDs(tenantUser)}))
 	must(store.CreatePermissionSet(ctx, iam.PermissionSet{Name: tenantSet, OrganizationID: tenantA,
-		ScopeType: iam.ScopeProjects, Permissions: ids("instance:image:create")}))
+		ScopeType: iam.ScopeProjects, Permissions: testkit.IDs("instance:image:create")}))
 	must(store.CreatePolicy(ctx, iam.Policy{ID: tenantPolicy, OrganizationID: tenantA, Principal: iam.GroupPrincipal(tenantGroup),
-		Rules: []iam.Rule{onProjects(ids(tenantProject), tenantSet)}}))
+		Rules: []iam.Rule{testkit.OnProjects(testkit.IDs(tenantProject), tenantSet)}}))
 	must(store.CreateAPIKey(ctx, iam.APIKey{AccessKey: tenantKey, OrganizationID: tenantA, Bearer: iam.ApplicationPrincipal(tenantApp), DefaultProjectID: tenantProject}))
 
 	must(store.CreateUser(ctx, iam.User{ID: "gus", OrganizationID: tenantB, Email: "gus@globex.test", Type: iam.UserOwner}))
@@ -634,7 +636,7 @@ func newTenantsWorld(t *testing.T) (*iam.MemoryStore, *iam.Evaluator, *admin.Adm
 	must(store.CreateApplication(ctx, iam.Application{ID: "gx-ci", OrganizationID: tenantB, Name: "ci"}))
 	must(store.CreateGroup(ctx, iam.Group{ID: "gx-team", OrganizationID: tenantB, Name: "team"}))
 	must(store.CreatePolicy(ctx, iam.Policy{ID: "gx-pol", OrganizationID: tenantB, Principal: iam.GroupPrincipal("gx-team"),
-		Rules: []iam.Rule{onProjects(ids("gx-web"), "InstancesReadOnly")}}))
+		Rules: []iam.Rule{testkit.OnProjects(testkit.IDs("gx-web"), "InstancesReadOnly")}}))
 	must(store.CreateAPIKey(ctx, iam.APIKey{AccessKey: "GXKEY1", OrganizationID: tenantB, Bearer: iam.ApplicationPrincipal("gx-ci")}))
 
 	ev, err := iam.NewEvaluator(ctx, store)
@@ -678,9 +680,9 @@ type tenantOp func(ctx context.Context, e iam.Entities, id string) error
 func TestAnotherOrganizationsIDsAnswerAsUnknown(t *testing.T) {
 	t.Parallel()
 	const b = tenantB
-	readOnly := onProjects(ids("gx-web"), "InstancesReadOnly")
+	readOnly := testkit.OnProjects(testkit.IDs("gx-web"), "InstancesReadOnly")
 	set := func(org string) iam.PermissionSet {
-		return iam.PermissionSet{Name: tenantSet, OrganizationID: org, ScopeType: iam.ScopeProjects, Permissions: ids("instance:image:read")}
+		return iam.PermissionSet{Name: tenantSet, OrganizationID: org, ScopeType: iam.ScopeProjects, Permissions: testkit.IDs("instance:image:read")}
 	}
 	policyFor := func(p iam.Principal, rules ...iam.Rule) iam.Policy {
 		if rules == nil {
@@ -841,22 +843,22 @@ func TestAnotherOrganizationsIDsAnswerAsUnknown(t *testing.T) {
 			return errOf(e.UpdatePolicy(ctx, p))
 		}},
 		{name: "a rule's project", id: tenantProject, store: true, op: func(ctx context.Context, e iam.Entities, id string) error {
-			return errOf(e.CreatePolicy(ctx, policyFor(iam.GroupPrincipal("gx-team"), onProjects(ids("gx-web", id), "InstancesReadOnly"))))
+			return errOf(e.CreatePolicy(ctx, policyFor(iam.GroupPrincipal("gx-team"), testkit.OnProjects(testkit.IDs("gx-web", id), "InstancesReadOnly"))))
 		}},
 		{name: "a rule's default project", id: tenantA, store: true, op: func(ctx context.Context, e iam.Entities, id string) error {
-			return errOf(e.CreatePolicy(ctx, policyFor(iam.GroupPrincipal("gx-team"), onProjects(ids(id), "InstancesReadOnly"))))
+			return errOf(e.CreatePolicy(ctx, policyFor(iam.GroupPrincipal("gx-team"), testkit.OnProjects(testkit.IDs(id), "InstancesReadOnly"))))
 		}},
 		{name: "a rule's organization", id: tenantA, store: true, op: func(ctx context.Context, e iam.Entities, id string) error {
-			return errOf(e.CreatePolicy(ctx, policyFor(iam.GroupPrincipal("gx-team"), onOrg(id, "BillingReadOnly"))))
+			return errOf(e.CreatePolicy(ctx, policyFor(iam.GroupPrincipal("gx-team"), testkit.OnOrg(id, "BillingReadOnly"))))
 		}},
 		{name: "a group's user", id: tenantUser, store: true, op: func(ctx context.Context, e iam.Entities, id string) error {
-			return errOf(e.CreateGroup(ctx, iam.Group{ID: "gx-new-group", OrganizationID: b, Name: "new", UserIDs: ids(id)}))
+			return errOf(e.CreateGroup(ctx, iam.Group{ID: "gx-new-group", OrganizationID: b, Name: "new", UserIDs: testkit.IDs(id)}))
 		}},
 		{name: "a group's application", id: tenantApp, store: true, op: func(ctx context.Context, e iam.Entities, id string) error {
-			return errOf(e.CreateGroup(ctx, iam.Group{ID: "gx-new-group", OrganizationID: b, Name: "new", ApplicationIDs: ids("gx-ci", id)}))
+			return errOf(e.CreateGroup(ctx, iam.Group{ID: "gx-new-group", OrganizationID: b, Name: "new", ApplicationIDs: testkit.IDs("gx-ci", id)}))
 		}},
 		{name: "an updated group's user", id: tenantUser, store: true, op: func(ctx context.Context, e iam.Entities, id string) error {
-			return errOf(e.UpdateGroup(ctx, iam.Group{ID: "gx-team", OrganizationID: b, Name: "team", UserIDs: ids("gus", id)}))
+			return errOf(e.UpdateGroup(ctx, iam.Group{ID: "gx-team", OrganizationID: b, Name: "team", UserIDs: testkit.IDs("gus", id)}))
 		}},
 		{name: "an API key's application", id: tenantApp, store: true, op: func(ctx context.Context, e iam.Entities, id string) error {
 			return errOf(e.CreateAPIKey(ctx, iam.APIKey{AccessKey: "GXNEWKEY", OrganizationID: b, Bearer: iam.ApplicationPrincipal(id)}))
@@ -872,10 +874,10 @@ func TestAnotherOrganizationsIDsAnswerAsUnknown(t *testing.T) {
 		}},
 
 		{name: "a rule's permission set", id: tenantSet, store: true, op: func(ctx context.Context, e iam.Entities, id string) error {
-			return errOf(e.CreatePolicy(ctx, policyFor(iam.GroupPrincipal("gx-team"), onProjects(ids("gx-web"), id))))
+			return errOf(e.CreatePolicy(ctx, policyFor(iam.GroupPrincipal("gx-team"), testkit.OnProjects(testkit.IDs("gx-web"), id))))
 		}},
 		{name: "a permission set's includes", id: tenantSet, store: true, op: func(ctx context.Context, e iam.Entities, id string) error {
-			return errOf(e.CreatePermissionSet(ctx, iam.PermissionSet{Name: "Mine", OrganizationID: b, ScopeType: iam.ScopeProjects, Includes: ids(id)}))
+			return errOf(e.CreatePermissionSet(ctx, iam.PermissionSet{Name: "Mine", OrganizationID: b, ScopeType: iam.ScopeProjects, Includes: testkit.IDs(id)}))
 		}},
 		{name: "a user moved to another organization", id: tenantA, store: true, op: func(ctx context.Context, e iam.Entities, id string) error {
 			return errOf(e.UpdateUser(ctx, iam.User{ID: "gus", OrganizationID: id, Email: "gus@globex.test", Type: iam.UserOwner}))
@@ -886,13 +888,13 @@ func TestAnotherOrganizationsIDsAnswerAsUnknown(t *testing.T) {
 
 		// An ID of another organization's entity of another kind.
 		{name: "a project as a group's user", id: tenantProject, store: true, op: func(ctx context.Context, e iam.Entities, id string) error {
-			return errOf(e.CreateGroup(ctx, iam.Group{ID: "gx-new-group", OrganizationID: b, Name: "new", UserIDs: ids(id)}))
+			return errOf(e.CreateGroup(ctx, iam.Group{ID: "gx-new-group", OrganizationID: b, Name: "new", UserIDs: testkit.IDs(id)}))
 		}},
 		{name: "an API key as a policy's application", id: tenantKey, store: true, op: func(ctx context.Context, e iam.Entities, id string) error {
 			return errOf(e.CreatePolicy(ctx, policyFor(iam.ApplicationPrincipal(id))))
 		}},
 		{name: "a group as a rule's project", id: tenantGroup, store: true, op: func(ctx context.Context, e iam.Entities, id string) error {
-			return errOf(e.CreatePolicy(ctx, policyFor(iam.GroupPrincipal("gx-team"), onProjects(ids(id), "InstancesReadOnly"))))
+			return errOf(e.CreatePolicy(ctx, policyFor(iam.GroupPrincipal("gx-team"), testkit.OnProjects(testkit.IDs(id), "InstancesReadOnly"))))
 		}},
 		{name: "a policy as an API key's default project", id: tenantPolicy, store: true, op: func(ctx context.Context, e iam.Entities, id string) error {
 			return errOf(e.CreateAPIKey(ctx, iam.APIKey{AccessKey: "GXNEWKEY", OrganizationID: b, Bearer: iam.ApplicationPrincipal("gx-ci"), DefaultProjectID: id}))
@@ -902,7 +904,7 @@ func TestAnotherOrganizationsIDsAnswerAsUnknown(t *testing.T) {
 		}},
 	}
 	store, _, adm := newTenantsWorld(t)
-	before := dumpStore(t, store)
+	before := testkit.Dump(t, store)
 	callers := []iam.Principal{iam.UserPrincipal("gus"), iam.APIKeyPrincipal("GXKEY1")}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -918,7 +920,7 @@ func TestAnotherOrganizationsIDsAnswerAsUnknown(t *testing.T) {
 			}
 		})
 	}
-	requireUnchanged(t, store, before)
+	testkit.RequireUnchanged(t, store, before)
 }
 
 // An explicit ID that anything in the store already holds cannot be
@@ -955,7 +957,7 @@ func TestTakenIDsAnswerAlikeWhoeverHoldsThem(t *testing.T) {
 	others := []string{tenantProject, tenantUser, tenantApp, tenantGroup, tenantPolicy, tenantKey, tenantA}
 	own := []string{"gx-web", "gus", "gx-ci", "gx-team", "gx-pol", "GXKEY1", tenantB}
 	store, _, adm := newTenantsWorld(t)
-	before := dumpStore(t, store)
+	before := testkit.Dump(t, store)
 	gus := adm.As(iam.UserPrincipal("gus"))
 	for _, c := range creates {
 		t.Run(c.kind, func(t *testing.T) {
@@ -983,7 +985,7 @@ func TestTakenIDsAnswerAlikeWhoeverHoldsThem(t *testing.T) {
 			}
 		})
 	}
-	requireUnchanged(t, store, before)
+	testkit.RequireUnchanged(t, store, before)
 }
 
 // The Evaluator keeps denying a caller of another organization
@@ -1006,9 +1008,9 @@ func TestChecksNeverNameAnotherOrganization(t *testing.T) {
 		return s
 	}
 	for _, req := range []iam.Request{
-		inProject(gus, tenantProject, "InstancesReadOnly"),
-		inProject(iam.APIKeyPrincipal("GXKEY1"), tenantA, "InstancesReadOnly"),
-		atOrg(gus, tenantA, "BillingReadOnly"),
+		testkit.InProject(gus, tenantProject, "InstancesReadOnly"),
+		testkit.InProject(iam.APIKeyPrincipal("GXKEY1"), tenantA, "InstancesReadOnly"),
+		testkit.AtOrg(gus, tenantA, "BillingReadOnly"),
 	} {
 		x, err := ev.Explain(ctx, req)
 		require.NoError(t, err)
@@ -1020,10 +1022,10 @@ func TestChecksNeverNameAnotherOrganization(t *testing.T) {
 	}
 
 	for _, req := range []iam.Request{
-		inProject(gus, tenantProject, "widget:gear:spin"),
-		inProject(gus, tenantA, "widget:gear:spin"),
-		inProject(gus, tenantProject, "AcmeSecrtSet"),
-		inProject(gus, tenantProject, "InstancesReadOnli"),
+		testkit.InProject(gus, tenantProject, "widget:gear:spin"),
+		testkit.InProject(gus, tenantA, "widget:gear:spin"),
+		testkit.InProject(gus, tenantProject, "AcmeSecrtSet"),
+		testkit.InProject(gus, tenantProject, "InstancesReadOnli"),
 	} {
 		_, cerr := ev.Check(ctx, req)
 		_, xerr := ev.Explain(ctx, req)
@@ -1036,9 +1038,9 @@ func TestChecksNeverNameAnotherOrganization(t *testing.T) {
 		}
 	}
 	// The catalogue's own sets are still suggested, and acme's to acme.
-	_, err := ev.Check(ctx, inProject(gus, tenantProject, "InstancesReadOnli"))
+	_, err := ev.Check(ctx, testkit.InProject(gus, tenantProject, "InstancesReadOnli"))
 	assert.ErrorContains(t, err, "did you mean InstancesReadOnly?")
-	_, err = ev.Check(ctx, inProject(iam.UserPrincipal("acme-boss"), tenantProject, "AcmeSecrtSet"))
+	_, err = ev.Check(ctx, testkit.InProject(iam.UserPrincipal("acme-boss"), tenantProject, "AcmeSecrtSet"))
 	assert.ErrorContains(t, err, "did you mean AcmeSecretSet?")
 
 	// WhoCan has no caller; its errors name only what the request named.
