@@ -119,6 +119,7 @@ type Evaluator struct {
 	pending  []Change // changes delivered during a build
 	closed   bool
 	stop     chan struct{} // closed by Close: ends a rebuild's retries
+	watch    revisionWatch // wakes WaitRevision on each publication
 }
 
 // DecisionHook observes one decision: the request, its answer (or error)
@@ -219,7 +220,7 @@ func (e *Evaluator) applyLocked(cur *snapshot, ch Change) (err error) {
 	for _, ev := range ch.Events {
 		a.apply(ev)
 	}
-	e.snap.Store(a.finish(ch.Revision))
+	e.publish(a.finish(ch.Revision))
 	return nil
 }
 
@@ -250,7 +251,7 @@ func (e *Evaluator) missed(after, upto uint64) ([]Change, error) {
 func (e *Evaluator) failLocked(cur *snapshot, rev uint64, cause error) {
 	stale := *cur
 	stale.stale = fmt.Errorf("iam: the evaluator could not apply revision %d (%v) and is rebuilding its index from the store: %w", rev, cause, ErrStale)
-	e.snap.Store(&stale)
+	e.publish(&stale)
 	e.mirror = nil
 	e.building, e.pending = true, nil
 	if !e.closed {
@@ -286,7 +287,7 @@ func (e *Evaluator) build(ctx context.Context) (err error) {
 		compiled: map[string]Condition{},
 		masks:    map[string]string{},
 	}
-	err = e.store.Atomic(ctx, func(tx Tx) error {
+	err = readSnapshot(ctx, e.store, func(tx Tx) error {
 		ch.Revision = tx.Revision()
 		builtin, err := tx.ListPermissionSets(ctx, "")
 		if err != nil {
@@ -311,7 +312,7 @@ func (e *Evaluator) build(ctx context.Context) (err error) {
 	for _, ev := range ch.Events {
 		a.apply(ev)
 	}
-	e.snap.Store(a.finish(ch.Revision))
+	e.publish(a.finish(ch.Revision))
 	e.mirror = m
 	pending := e.pending
 	e.pending, e.building = nil, false
@@ -402,6 +403,7 @@ func (e *Evaluator) Close() error {
 		close(e.stop)
 	}
 	e.mu.Unlock()
+	e.watch.notify()
 	e.cancel()
 	return nil
 }
