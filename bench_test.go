@@ -305,6 +305,47 @@ func BenchmarkBuild(b *testing.B) {
 	})
 }
 
+// BenchmarkMemory measures what a world costs in heap: generated, loaded
+// into a MemoryStore (the generator's copy is then dropped, so store-MiB is
+// what the store holds), and indexed by an Evaluator (index-MiB). The
+// targets: index-B/grant, the Evaluator's heap per (principal, project)
+// grant, at most 48; and total-MiB, the store and the index together, at
+// most 2 GiB (2048 MiB) for the 1M-principal world (-iam.large). Nothing
+// is timed: each size is measured once.
+func BenchmarkMemory(b *testing.B) {
+	ctx := context.Background()
+	for _, n := range benchSizes() {
+		b.Run(fmt.Sprintf("principals=%d", n), func(b *testing.B) {
+			base := heapInUse()
+			w := gen.Generate(benchConfig(n))
+			grants := w.Grants()
+			store := iam.NewMemoryStore()
+			if err := w.Load(ctx, store); err != nil {
+				b.Fatal(err)
+			}
+			w = nil
+			storeHeap := heapInUse() - base
+			ev, err := newBenchEvaluator(ctx, store)
+			if err != nil {
+				b.Fatal(err)
+			}
+			total := heapInUse() - base
+			runtime.KeepAlive(store)
+			runtime.KeepAlive(ev)
+			ev.Close()
+			for b.Loop() {
+			}
+			const mib = 1 << 20
+			b.ReportMetric(0, "ns/op")
+			b.ReportMetric(float64(storeHeap)/mib, "store-MiB")
+			b.ReportMetric(float64(total-storeHeap)/mib, "index-MiB")
+			b.ReportMetric(float64(total)/mib, "total-MiB")
+			b.ReportMetric(float64(total-storeHeap)/float64(grants), "index-B/grant")
+			b.ReportMetric(float64(grants), "grants")
+		})
+	}
+}
+
 func heapInUse() uint64 {
 	runtime.GC()
 	var m runtime.MemStats

@@ -1,17 +1,18 @@
 package iam
 
 import (
+	"hash/maphash"
 	"slices"
-	"unique"
 
 	"github.com/iamkit/iam/internal/cowmap"
 )
 
-// mask is an interned, immutable bit set of permission sets, indexed by
-// the bit numbers of a compiled catalogue, held as the bytes of a string.
-// Equal masks share their bytes (interned with package unique), so a grant
-// costs a string header however many sets it holds, and the few distinct
-// masks stay hot in the cache. The zero mask is empty.
+// mask is an immutable bit set of permission sets, indexed by the bit
+// numbers of a compiled catalogue, held as the bytes of a string. Masks
+// are made by a maskTable only, which interns them: equal masks share
+// their bytes, so a grant costs a string header however many sets it
+// holds, and the distinct masks stay hot in the cache. The zero mask is
+// empty.
 type mask struct{ s string }
 
 func (m mask) has(bit int32) bool { return hasBit(m.bytes(), bit) }
@@ -47,7 +48,24 @@ func (b *bitset) or(s string) {
 	}
 }
 
-func (b bitset) mask() mask {
+// maskTable makes masks, and is the one way they are made: it interns
+// them, keeping each distinct mask once in an open-addressing table of
+// strings. When the table grows past maskTableMax masks (after churn, most
+// are no longer used), it starts again empty: masks made before keep
+// their bytes, and correctness never depends on sharing. It is not safe
+// for concurrent use: the writer of an index owns one.
+type maskTable struct {
+	slots []string
+	n     int
+}
+
+const maskTableMax = 1 << 20
+
+var maskSeed = maphash.MakeSeed()
+
+// mask returns the mask of b, sharing the bytes of an equal mask made
+// before.
+func (t *maskTable) mask(b bitset) mask {
 	n := len(b)
 	for n > 0 && b[n-1] == 0 {
 		n--
@@ -55,7 +73,39 @@ func (b bitset) mask() mask {
 	if n == 0 {
 		return mask{}
 	}
-	return mask{unique.Make(string(b[:n])).Value()}
+	b = b[:n]
+	if 4*(t.n+1) > 3*len(t.slots) {
+		t.grow()
+	}
+	m := uint64(len(t.slots) - 1)
+	i := maphash.Bytes(maskSeed, b) & m
+	for ; t.slots[i] != ""; i = (i + 1) & m {
+		if t.slots[i] == string(b) {
+			return mask{t.slots[i]}
+		}
+	}
+	s := string(b)
+	t.slots[i] = s
+	t.n++
+	return mask{s}
+}
+
+func (t *maskTable) grow() {
+	old := t.slots
+	if t.n >= maskTableMax {
+		old, t.n = nil, 0
+	}
+	t.slots = make([]string, max(64, 2*len(old)))
+	m := uint64(len(t.slots) - 1)
+	for _, s := range old {
+		if s != "" {
+			i := maphash.String(maskSeed, s) & m
+			for t.slots[i] != "" {
+				i = (i + 1) & m
+			}
+			t.slots[i] = s
+		}
+	}
 }
 
 // catalogue is a compiled permission-set catalogue: the built-in sets,
@@ -109,8 +159,9 @@ type catPattern struct {
 
 // compileCatalogue compiles builtin then own. The store has validated both
 // (names resolve, includes share the scope type, no cycles, levels apart).
-// base is the compiled catalogue of builtin alone, or nil.
-func compileCatalogue(builtin, own []PermissionSet, base *catalogue) *catalogue {
+// base is the compiled catalogue of builtin alone, or nil. masks makes the
+// closures' masks.
+func compileCatalogue(builtin, own []PermissionSet, base *catalogue, masks *maskTable) *catalogue {
 	c := &catalogue{
 		bits:      make(map[string]int32, len(builtin)+len(own)),
 		sets:      make([]catSet, 0, len(builtin)+len(own)),
@@ -140,7 +191,7 @@ func compileCatalogue(builtin, own []PermissionSet, base *catalogue) *catalogue 
 	for i := range c.sets {
 		var b bitset
 		c.closeOver(int32(i), &b, make(map[int32]bool))
-		c.sets[i].closure = b.mask()
+		c.sets[i].closure = masks.mask(b)
 	}
 	for i := range c.sets {
 		c.sets[i].closure.each(func(bit int32) {

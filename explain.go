@@ -117,8 +117,11 @@ func (x Explanation) String() string {
 }
 
 // grant describes rule r of holder p granting the query.
-func (q *query) grant(p Principal, r *ruleRef, named, via string) Grant {
-	g := Grant{PolicyID: r.pol.ID, PolicyName: r.pol.Name, Rule: int(r.index), PermissionSet: named, Principal: p, Condition: r.rule().Condition}
+func (q *query) grant(p Principal, r *crule, named, via string) Grant {
+	g := Grant{PolicyID: r.p.id, PolicyName: r.p.name, Rule: int(r.index), PermissionSet: named, Principal: p}
+	if rc := r.cond(); rc != nil {
+		g.Condition = rc.expr
+	}
 	if via != named {
 		g.Via = via
 	}
@@ -126,7 +129,7 @@ func (q *query) grant(p Principal, r *ruleRef, named, via string) Grant {
 	switch {
 	case st == ScopeOrganization:
 		g.Scope.Organization = true
-	case r.onOrg():
+	case r.onOrg:
 		g.Scope.AllProjects = true
 	default:
 		g.Scope.ProjectID = q.projectID
@@ -166,23 +169,23 @@ func (e *Evaluator) Explain(ctx context.Context, req Request) (Explanation, erro
 	default:
 		var falseConds []string
 		for _, h := range q.holders(pe, e.caller(s, req.Principal)) {
-			for _, i := range q.candidates(h.g) {
-				r := &h.g.rules[i]
-				named, via, ok := q.ruleMatch(r)
+			for _, ref := range q.candidates(h.g) {
+				r := h.g.rule(ref)
+				named, via, ok := q.ruleMatch(&r)
 				if !ok {
 					continue
 				}
-				if cond := r.rule().Condition; cond != "" {
-					if r.cond == nil {
-						falseConds = append(falseConds, fmt.Sprintf("policy %s rule %d would grant it, but conditions are not evaluated (no condition engine)", r.pol.ID, r.index))
+				if rc := r.cond(); rc != nil {
+					if rc.cond == nil {
+						falseConds = append(falseConds, fmt.Sprintf("policy %s rule %d would grant it, but conditions are not evaluated (no condition engine)", r.p.id, r.index))
 						continue
 					}
-					if holds, err := r.cond.Eval(&req); err != nil || !holds {
-						falseConds = append(falseConds, fmt.Sprintf("policy %s rule %d would grant it, but its condition %s is false for this request", r.pol.ID, r.index, cond))
+					if holds, err := rc.cond.Eval(&req); err != nil || !holds {
+						falseConds = append(falseConds, fmt.Sprintf("policy %s rule %d would grant it, but its condition %s is false for this request", r.p.id, r.index, rc.expr))
 						continue
 					}
 				}
-				x.Grants = append(x.Grants, q.grant(h.p, r, named, via))
+				x.Grants = append(x.Grants, q.grant(h.p, &r, named, via))
 			}
 		}
 		reason = ReasonNotGranted

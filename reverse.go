@@ -37,15 +37,11 @@ func (e *Evaluator) WhoCan(ctx context.Context, req Request) ([]Principal, error
 	if r.owner != "" {
 		users[r.owner] = true
 	}
-	for id, typ := range r.holders.All() {
-		pe, ok := s.principals.Ref(id)
-		if !ok || pe.typ != typ || !e.allows(&q, &pe.own, &req) {
-			continue
-		}
-		if typ == PrincipalUser {
-			users[id] = true
+	for _, h := range q.granting(r, e, &req) {
+		if h.p.Type == PrincipalUser {
+			users[h.p.ID] = true
 		} else {
-			apps[id] = true
+			apps[h.p.ID] = true
 		}
 	}
 	for seq, g := range org.groups {
@@ -109,6 +105,85 @@ func appendSorted(out []Principal, ids map[string]bool, keep func(string) (Princ
 	return out
 }
 
+// granting returns the users and applications whose own grants allow the
+// query, read from the reverse index: the holders granted, at a scope that
+// covers the target, a set that could grant the query (a set whose
+// closure holds the asked set, or a set matching the asked triple), each
+// confirmed on its grants as a check would; then the holders with
+// conditional rules, whose conditions are evaluated. The work is that of
+// the holders that grant, never of the whole organization.
+func (q *query) granting(r *roster, e *Evaluator, req *Request) []holderRef {
+	var scopes []int32
+	switch {
+	case q.project >= 0:
+		scopes = []int32{scopeAll, q.project}
+	case q.orgScoped:
+		scopes = []int32{scopeOrg}
+	default:
+		scopes = []int32{scopeAll}
+	}
+	seen := make([]uint64, (r.holders.Len()+63)/64)
+	mark := func(num int32) bool {
+		if int(num) >= r.holders.Len() || seen[num/64]&(1<<(num%64)) != 0 {
+			return false
+		}
+		seen[num/64] |= 1 << (num % 64)
+		return true
+	}
+	var out []holderRef
+	for _, c := range q.grantingSets() {
+		if int(c) >= r.granted.Len() {
+			continue
+		}
+		set := r.granted.At(int(c))
+		for _, scope := range scopes {
+			lo, hi := scopeRange(scope)
+			for e := range set.Range(&lo, hi) {
+				num := int32(uint32(e))
+				if !mark(num) {
+					continue
+				}
+				if h := r.holders.At(int(num)); h.g != nil && q.holds(h.g) {
+					out = append(out, h)
+				}
+			}
+		}
+	}
+	for num := range r.conditional.All() {
+		if !mark(num) {
+			continue
+		}
+		if h := r.holders.At(int(num)); e.allows(q, h.g, req) {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// grantingSets lists the sets that grant the query when granted at its
+// target: for a set name, the sets whose closure holds it; for a triple,
+// the sets whose closure holds a set of its level matching it.
+func (q *query) grantingSets() []int32 {
+	cat := q.org.cat
+	if !q.triple {
+		return cat.sets[q.bit].includers
+	}
+	var out []int32
+	if q.overflow {
+		for bit := range cat.sets {
+			if cat.matchingSet(cat.sets[bit].closure, q.pats, q.resource, q.action, q.orgScoped) >= 0 {
+				out = append(out, int32(bit))
+			}
+		}
+		return out
+	}
+	for _, m := range q.matches[:q.nmatch] {
+		out = append(out, cat.sets[m].includers...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
 // allows reports whether grants g allow the query, conditions included.
 func (e *Evaluator) allows(q *query, g *grants, req *Request) bool {
 	if g == nil {
@@ -120,13 +195,14 @@ func (e *Evaluator) allows(q *query, g *grants, req *Request) bool {
 	if !g.conditional {
 		return false
 	}
-	for _, i := range q.candidates(g) {
-		r := &g.rules[i]
-		if r.cond == nil {
+	for _, ref := range q.candidates(g) {
+		r := g.rule(ref)
+		rc := r.cond()
+		if rc == nil || rc.cond == nil {
 			continue
 		}
-		if _, _, ok := q.ruleMatch(r); ok {
-			if holds, err := r.cond.Eval(req); err == nil && holds {
+		if _, _, ok := q.ruleMatch(&r); ok {
+			if holds, err := rc.cond.Eval(req); err == nil && holds {
 				return true
 			}
 		}
@@ -173,18 +249,21 @@ func (e *Evaluator) WhatCan(ctx context.Context, req Request) ([]string, error) 
 			if !h.g.conditional {
 				continue
 			}
-			for i := range h.g.rules {
-				r := &h.g.rules[i]
-				if r.cond == nil {
-					continue
-				}
-				if holds, err := r.cond.Eval(&req); err != nil || !holds {
-					continue
-				}
-				for _, name := range r.rule().PermissionSets {
-					bit, ok := cat.lookup.Get(name)
-					if ok && r.appliesAt(q.projectID, cat.sets[bit].ScopeType) {
-						held.or(cat.sets[bit].closure.bytes())
+			for _, p := range h.g.pols {
+				for ri := range p.rules() {
+					r := p.rule(ri)
+					rc := r.cond()
+					if rc == nil || rc.cond == nil {
+						continue
+					}
+					if holds, err := rc.cond.Eval(&req); err != nil || !holds {
+						continue
+					}
+					for j := range r.nsets {
+						bit, ok := cat.lookup.Get(q.org.setNames[r.set(j)])
+						if ok && r.appliesAt(q.project, cat.sets[bit].ScopeType) {
+							held.or(cat.sets[bit].closure.bytes())
+						}
 					}
 				}
 			}
@@ -292,37 +371,34 @@ func (e *Evaluator) whereSeqs(s *snapshot, q *query, pe *principalEntry, req *Re
 		if q.triple && cat.grantsTriple(h.g.all, q.pats, q.resource, q.action, q.orgScoped) || !q.triple && h.g.all.has(q.bit) {
 			return true, nil
 		}
-		for _, pg := range h.g.projects {
-			if q.triple && cat.grantsTriple(pg.m, q.pats, q.resource, q.action, q.orgScoped) || !q.triple && pg.m.has(q.bit) {
-				seqs[pg.seq] = true
+		h.g.eachProject(func(seq int32, m mask) {
+			if q.triple && cat.grantsTriple(m, q.pats, q.resource, q.action, q.orgScoped) || !q.triple && m.has(q.bit) {
+				seqs[seq] = true
 			}
-		}
+		})
 		if req == nil || !h.g.conditional {
 			continue
 		}
-		for _, i := range q.candidates(h.g) {
-			r := &h.g.rules[i]
-			if r.cond == nil {
+		for _, ref := range q.candidates(h.g) {
+			r := h.g.rule(ref)
+			rc := r.cond()
+			if rc == nil || rc.cond == nil {
 				continue
 			}
-			for _, pid := range r.rule().Scope.ProjectIDs {
-				p, ok := s.projects.Get(pid)
-				if !ok || p.org.id != q.org.id {
-					continue
-				}
-				q.project, q.projectID = p.seq, pid
-				if _, _, ok := q.ruleMatch(r); ok {
-					if holds, err := r.cond.Eval(req); err == nil && holds {
-						seqs[p.seq] = true
+			for k := range r.projects() {
+				q.project = r.project(k)
+				if _, _, ok := q.ruleMatch(&r); ok {
+					if holds, err := rc.cond.Eval(req); err == nil && holds {
+						seqs[q.project] = true
 					}
 				}
 			}
-			if r.onOrg() {
+			if r.onOrg {
 				// A rule on the organization covers every project: ask in
 				// the default project, which always exists.
 				q.project, q.projectID = 0, q.org.id
-				if _, _, ok := q.ruleMatch(r); ok {
-					if holds, err := r.cond.Eval(req); err == nil && holds {
+				if _, _, ok := q.ruleMatch(&r); ok {
+					if holds, err := rc.cond.Eval(req); err == nil && holds {
 						return true, nil
 					}
 				}

@@ -15,8 +15,9 @@ func init() {
 }
 
 // reverseState renders what the reverse queries read of e's published
-// snapshot besides the grants (each organization's roster and its groups'
-// members) in a canonical form, so that a test can compare an
+// snapshot besides the grants (each organization's roster, its reverse
+// index of granted sets, and its groups' members) in a canonical form, so
+// that a test can compare an
 // incrementally maintained Evaluator with one built from scratch. It also
 // reports a roster whose project sequence numbers disagree with the
 // project entries that checks read.
@@ -51,9 +52,7 @@ func reverseState(e *Evaluator) string {
 				}
 			}
 		}))
-		for k, typ := range r.holders.All() {
-			fmt.Fprintf(&b, "  holder %s %v\n", k, typ)
-		}
+		b.WriteString(reverseIndexState(r))
 		for k, seq := range r.projects.All() {
 			fmt.Fprintf(&b, "  project %s\n", k)
 			if p, ok := s.projects.Get(k); !ok || p.seq != seq || p.org.id != id {
@@ -78,4 +77,47 @@ func reverseState(e *Evaluator) string {
 		b.WriteString(strings.Join(groups, ""))
 	}
 	return b.String()
+}
+
+// reverseIndexState renders roster r's holders and its reverse index by
+// IDs and names, never by the numbers an index gives (which depend on the
+// order of the writes).
+func reverseIndexState(r *roster) string {
+	var lines []string
+	ids := func(nums []int32) []string {
+		var out []string
+		for _, num := range nums {
+			out = append(out, r.holders.At(int(num)).p.String())
+		}
+		slices.Sort(out)
+		return out
+	}
+	for i := range r.holders.Len() {
+		if h := r.holders.At(i); h.g != nil {
+			lines = append(lines, fmt.Sprintf("  holder %s\n", h.p))
+		}
+	}
+	project := map[int32]string{}
+	for id, seq := range r.projects.All() {
+		project[seq] = id
+	}
+	for bit := range r.granted.Len() {
+		byScope := map[int32][]int32{}
+		for e := range r.granted.At(bit).All() {
+			byScope[int32(e>>32)] = append(byScope[int32(e>>32)], int32(uint32(e)))
+		}
+		for scope, nums := range byScope {
+			where := project[scope]
+			switch scope {
+			case scopeOrg:
+				where = "the organization"
+			case scopeAll:
+				where = "all projects"
+			}
+			lines = append(lines, fmt.Sprintf("  granted set %d in %s: %v\n", bit, where, ids(nums)))
+		}
+	}
+	lines = append(lines, fmt.Sprintf("  conditional: %v\n", ids(slices.Collect(r.conditional.All()))))
+	slices.Sort(lines)
+	return strings.Join(lines, "")
 }

@@ -1,25 +1,257 @@
 package iam
 
-import "context"
+import (
+	"slices"
+	"time"
 
-// SnapshotReader is an optional capability of a Store: ReadSnapshot runs
-// fn over a consistent, read-only view of the store as of one revision
-// (tx.Revision()), without making writers wait for fn, where Atomic would
-// hold the store's write lock for as long as fn runs. Writes through tx
-// fail. A store shared by several processes (one database, many
-// replicas) has it, so that a replica reading the whole state never
-// stops the others' writes. NewEvaluator (and an Evaluator's rebuild)
-// reads the state it indexes through it, where the store has it, and
-// through Atomic otherwise.
-type SnapshotReader interface {
-	ReadSnapshot(ctx context.Context, fn func(tx Tx) error) error
+	"github.com/iamkit/iam/internal/cowmap"
+)
+
+// The readers' side of the Evaluator's index: an immutable snapshot behind
+// an atomic pointer. One writer at a time derives the next snapshot from
+// the last one and from its own mirror of the store (mirror.go), touching
+// only what a change affects, and publishes it before the store's write
+// returns. Readers never lock and never see the mirror.
+//
+// What a check reads, in order:
+//   - projects: project ID → its organization's index and the project's
+//     sequence number in it (or orgs, for a request at the organization);
+//   - the organization's compiled catalogue, for the permission;
+//   - principals: principal ID → a small entry: kind, organization,
+//     locked, owner and managed flags, the grants of the policies naming
+//     it, and the number of its group combination;
+//   - the caller's group combination, a bit set of the groups it is in,
+//     against the organization's table of which groups grant each set
+//     where: a few words, whatever the number of groups the caller is in
+//     (see combo and groupTable).
+//
+// Grants are kept per holder (user, application or group), never copied
+// into group members, and "all projects" stays one entry of its own, so a
+// project created later is covered at once.
+//
+// What the reverse queries read besides: rosters, organization ID → who
+// and what the organization holds, and which sets each holder is granted
+// where (see roster). Queries read the snapshot only, never the writer's
+// mirror, so that none of them ever waits for a writer or makes one wait.
+type snapshot struct {
+	rev        uint64
+	stale      error // non-nil: the index may lack a change; answer this
+	orgs       cowmap.Map[*orgIndex]
+	projects   cowmap.Map[projectEntry]   // by value: one pointer less to chase
+	principals cowmap.Map[principalEntry] // by value
+	keys       cowmap.Map[*keyEntry]
+	secrets    cowmap.Map[[]string] // SHA-256 of a secret (32 bytes) → the keys that have it
+	rosters    cowmap.Map[*roster]
 }
 
-// readSnapshot runs fn over a consistent view of store: a snapshot where
-// the store offers one, a transaction otherwise.
-func readSnapshot(ctx context.Context, store Store, fn func(tx Tx) error) error {
-	if r, ok := store.(SnapshotReader); ok {
-		return r.ReadSnapshot(ctx, fn)
+// orgIndex is what a check reads of one organization beside the entries.
+type orgIndex struct {
+	id       string
+	cat      *catalogue
+	setNames []string       // the permission-set names rules give, by table number
+	groups   []*grants      // by group sequence number; nil: none, or deleted
+	groupIDs []string       // by group sequence number
+	allUsers []int32        // groups with AllUsers
+	allApps  []int32        // groups with AllApplications
+	members  []groupMembers // by group sequence number, for WhoCan
+	combos   []*combo       // by combination number; nil: free
+	gt       *groupTable    // which groups grant which sets where
+}
+
+// groupMembers is who a group holds. Its slices are shared with the
+// mirror's copy of the group, which is never modified in place.
+type groupMembers struct {
+	users, apps       []string
+	allUsers, allApps bool
+}
+
+func (o *orgIndex) group(seq int32) *grants {
+	if int(seq) < len(o.groups) {
+		return o.groups[seq]
 	}
-	return store.Atomic(ctx, fn)
+	return nil
+}
+
+func (o *orgIndex) combo(n int32) *combo {
+	if n >= 0 && int(n) < len(o.combos) {
+		return o.combos[n]
+	}
+	return nil
+}
+
+// specialGroups returns the groups pe belongs to without being listed: the
+// all-users groups for a user, the all-applications groups for a
+// non-managed application.
+func (o *orgIndex) specialGroups(pe *principalEntry) []int32 {
+	switch {
+	case pe.typ == PrincipalUser:
+		return o.allUsers
+	case pe.typ == PrincipalApplication && !pe.managed:
+		return o.allApps
+	}
+	return nil
+}
+
+type projectEntry struct {
+	org *orgIndex
+	seq int32
+}
+
+// principalEntry is one user, application or group. It is small (four
+// words), so that a lookup reads one cache line of the table.
+type principalEntry struct {
+	org string  // shares its bytes with the orgIndex's id
+	own *grants // a user's or application's own grants; nil: none
+	// ref is a user's or application's group combination (an index into
+	// orgIndex.combos), or a group's sequence number.
+	ref     int32
+	typ     PrincipalType
+	locked  bool
+	owner   bool
+	managed bool
+}
+
+type keyEntry struct {
+	bearer  Principal
+	org     string
+	expires time.Time
+	hash    [32]byte // SHA-256 of the secret
+}
+
+// grants is what the policies naming one holder grant it, or, for a
+// combination, what its groups grant together. The masks hold the
+// unconditional grants, which is all a check reads on its fast path; pols
+// lists the policies behind them (and the conditional rules), for Explain
+// and for the slow path of conditional grants.
+type grants struct {
+	org         mask           // organization-scoped sets, at the organization
+	all         mask           // project-scoped sets, in all projects
+	projects    []projectGrant // project-scoped sets per project: sorted by seq, or indexed by seq when dense
+	pols        []*cpolicy     // the policies naming the holder, by ID; shared with the mirror, never modified
+	bySet       []setRule      // which rules name which set, sorted by set (holders of many rules only)
+	num         int32          // a user's or application's number in its roster (see roster.holders)
+	dense       bool
+	conditional bool // some rule has a condition
+}
+
+type projectGrant struct {
+	seq int32
+	m   mask
+}
+
+// inProject returns the mask granted in project seq by a rule listing it.
+func (g *grants) inProject(seq int32) mask {
+	if g.dense {
+		if int(seq) < len(g.projects) {
+			return g.projects[seq].m
+		}
+		return mask{}
+	}
+	lo, hi := 0, len(g.projects)
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if g.projects[mid].seq < seq {
+			lo = mid + 1
+		} else {
+			hi = mid
+		}
+	}
+	if lo < len(g.projects) && g.projects[lo].seq == seq {
+		return g.projects[lo].m
+	}
+	return mask{}
+}
+
+// eachProject calls fn with every project that a rule listing it grants
+// something in, and its mask.
+func (g *grants) eachProject(fn func(seq int32, m mask)) {
+	for _, pg := range g.projects {
+		if !pg.m.empty() {
+			fn(pg.seq, pg.m)
+		}
+	}
+}
+
+// setRule says that rule rule of policy pol (indexes into grants.pols and
+// the policy's rules) names set bit.
+type setRule struct{ bit, pol, rule int32 }
+
+// ruleRef names one rule of a holder's policies.
+type ruleRef struct{ pol, rule int32 }
+
+// bySetMin is the number of rules from which a holder's grants carry a
+// set → rule index (bySet): below it, the slow paths read every rule, which
+// costs less than the index would in memory. Users and applications hold
+// a few policies; groups, read by every member's Explain, may hold
+// hundreds.
+const bySetMin = 64
+
+// rulesNaming appends to out the rules naming set bit.
+func (g *grants) rulesNaming(bit int32, out []ruleRef) []ruleRef {
+	i, _ := slices.BinarySearchFunc(g.bySet, bit, func(sr setRule, b int32) int { return int(sr.bit - b) })
+	for ; i < len(g.bySet) && g.bySet[i].bit == bit; i++ {
+		out = append(out, ruleRef{g.bySet[i].pol, g.bySet[i].rule})
+	}
+	return out
+}
+
+// rule returns the rule that ref names.
+func (g *grants) rule(ref ruleRef) crule { return g.pols[ref.pol].rule(int(ref.rule)) }
+
+// roster is what the reverse queries read of one organization beside its
+// orgIndex, kept apart from it so that a change to these lists never
+// rebuilds the orgIndex that every project entry points to. Each list is
+// an immutable ordered map or set, which an edit copies only in part.
+type roster struct {
+	owner    string                  // the owner's user ID, or ""
+	users    cowmap.Sorted[struct{}] // users that are not locked
+	apps     cowmap.Sorted[struct{}] // applications that are not managed
+	projects cowmap.Sorted[int32]    // project ID → sequence number
+
+	// The reverse index of the users' and applications' own grants, for
+	// WhoCan: each holder (a user or application that policies name) has
+	// a number; granted holds, by set bit, the holders whose unconditional
+	// rules grant that set, with where (grantEntry); conditional lists the
+	// holders with a conditional rule.
+	holders     cowmap.Vec[holderRef] // by holder number
+	granted     cowmap.Vec[cowmap.Set[uint64]]
+	conditional cowmap.Set[int32]
+}
+
+// holderRef is a numbered holder: who it is and its grants (nil: free).
+type holderRef struct {
+	p Principal
+	g *grants
+}
+
+var emptyRoster = &roster{}
+
+// roster returns the roster of organization id (an empty one if unknown).
+func (s *snapshot) roster(id string) *roster {
+	if r, ok := s.rosters.Get(id); ok {
+		return r
+	}
+	return emptyRoster
+}
+
+// The scopes of the reverse index: a set granted at the organization, in
+// all projects (a rule on the organization), or in one listed project.
+const (
+	scopeOrg = -2
+	scopeAll = -1
+)
+
+// grantEntry is the reverse index's entry of holder num granted a set in
+// scope (a project's sequence number, scopeOrg or scopeAll): entries sort
+// by scope, then holder, so that the holders of one scope are a range.
+func grantEntry(scope, num int32) uint64 { return uint64(uint32(scope))<<32 | uint64(uint32(num)) }
+
+// scopeRange returns the bounds of scope's entries (hi nil: to the end).
+func scopeRange(scope int32) (lo uint64, hi *uint64) {
+	lo = grantEntry(scope, 0)
+	if uint32(scope) != ^uint32(0) {
+		h := grantEntry(scope+1, 0)
+		hi = &h
+	}
+	return lo, hi
 }

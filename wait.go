@@ -44,6 +44,7 @@ func (e *Evaluator) WaitRevision(ctx context.Context, rev uint64) error {
 }
 
 // publish makes s the snapshot that queries read, and wakes WaitRevision.
+// It is the only place a snapshot is published; the caller holds e.mu.
 func (e *Evaluator) publish(s *snapshot) {
 	e.snap.Store(s)
 	e.watch.notify()

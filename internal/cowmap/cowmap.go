@@ -1,13 +1,18 @@
-// Package cowmap provides an immutable string-keyed hash map, sharded so
-// that an edit copies only the shards it touches. Readers hold a Map value
-// and never lock; a writer derives the next Map with an Editor and
-// publishes it (for example behind an atomic.Pointer). Old Maps stay valid
-// and unchanged.
+// Package cowmap provides an immutable string-keyed hash map whose edits
+// copy only the path to what they change. Readers hold a Map value and
+// never lock; a writer derives the next Map with an Editor and publishes
+// it (for example behind an atomic.Pointer). Old Maps stay valid and
+// unchanged.
 //
 // A lookup hashes the key once (with a per-process random seed, so keys
-// chosen by an attacker cannot force collisions): the top bits pick the
-// shard, the low bits the slot of an open-addressing table probed linearly.
-// Tables are at most half full. Lookups do not allocate.
+// chosen by an attacker cannot force collisions). The top bits of the hash
+// pick one of Shards shards; a shard is a leaf, a small open-addressing
+// table probed linearly from the low bits, or, once it holds more than
+// leafMax entries, a branch of 16 nodes picked by the next four bits, and
+// so on down. So an edit copies the shard array, the branches on its path
+// and one leaf of at most leafMax entries, whatever the size of the map:
+// the cost of a write does not grow with the map. Leaves are at most three
+// quarters full. Lookups do not allocate.
 //
 // Sorted is the ordered counterpart, for sets that are listed in key
 // order: an edit copies only the chunks of entries it touches.
@@ -20,9 +25,22 @@ import (
 
 const shardBits = 10
 
-// Shards is the number of shards: an edit copies the shard array (8 KiB)
-// and each shard it touches (about n/Shards entries).
+// Shards is the number of shards: an edit copies the shard array (8 KiB),
+// and below it at most a few branches of 16 pointers and one leaf.
 const Shards = 1 << shardBits
+
+const (
+	kidBits = 4
+	fanout  = 1 << kidBits
+	// leafMax is the most entries a leaf holds before it splits into a
+	// branch (while hash bits remain to split on): up to about 100k
+	// entries, shards are leaves; at 1M, a shard is a branch of 16 leaves
+	// of about 60 entries.
+	leafMax = 192
+	// minShift keeps the bits that pick a branch's child apart from the
+	// low bits that pick a leaf's slot.
+	minShift = 24
+)
 
 var seed = maphash.MakeSeed()
 
@@ -31,73 +49,130 @@ func hash(key string) uint64 {
 	return maphash.String(seed, key) | 1
 }
 
-func shardOf(h uint64) uint64 { return h >> (64 - shardBits) }
-
 type slot[V any] struct {
 	hash uint64
 	key  string
 	val  V
 }
 
-// table is one shard: a power-of-two open-addressing table.
+// table is an open-addressing table of a power-of-two size, for Frozen.
 type table[V any] struct {
 	slots []slot[V]
 	n     int
 }
 
 func (t *table[V]) get(h uint64, key string) (V, bool) {
-	mask := uint64(len(t.slots) - 1)
-	for i := h & mask; ; i = (i + 1) & mask {
-		s := &t.slots[i]
+	if s := probe(t.slots, h, key); s != nil {
+		return s.val, true
+	}
+	var zero V
+	return zero, false
+}
+
+// probe finds key in slots, an open-addressing table (or empty).
+func probe[V any](slots []slot[V], h uint64, key string) *slot[V] {
+	if len(slots) == 0 {
+		return nil
+	}
+	for i := home(h, len(slots)); ; {
+		s := &slots[i]
 		if s.hash == h && s.key == key {
-			return s.val, true
+			return s
 		}
 		if s.hash == 0 {
-			var zero V
-			return zero, false
+			return nil
+		}
+		if i++; i == len(slots) {
+			i = 0
 		}
 	}
 }
+
+// home is the first slot of hash h in a table of size n: the low 32 bits
+// of the hash (the high ones pick the shard and the branches), scaled to
+// n, so that a table need not be a power of two.
+func home(h uint64, n int) int { return int(uint64(uint32(h)) * uint64(n) >> 32) }
 
 // build makes a table holding entries.
 func build[V any](entries map[string]V) *table[V] {
 	if len(entries) == 0 {
 		return nil
 	}
-	size := 2
-	for size < 2*len(entries) {
-		size <<= 1
-	}
-	t := &table[V]{slots: make([]slot[V], size), n: len(entries)}
-	mask := uint64(size - 1)
+	t := &table[V]{slots: make([]slot[V], tableSize(len(entries))), n: len(entries)}
 	for k, v := range entries {
-		h := hash(k)
-		i := h & mask
-		for t.slots[i].hash != 0 {
-			i = (i + 1) & mask
-		}
-		t.slots[i] = slot[V]{hash: h, key: k, val: v}
+		place(t.slots, slot[V]{hash: hash(k), key: k, val: v})
 	}
 	return t
+}
+
+// tableSize is the size of a table for n entries: about two thirds full,
+// so that it grows again (at three quarters) only after n/8 more.
+func tableSize(n int) int { return n + n/2 + 2 }
+
+// full reports whether a table of size size is too full for n entries.
+func full(n, size int) bool { return 4*n > 3*size }
+
+// place puts s in the first free slot of its probe run.
+func place[V any](slots []slot[V], s slot[V]) {
+	i := home(s.hash, len(slots))
+	for slots[i].hash != 0 {
+		if i++; i == len(slots) {
+			i = 0
+		}
+	}
+	slots[i] = s
+}
+
+// node is a shard or part of one: a leaf (kids nil) holding its entries in
+// slots, or a branch whose kids split its entries by four more bits of
+// their hash.
+type node[V any] struct {
+	slots []slot[V]
+	n     int // a leaf's entries
+	kids  *[fanout]*node[V]
 }
 
 // Map is an immutable map from string to V. The zero Map is empty.
 // A Map is safe for concurrent use by any number of readers.
 type Map[V any] struct {
-	shards *[Shards]*table[V]
+	shards *[Shards]*node[V]
 	n      int
+}
+
+// find returns the slot of key, or nil.
+func (m Map[V]) find(key string) *slot[V] {
+	if m.shards == nil {
+		return nil
+	}
+	h := hash(key)
+	shift := uint(64 - shardBits)
+	nd := m.shards[h>>shift]
+	for nd != nil && nd.kids != nil {
+		shift -= kidBits
+		nd = nd.kids[(h>>shift)&(fanout-1)]
+	}
+	if nd == nil {
+		return nil
+	}
+	return probe(nd.slots, h, key)
 }
 
 // Get returns the value for key. It does not allocate.
 func (m Map[V]) Get(key string) (V, bool) {
-	if m.shards != nil {
-		h := hash(key)
-		if t := m.shards[shardOf(h)]; t != nil {
-			return t.get(h, key)
-		}
+	if s := m.find(key); s != nil {
+		return s.val, true
 	}
 	var zero V
 	return zero, false
+}
+
+// Ref returns a pointer to the value stored for key, which the caller must
+// not modify: it saves copying a large V. It does not allocate.
+func (m Map[V]) Ref(key string) (*V, bool) {
+	if s := m.find(key); s != nil {
+		return &s.val, true
+	}
+	return nil, false
 }
 
 // Len returns the number of entries.
@@ -109,26 +184,41 @@ func (m Map[V]) Range(fn func(key string, v V) bool) {
 	if m.shards == nil {
 		return
 	}
-	for _, t := range m.shards {
-		if t == nil {
-			continue
-		}
-		for _, s := range t.slots {
-			if s.hash != 0 && !fn(s.key, s.val) {
-				return
-			}
+	for _, nd := range m.shards {
+		if !walk(nd, fn) {
+			return
 		}
 	}
 }
 
+func walk[V any](nd *node[V], fn func(key string, v V) bool) bool {
+	if nd == nil {
+		return true
+	}
+	if nd.kids != nil {
+		for _, k := range nd.kids {
+			if !walk(k, fn) {
+				return false
+			}
+		}
+		return true
+	}
+	for _, s := range nd.slots {
+		if s.hash != 0 && !fn(s.key, s.val) {
+			return false
+		}
+	}
+	return true
+}
+
 // Editor derives a new Map from a base Map. It is not safe for concurrent
-// use; the base Map is never modified. The first write to a shard copies
-// that shard's table (a flat copy of its slots); later writes to it are
+// use; the base Map is never modified. The first write below a node copies
+// it (a leaf's slots, or a branch's 16 pointers); later writes to it are
 // made in place.
 type Editor[V any] struct {
 	base   Map[V]
-	shards *[Shards]*table[V] // nil until the first write
-	copied map[uint64]bool    // shards this editor owns
+	shards *[Shards]*node[V] // nil until the first write
+	owned  map[*node[V]]bool // nodes this editor made
 	n      int
 }
 
@@ -137,78 +227,111 @@ func (m Map[V]) Edit() *Editor[V] {
 	return &Editor[V]{base: m, n: m.n}
 }
 
-// own returns the editor's own copy of the shard holding hash h.
-func (e *Editor[V]) own(h uint64) *table[V] {
+// current is the Map as edited so far.
+func (e *Editor[V]) current() Map[V] {
 	if e.shards == nil {
-		e.shards = new([Shards]*table[V])
-		if e.base.shards != nil {
-			*e.shards = *e.base.shards
-		}
-		e.copied = map[uint64]bool{}
+		return e.base
 	}
-	i := shardOf(h)
-	if !e.copied[i] {
-		t := &table[V]{}
-		if old := e.shards[i]; old != nil {
-			t.slots, t.n = slices.Clone(old.slots), old.n
-		}
-		e.shards[i] = t
-		e.copied[i] = true
-	}
-	return e.shards[i]
+	return Map[V]{shards: e.shards, n: e.n}
 }
 
 // Get reads through the edits made so far.
-func (e *Editor[V]) Get(key string) (V, bool) {
+func (e *Editor[V]) Get(key string) (V, bool) { return e.current().Get(key) }
+
+// leaf returns the reference to the editor's own copy of the leaf where
+// the key of hash h belongs (making an empty leaf if there is none), and
+// the shift of the bits above that leaf.
+func (e *Editor[V]) leaf(h uint64) (**node[V], uint) {
 	if e.shards == nil {
-		return e.base.Get(key)
+		e.shards = new([Shards]*node[V])
+		if e.base.shards != nil {
+			*e.shards = *e.base.shards
+		}
+		e.owned = map[*node[V]]bool{}
 	}
-	h := hash(key)
-	if t := e.shards[shardOf(h)]; t != nil && len(t.slots) > 0 {
-		return t.get(h, key)
+	shift := uint(64 - shardBits)
+	ref := &e.shards[h>>shift]
+	for {
+		nd := *ref
+		switch {
+		case nd == nil:
+			nd = &node[V]{}
+			e.owned[nd] = true
+			*ref = nd
+		case !e.owned[nd]:
+			c := &node[V]{n: nd.n}
+			if nd.kids != nil {
+				kids := *nd.kids
+				c.kids = &kids
+			} else {
+				c.slots = slices.Clone(nd.slots)
+			}
+			nd = c
+			e.owned[nd] = true
+			*ref = nd
+		}
+		if nd.kids == nil {
+			return ref, shift
+		}
+		shift -= kidBits
+		ref = &nd.kids[(h>>shift)&(fanout-1)]
 	}
-	var zero V
-	return zero, false
 }
 
 // Set puts key → v.
 func (e *Editor[V]) Set(key string, v V) {
 	h := hash(key)
-	t := e.own(h)
-	if 2*(t.n+1) > len(t.slots) {
-		t.grow()
+	ref, shift := e.leaf(h)
+	nd := *ref
+	if s := probe(nd.slots, h, key); s != nil {
+		s.val = v
+		return
 	}
-	mask := uint64(len(t.slots) - 1)
-	for i := h & mask; ; i = (i + 1) & mask {
-		s := &t.slots[i]
-		if s.hash == h && s.key == key {
-			s.val = v
-			return
-		}
-		if s.hash == 0 {
-			*s = slot[V]{hash: h, key: key, val: v}
-			t.n++
-			e.n++
-			return
-		}
+	if nd.n >= leafMax && shift >= minShift+kidBits {
+		e.split(ref, shift)
+		ref, _ = e.leaf(h)
+		nd = *ref
 	}
+	if full(nd.n+1, len(nd.slots)) {
+		grown := make([]slot[V], tableSize(nd.n+1))
+		for _, s := range nd.slots {
+			if s.hash != 0 {
+				place(grown, s)
+			}
+		}
+		nd.slots = grown
+	}
+	place(nd.slots, slot[V]{hash: h, key: key, val: v})
+	nd.n++
+	e.n++
 }
 
-// grow doubles the table (at least 2 slots) and re-places every entry.
-func (t *table[V]) grow() {
-	old := t.slots
-	t.slots = make([]slot[V], max(2, 2*len(old)))
-	mask := uint64(len(t.slots) - 1)
-	for _, s := range old {
-		if s.hash == 0 {
-			continue
+// split turns the leaf at *ref, under bits of shift, into a branch whose
+// kids hold its entries.
+func (e *Editor[V]) split(ref **node[V], shift uint) {
+	old := *ref
+	shift -= kidBits
+	var counts [fanout]int
+	for _, s := range old.slots {
+		if s.hash != 0 {
+			counts[(s.hash>>shift)&(fanout-1)]++
 		}
-		i := s.hash & mask
-		for t.slots[i].hash != 0 {
-			i = (i + 1) & mask
-		}
-		t.slots[i] = s
 	}
+	b := &node[V]{kids: new([fanout]*node[V])}
+	for i, c := range counts {
+		if c > 0 {
+			kid := &node[V]{slots: make([]slot[V], tableSize(c)), n: c}
+			b.kids[i] = kid
+			e.owned[kid] = true
+		}
+	}
+	for _, s := range old.slots {
+		if s.hash != 0 {
+			place(b.kids[(s.hash>>shift)&(fanout-1)].slots, s)
+		}
+	}
+	e.owned[b] = true
+	*ref = b
 }
 
 // Delete removes key.
@@ -217,38 +340,37 @@ func (e *Editor[V]) Delete(key string) {
 		return
 	}
 	h := hash(key)
-	t := e.own(h)
-	mask := uint64(len(t.slots) - 1)
-	i := h & mask
-	for t.slots[i].hash != h || t.slots[i].key != key {
-		i = (i + 1) & mask
+	ref, _ := e.leaf(h)
+	nd := *ref
+	t := nd.slots
+	n := len(t)
+	i := home(h, n)
+	for t[i].hash != h || t[i].key != key {
+		if i++; i == n {
+			i = 0
+		}
 	}
 	// Backward-shift deletion: pull later entries of the probe run into
 	// the hole when their home slot allows it, so no tombstones are needed.
-	for j := (i + 1) & mask; t.slots[j].hash != 0; j = (j + 1) & mask {
-		home := t.slots[j].hash & mask
-		if (j-home)&mask >= (j-i)&mask {
-			t.slots[i] = t.slots[j]
+	dist := func(from, to int) int { return (to - from + n) % n }
+	for j := (i + 1) % n; t[j].hash != 0; j = (j + 1) % n {
+		if dist(home(t[j].hash, n), j) >= dist(i, j) {
+			t[i] = t[j]
 			i = j
 		}
 	}
-	t.slots[i] = slot[V]{}
-	t.n--
+	t[i] = slot[V]{}
+	nd.n--
 	e.n--
+	if nd.n == 0 {
+		*ref = nil
+	}
 }
 
 // Map returns the edited Map. The Editor must not be used afterwards.
 func (e *Editor[V]) Map() Map[V] {
-	if e.shards == nil {
-		return e.base
-	}
-	for i := range e.copied {
-		if e.shards[i].n == 0 {
-			e.shards[i] = nil
-		}
-	}
-	m := Map[V]{shards: e.shards, n: e.n}
-	e.shards, e.copied = nil, nil
+	m := e.current()
+	e.shards, e.owned = nil, nil
 	return m
 }
 
@@ -266,25 +388,4 @@ func (f Frozen[V]) Get(key string) (V, bool) {
 		return zero, false
 	}
 	return f.t.get(hash(key), key)
-}
-
-// Ref returns a pointer to the value stored for key, which the caller must
-// not modify: it saves copying a large V. It does not allocate.
-func (m Map[V]) Ref(key string) (*V, bool) {
-	if m.shards != nil {
-		h := hash(key)
-		if t := m.shards[shardOf(h)]; t != nil {
-			mask := uint64(len(t.slots) - 1)
-			for i := h & mask; ; i = (i + 1) & mask {
-				s := &t.slots[i]
-				if s.hash == h && s.key == key {
-					return &s.val, true
-				}
-				if s.hash == 0 {
-					break
-				}
-			}
-		}
-	}
-	return nil, false
 }

@@ -127,3 +127,55 @@ func TestEditsAgainstAMap(t *testing.T) {
 		}
 	}
 }
+
+// TestLargeMapSplitsAndKeepsOldVersions fills a Map far past the point
+// where its shards split into branches, edits it, and checks that every
+// version holds exactly its entries and that a write copies a bounded
+// part of it.
+func TestLargeMapSplitsAndKeepsOldVersions(t *testing.T) {
+	n := 400_000
+	if testing.Short() {
+		n = 50_000
+	}
+	e := Map[int]{}.Edit()
+	for i := range n {
+		e.Set("k"+strconv.Itoa(i), i)
+	}
+	big := e.Map()
+	if big.Len() != n {
+		t.Fatalf("Len = %d, want %d", big.Len(), n)
+	}
+	e = big.Edit()
+	for i := 0; i < n; i += 2 {
+		e.Delete("k" + strconv.Itoa(i))
+	}
+	e.Set("k1", -1)
+	half := e.Map()
+	for i := range n {
+		k := "k" + strconv.Itoa(i)
+		if v, ok := big.Get(k); !ok || v != i {
+			t.Fatalf("old version: Get(%q) = %d, %v", k, v, ok)
+		}
+		want, wok := i, i%2 == 1
+		if i == 1 {
+			want = -1
+		}
+		if v, ok := half.Get(k); ok != wok || (ok && v != want) {
+			t.Fatalf("new version: Get(%q) = %d, %v; want %d, %v", k, v, ok, want, wok)
+		}
+	}
+	if half.Len() != n/2 {
+		t.Fatalf("Len = %d, want %d", half.Len(), n/2)
+	}
+	seen := 0
+	half.Range(func(k string, v int) bool { seen++; return true })
+	if seen != n/2 {
+		t.Fatalf("Range visited %d, want %d", seen, n/2)
+	}
+	// One write owns the shard array and at most a few nodes.
+	e = half.Edit()
+	e.Set("k3", 3)
+	if len(e.owned) > 4 {
+		t.Fatalf("one write copied %d nodes", len(e.owned))
+	}
+}

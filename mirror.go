@@ -1,0 +1,583 @@
+package iam
+
+import (
+	"encoding/hex"
+	"slices"
+	"strings"
+
+	"github.com/iamkit/iam/internal/cowmap"
+)
+
+// The writers' side of the Evaluator's index: a mirror of what the store
+// holds, reduced to what the index is derived from. Only the writer
+// (holding Evaluator.mu) reads or changes it; readers see the snapshots
+// derived from it (snapshot.go).
+//
+// The mirror keeps no copy of the store's entities: a user or application
+// is a few flags, a policy is compiled into a cpolicy (compiled.go), and a
+// group keeps the member lists the store gave (shared, never modified).
+// What the snapshot already holds (the principals' entries and grants) the
+// writer reads back from it.
+
+type mirror struct {
+	builtin    []PermissionSet
+	builtinCat *catalogue
+	orgs       map[string]*mOrg
+	engine     ConditionEngine      // nil: conditions grant nothing
+	compiled   map[string]Condition // by expression
+	masks      maskTable
+	scratch    scratch
+}
+
+func newMirror(engine ConditionEngine) *mirror {
+	return &mirror{engine: engine, orgs: map[string]*mOrg{}, compiled: map[string]Condition{}}
+}
+
+// compile returns the compiled condition, or nil (grants nothing) when
+// there is no engine or the expression does not compile.
+func (m *mirror) compile(expr string) Condition {
+	if m.engine == nil {
+		return nil
+	}
+	if c, ok := m.compiled[expr]; ok {
+		return c
+	}
+	c, err := m.engine.Compile(expr)
+	if err != nil {
+		c = nil
+	}
+	if len(m.compiled) >= 1<<16 {
+		clear(m.compiled) // bounded, like the mask table; rules keep their own
+	}
+	m.compiled[expr] = c
+	return c
+}
+
+// pinfo is what the index needs of a user or application.
+type pinfo struct {
+	typ                    PrincipalType
+	locked, owner, managed bool
+}
+
+type mOrg struct {
+	m       *mirror
+	id      string
+	owner   string // the owner's user ID, or ""
+	cat     *catalogue
+	sets    map[string]PermissionSet // the organization's own sets
+	setIDs  map[string]int32         // permission-set name → table number (see setID)
+	names   []string                 // table number → name; only ever appended to
+	setBits []int32                  // table number → bit in cat, or -1; replaced when cat changes
+	grew    bool                     // names grew in this change: the orgIndex must show them
+
+	projSeq  map[string]int32
+	projIDs  []string // by sequence number; "" once deleted (numbers are never given again)
+	nextProj int32
+
+	principals map[string]pinfo   // users and applications
+	memberOf   map[string][]int32 // the explicit groups of a user or application, sorted; replaced, never modified
+
+	groups    map[string]Group
+	groupSeq  map[string]int32
+	nextGroup int32   // one more than the highest number ever given
+	freeSeqs  []int32 // numbers of deleted groups, to give again
+	groupG    map[int32]*grants
+
+	policies map[string]*cpolicy
+	byHolder map[Principal][]*cpolicy // by policy ID; replaced, never modified once published
+
+	combos     comboBook
+	gt         *groupTable // the groups' grants, as of the last change to them
+	nextHolder int32       // one more than the highest holder number given
+	freeNums   []int32     // holder numbers free to give again
+	idx        *orgIndex
+}
+
+func newMOrg(m *mirror, id string) *mOrg {
+	return &mOrg{
+		m:          m,
+		id:         id,
+		cat:        m.builtinCat,
+		sets:       map[string]PermissionSet{},
+		setIDs:     map[string]int32{},
+		projSeq:    map[string]int32{},
+		principals: map[string]pinfo{},
+		memberOf:   map[string][]int32{},
+		groups:     map[string]Group{},
+		groupSeq:   map[string]int32{},
+		groupG:     map[int32]*grants{},
+		policies:   map[string]*cpolicy{},
+		byHolder:   map[Principal][]*cpolicy{},
+		combos:     comboBook{ids: map[string]int32{}},
+		gt:         emptyGroupTable,
+	}
+}
+
+// setID returns the table number of a permission-set name, adding it to
+// the table the first time. The table only grows, so a number means the
+// same name in every snapshot, whatever the catalogue becomes.
+func (mo *mOrg) setID(name string) int32 {
+	if id, ok := mo.setIDs[name]; ok {
+		return id
+	}
+	id := int32(len(mo.names))
+	mo.setIDs[name] = id
+	mo.names = append(mo.names, name)
+	bit, ok := mo.cat.bits[name]
+	if !ok {
+		bit = -1
+	}
+	mo.setBits = append(mo.setBits, bit)
+	mo.grew = true
+	return id
+}
+
+// bit returns the catalogue bit of table number id, or -1.
+func (mo *mOrg) bit(id int32) int32 {
+	if int(id) < len(mo.setBits) {
+		return mo.setBits[id]
+	}
+	return -1
+}
+
+// setCatalogue makes cat the organization's catalogue.
+func (mo *mOrg) setCatalogue(cat *catalogue) {
+	mo.cat = cat
+	bits := make([]int32, len(mo.names))
+	for id, name := range mo.names {
+		bit, ok := cat.bits[name]
+		if !ok {
+			bit = -1
+		}
+		bits[id] = bit
+	}
+	mo.setBits = bits
+}
+
+// alive reports whether project seq exists.
+func (mo *mOrg) alive(seq int32) bool {
+	return seq >= 0 && int(seq) < len(mo.projIDs) && mo.projIDs[seq] != ""
+}
+
+// applier accumulates one change's effects before publishing them.
+type applier struct {
+	m          *mirror
+	base       *snapshot // the snapshot the change applies to
+	orgs       *cowmap.Editor[*orgIndex]
+	projects   *cowmap.Editor[projectEntry]
+	principals *cowmap.Editor[principalEntry]
+	keys       *cowmap.Editor[*keyEntry]
+	secrets    *cowmap.Editor[[]string]
+	rosters    *cowmap.Editor[*roster]
+	rosterEd   map[string]*rosterEdit // rosters being edited, by organization
+
+	catDirty   map[string]bool
+	orgDirty   map[string]bool
+	projDirty  map[string]map[string]bool // org → new project IDs
+	holders    map[Principal]string       // holder → org, grants to recompute
+	principalD map[Principal]string       // entry to rebuild → org
+	freedSeqs  map[*mOrg][]int32          // group numbers this change freed
+	ownedLists map[**cpolicy]bool         // byHolder lists made in this change (by their first element)
+	regroup    map[*mOrg]map[int32]bool   // groups whose grants changed
+	special    map[*mOrg]bool             // the special groups changed
+	combosUsed map[*mOrg]bool             // organizations whose combinations were acquired or released
+	dropped    map[string]bool            // organizations deleted in this change (perhaps made again)
+}
+
+func (m *mirror) newApplier(s *snapshot) *applier {
+	return &applier{
+		m:          m,
+		base:       s,
+		orgs:       s.orgs.Edit(),
+		projects:   s.projects.Edit(),
+		principals: s.principals.Edit(),
+		keys:       s.keys.Edit(),
+		secrets:    s.secrets.Edit(),
+		rosters:    s.rosters.Edit(),
+		rosterEd:   map[string]*rosterEdit{},
+		catDirty:   map[string]bool{},
+		orgDirty:   map[string]bool{},
+		projDirty:  map[string]map[string]bool{},
+		holders:    map[Principal]string{},
+		principalD: map[Principal]string{},
+		regroup:    map[*mOrg]map[int32]bool{},
+		special:    map[*mOrg]bool{},
+	}
+}
+
+// apply folds one event into the mirror and marks what it affects.
+func (a *applier) apply(ev Event) {
+	if ev.Kind == KindOrganization {
+		a.applyOrganization(ev)
+		return
+	}
+	mo := a.m.orgs[ev.OrganizationID]
+	if mo == nil {
+		return // an event for an organization this index never saw
+	}
+	switch ev.Kind {
+	case KindPermissionSet:
+		if ev.Op == OpPut {
+			mo.sets[ev.ID] = ev.Value.(PermissionSet)
+		} else {
+			delete(mo.sets, ev.ID)
+		}
+		a.catDirty[mo.id] = true
+	case KindProject:
+		a.applyProject(mo, ev)
+	case KindUser:
+		var u *User
+		if ev.Op == OpPut {
+			v := ev.Value.(User)
+			u = &v
+		}
+		a.putUser(mo, ev.ID, u)
+	case KindApplication:
+		var app *Application
+		if ev.Op == OpPut {
+			v := ev.Value.(Application)
+			app = &v
+		}
+		a.putApplication(mo, ev.ID, app)
+	case KindGroup:
+		var g *Group
+		if ev.Op == OpPut {
+			v := ev.Value.(Group)
+			g = &v
+		}
+		a.putGroup(mo, ev.ID, g)
+	case KindPolicy:
+		var p *Policy
+		if ev.Op == OpPut {
+			v := ev.Value.(Policy)
+			p = &v
+		}
+		a.putPolicy(mo, ev.ID, p)
+	case KindAPIKey:
+		var k *APIKey
+		if ev.Op == OpPut {
+			v := ev.Value.(APIKey)
+			k = &v
+		}
+		a.putKey(mo, ev.ID, k)
+	}
+}
+
+// putUser records user id, or its deletion (u nil).
+func (a *applier) putUser(mo *mOrg, id string, u *User) {
+	p := UserPrincipal(id)
+	if u != nil {
+		mo.principals[id] = pinfo{typ: PrincipalUser, locked: u.Locked, owner: u.IsOwner()}
+		if u.IsOwner() {
+			mo.owner = id
+		}
+	} else {
+		delete(mo.principals, id)
+		a.forgetMember(mo, p)
+	}
+	if info, ok := mo.principals[id]; mo.owner == id && (!ok || info.typ != PrincipalUser || !info.owner) {
+		mo.owner = ""
+	}
+	a.principalD[p] = mo.id
+}
+
+// putApplication records application id, or its deletion (app nil).
+func (a *applier) putApplication(mo *mOrg, id string, app *Application) {
+	p := ApplicationPrincipal(id)
+	if app != nil {
+		mo.principals[id] = pinfo{typ: PrincipalApplication, managed: app.Managed}
+	} else {
+		delete(mo.principals, id)
+		a.forgetMember(mo, p)
+	}
+	a.principalD[p] = mo.id
+}
+
+// putPolicy records policy id, or its deletion (p nil).
+func (a *applier) putPolicy(mo *mOrg, id string, p *Policy) {
+	if old, ok := mo.policies[id]; ok {
+		a.setHolderPolicy(mo, old.principal, id, nil)
+		delete(mo.policies, id)
+	}
+	if p != nil {
+		cp := mo.compilePolicy(p)
+		if mo.grew {
+			a.orgDirty[mo.id] = true // its index shows the new set names
+			mo.grew = false
+		}
+		mo.policies[id] = cp
+		a.setHolderPolicy(mo, cp.principal, id, cp)
+	}
+}
+
+// setHolderPolicy puts cp (nil: removes policy id) in the list of the
+// policies naming h, and marks h's grants for recomputing.
+func (a *applier) setHolderPolicy(mo *mOrg, h Principal, id string, cp *cpolicy) {
+	a.holders[h] = mo.id
+	list := mo.byHolder[h]
+	i, found := slices.BinarySearchFunc(list, id, func(p *cpolicy, id string) int { return strings.Compare(p.id, id) })
+	if !found && cp == nil {
+		return
+	}
+	if len(list) > 0 && !a.ownedLists[&list[0]] {
+		list = slices.Clone(list) // the published snapshot shares the old list
+	}
+	switch {
+	case cp == nil:
+		list = slices.Delete(list, i, i+1)
+	case found:
+		list[i] = cp
+	default:
+		list = slices.Insert(list, i, cp)
+	}
+	if len(list) == 0 {
+		delete(mo.byHolder, h)
+		return
+	}
+	if a.ownedLists == nil {
+		a.ownedLists = map[**cpolicy]bool{}
+	}
+	mo.byHolder[h] = list
+	a.ownedLists[&list[0]] = true
+}
+
+// putKey records API key id, or its deletion (k nil).
+func (a *applier) putKey(mo *mOrg, id string, k *APIKey) {
+	if old, ok := a.keys.Get(id); ok {
+		a.unindexSecret(old.hash, id)
+	}
+	if k == nil {
+		a.keys.Delete(id)
+		return
+	}
+	ke := &keyEntry{bearer: k.Bearer, org: mo.id, expires: k.ExpiresAt}
+	hex.Decode(ke.hash[:], []byte(k.SecretSHA256))
+	a.keys.Set(k.AccessKey, ke)
+	a.indexSecret(ke.hash, k.AccessKey)
+}
+
+func (a *applier) applyOrganization(ev Event) {
+	if ev.Op == OpPut {
+		a.putOrganization(ev.ID)
+		return
+	}
+	mo := a.m.orgs[ev.ID]
+	if mo == nil {
+		return
+	}
+	// The store deletes the contents first; drop whatever is left anyway.
+	for id := range mo.projSeq {
+		a.projects.Delete(id)
+	}
+	for id := range mo.principals {
+		a.principals.Delete(id)
+	}
+	for id := range mo.groups {
+		a.principals.Delete(id)
+	}
+	delete(a.m.orgs, ev.ID)
+	if a.dropped == nil {
+		a.dropped = map[string]bool{}
+	}
+	a.dropped[ev.ID] = true
+	a.orgs.Delete(ev.ID)
+	a.rosters.Delete(ev.ID)
+	delete(a.rosterEd, ev.ID)
+	delete(a.orgDirty, ev.ID)
+	delete(a.catDirty, ev.ID)
+}
+
+// putOrganization records organization id.
+func (a *applier) putOrganization(id string) {
+	if a.m.orgs[id] == nil {
+		a.m.orgs[id] = newMOrg(a.m, id)
+		a.orgDirty[id] = true
+		a.roster(id)
+	}
+}
+
+func (a *applier) applyProject(mo *mOrg, ev Event) {
+	if ev.Op == OpPut {
+		a.putProject(mo, ev.ID)
+		return
+	}
+	seq, ok := mo.projSeq[ev.ID]
+	if !ok {
+		return
+	}
+	delete(mo.projSeq, ev.ID)
+	mo.projIDs[seq] = ""
+	r := a.roster(mo.id)
+	put(r.base.projects, &r.projects, ev.ID, 0, false)
+	removeFrom(a.projDirty, mo.id, ev.ID)
+	a.projects.Delete(ev.ID)
+	// Rules naming the project: the store rewrites those policies in the
+	// same change; recompute their holders in case it did not.
+	for _, p := range mo.policies {
+		for i := range p.rules() {
+			if r := p.rule(i); r.lists(seq) {
+				a.holders[p.principal] = mo.id
+				break
+			}
+		}
+	}
+}
+
+// putProject records project id.
+func (a *applier) putProject(mo *mOrg, id string) {
+	if _, ok := mo.projSeq[id]; ok {
+		return
+	}
+	seq := mo.nextProj
+	mo.projSeq[id] = seq
+	mo.projIDs = append(mo.projIDs, id)
+	mo.nextProj++
+	r := a.roster(mo.id)
+	put(r.base.projects, &r.projects, id, seq, true)
+	if a.projDirty[mo.id] == nil {
+		a.projDirty[mo.id] = map[string]bool{}
+	}
+	a.projDirty[mo.id][id] = true
+}
+
+func removeFrom[K comparable](m map[K]map[string]bool, k K, v string) {
+	if s := m[k]; s != nil {
+		delete(s, v)
+		if len(s) == 0 {
+			delete(m, k)
+		}
+	}
+}
+
+// putGroup records group id, or its deletion (g nil).
+func (a *applier) putGroup(mo *mOrg, id string, g *Group) {
+	gp := GroupPrincipal(id)
+	old, existed := mo.groups[id]
+	var now Group
+	seq, hadSeq := mo.groupSeq[id]
+	if g != nil {
+		now = *g
+		mo.groups[id] = now
+		if !existed {
+			seq = mo.newGroupSeq()
+			mo.groupSeq[id] = seq
+			a.holders[gp] = mo.id // policies may name it already
+		}
+	} else {
+		delete(mo.groups, id)
+		if hadSeq {
+			delete(mo.groupG, seq)
+			delete(mo.groupSeq, id)
+			if a.freedSeqs == nil {
+				a.freedSeqs = map[*mOrg][]int32{}
+			}
+			a.freedSeqs[mo] = append(a.freedSeqs[mo], seq)
+			a.markRegroup(mo, seq)
+		}
+	}
+	if old.AllUsers != now.AllUsers || old.AllApplications != now.AllApplications {
+		a.special[mo] = true
+	}
+	// Members who joined or left.
+	diff := func(kind PrincipalType, before, after []string) {
+		in := make(map[string]bool, len(after))
+		for _, id := range after {
+			in[id] = true
+		}
+		was := make(map[string]bool, len(before))
+		for _, id := range before {
+			was[id] = true
+			if !in[id] {
+				mo.leave(id, seq)
+				a.principalD[Principal{Type: kind, ID: id}] = mo.id
+			}
+		}
+		for _, id := range after {
+			if !was[id] {
+				mo.join(id, seq)
+				a.principalD[Principal{Type: kind, ID: id}] = mo.id
+			}
+		}
+	}
+	diff(PrincipalUser, old.UserIDs, now.UserIDs)
+	diff(PrincipalApplication, old.ApplicationIDs, now.ApplicationIDs)
+	a.principalD[gp] = mo.id
+	a.orgDirty[mo.id] = true
+}
+
+// join records that user or application id is an explicit member of
+// group seq; leave, that it no longer is. The lists are replaced, never
+// modified.
+func (mo *mOrg) join(id string, seq int32) {
+	list := mo.memberOf[id]
+	i, found := slices.BinarySearch(list, seq)
+	if !found {
+		mo.memberOf[id] = slices.Insert(slices.Clip(list), i, seq)
+	}
+}
+
+func (mo *mOrg) leave(id string, seq int32) {
+	list := mo.memberOf[id]
+	if i, found := slices.BinarySearch(list, seq); found {
+		if len(list) == 1 {
+			delete(mo.memberOf, id)
+			return
+		}
+		mo.memberOf[id] = slices.Delete(slices.Clone(list), i, i+1)
+	}
+}
+
+// newGroupSeq gives a new group its sequence number: that of a group
+// deleted by an earlier change when there is one, so that create/delete
+// churn does not grow the index's group table (and every write that
+// rebuilds it), else a new one.
+//
+// A number used again carries nothing of its former group into the next
+// snapshot: the group's grants were dropped with it, the members that
+// listed its number are rebuilt by the change that deleted it (they left
+// the group then, and so their group combinations), and the special-group
+// lists and the number-to-ID table are rebuilt whole with the
+// organization's index. Snapshots already published are never modified,
+// so their readers keep a consistent view. A number freed by a change is
+// given again only from the next change on, so that within one change a
+// number names one group.
+func (mo *mOrg) newGroupSeq() int32 {
+	if n := len(mo.freeSeqs); n > 0 {
+		seq := mo.freeSeqs[n-1]
+		mo.freeSeqs = mo.freeSeqs[:n-1]
+		return seq
+	}
+	seq := mo.nextGroup
+	mo.nextGroup++
+	return seq
+}
+
+// forgetMember removes a deleted user or application from the groups the
+// mirror still lists it in (the store's own cascade normally did).
+func (a *applier) forgetMember(mo *mOrg, p Principal) {
+	for _, seq := range mo.memberOf[p.ID] {
+		for gid, s := range mo.groupSeq {
+			if s != seq {
+				continue
+			}
+			g := mo.groups[gid]
+			if p.Type == PrincipalUser {
+				g.UserIDs = slices.DeleteFunc(slices.Clone(g.UserIDs), func(id string) bool { return id == p.ID })
+			} else {
+				g.ApplicationIDs = slices.DeleteFunc(slices.Clone(g.ApplicationIDs), func(id string) bool { return id == p.ID })
+			}
+			mo.groups[gid] = g
+		}
+		a.orgDirty[mo.id] = true // the index lists the group's members
+	}
+	delete(mo.memberOf, p.ID)
+}
+
+// markRegroup records that the grants of group seq changed: the
+// combinations holding it must merge them again.
+func (a *applier) markRegroup(mo *mOrg, seq int32) {
+	if a.regroup[mo] == nil {
+		a.regroup[mo] = map[int32]bool{}
+	}
+	a.regroup[mo][seq] = true
+}
