@@ -183,8 +183,8 @@ func comboClass(info pinfo) byte {
 	return classApp
 }
 
-// useCombos records that this change acquired or released a combination
-// of mo.
+// useCombos records that this change made a combination of mo, or left
+// one unused.
 func (a *applier) useCombos(mo *mOrg) {
 	if a.combosUsed == nil {
 		a.combosUsed = map[*mOrg]bool{}
@@ -196,7 +196,6 @@ func (a *applier) useCombos(mo *mOrg) {
 // (the explicit groups, sorted), counting one more user of it.
 func (a *applier) acquireCombo(mo *mOrg, class byte, groups []int32) int32 {
 	b := &mo.combos
-	a.useCombos(mo)
 	key := make([]byte, 1, 1+4*len(groups))
 	key[0] = class
 	for _, g := range groups {
@@ -206,6 +205,7 @@ func (a *applier) acquireCombo(mo *mOrg, class byte, groups []int32) int32 {
 		b.refs[n]++
 		return n
 	}
+	a.useCombos(mo)
 	var n int32
 	if k := len(b.free); k > 0 {
 		n, b.free = b.free[k-1], b.free[:k-1]
@@ -232,8 +232,8 @@ func (a *applier) releaseCombo(mo *mOrg, n int32) {
 	if n < 0 || int(n) >= len(b.refs) || b.refs[n] == 0 {
 		return
 	}
-	a.useCombos(mo)
 	if b.refs[n]--; b.refs[n] == 0 {
+		a.useCombos(mo)
 		b.zeroed = append(b.zeroed, n)
 	}
 }

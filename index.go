@@ -109,7 +109,9 @@ func (a *applier) finish(rev uint64) *snapshot {
 			if nr := r.done(mo.owner); nr != nil {
 				a.rosters.Set(orgID, nr)
 			}
-			mo.freeNums = append(mo.freeNums, r.freed...)
+			for _, num := range r.freed {
+				mo.freeNums[num&1] = append(mo.freeNums[num&1], num)
+			}
 		}
 	}
 	for mo, seqs := range a.freedSeqs {
@@ -443,7 +445,7 @@ func (r *rosterEdit) reindex(mo *mOrg, p Principal, before, after *grants) {
 		}
 	} else {
 		if num < 0 {
-			num = mo.newHolderNum()
+			num = mo.newHolderNum(p.Type)
 		}
 		if after.num != num {
 			after.num = num // after is this change's own: no reader has it yet
@@ -486,14 +488,20 @@ func (r *rosterEdit) reindex(mo *mOrg, p Principal, before, after *grants) {
 }
 
 // newHolderNum gives a holder a number: a freed one when there is one.
-func (mo *mOrg) newHolderNum() int32 {
-	if n := len(mo.freeNums); n > 0 {
-		num := mo.freeNums[n-1]
-		mo.freeNums = mo.freeNums[:n-1]
+// Users have even numbers and applications odd ones, so that WhoCan skips
+// the users without reading them when a group answers for all users.
+func (mo *mOrg) newHolderNum(t PrincipalType) int32 {
+	k := 0
+	if t == PrincipalApplication {
+		k = 1
+	}
+	if n := len(mo.freeNums[k]); n > 0 {
+		num := mo.freeNums[k][n-1]
+		mo.freeNums[k] = mo.freeNums[k][:n-1]
 		return num
 	}
-	num := mo.nextHolder
-	mo.nextHolder++
+	num := 2*mo.nextHolder[k] + int32(k)
+	mo.nextHolder[k]++
 	return num
 }
 

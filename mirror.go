@@ -88,8 +88,8 @@ type mOrg struct {
 
 	combos     comboBook
 	gt         *groupTable // the groups' grants, as of the last change to them
-	nextHolder int32       // one more than the highest holder number given
-	freeNums   []int32     // holder numbers free to give again
+	nextHolder [2]int32    // users, applications: how many holder numbers were given
+	freeNums   [2][]int32  // users', applications' holder numbers free to give again
 	idx        *orgIndex
 }
 
@@ -456,7 +456,10 @@ func (a *applier) putGroup(mo *mOrg, id string, g *Group) {
 	var now Group
 	seq, hadSeq := mo.groupSeq[id]
 	if g != nil {
+		// The index keeps the members sorted, for WhoCan's merges; the
+		// store's lists are left as they are.
 		now = *g
+		now.UserIDs, now.ApplicationIDs = sortedCopy(g.UserIDs), sortedCopy(g.ApplicationIDs)
 		mo.groups[id] = now
 		if !existed {
 			seq = mo.newGroupSeq()
@@ -580,4 +583,14 @@ func (a *applier) markRegroup(mo *mOrg, seq int32) {
 		a.regroup[mo] = map[int32]bool{}
 	}
 	a.regroup[mo][seq] = true
+}
+
+// sortedCopy returns ids sorted, without repeats, in a new slice.
+func sortedCopy(ids []string) []string {
+	if len(ids) == 0 {
+		return nil
+	}
+	out := slices.Clone(ids)
+	slices.Sort(out)
+	return slices.Compact(out)
 }

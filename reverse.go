@@ -3,6 +3,8 @@ package iam
 import (
 	"context"
 	"slices"
+
+	"github.com/iamkit/iam/internal/cowmap"
 )
 
 // The reverse queries: each is a Request with one part left out. They read
@@ -32,77 +34,155 @@ func (e *Evaluator) WhoCan(ctx context.Context, req Request) ([]Principal, error
 		return nil, err
 	}
 	org, r := q.org, s.roster(q.org.id)
-	users, apps := map[string]bool{}, map[string]bool{}
+	// The groups first (they are few): one holding all users answers for
+	// every user, and then no user needs to be looked at one by one.
 	allUsers, allApps := false, false // a granting group holds every user / non-managed app
-	if r.owner != "" {
-		users[r.owner] = true
-	}
-	for _, h := range q.granting(r, e, &req) {
-		if h.p.Type == PrincipalUser {
-			users[h.p.ID] = true
-		} else {
-			apps[h.p.ID] = true
-		}
-	}
+	var granting []int32
 	for seq, g := range org.groups {
 		if g == nil || !e.allows(&q, g, &req) {
 			continue
 		}
+		granting = append(granting, int32(seq))
 		m := &org.members[seq]
 		allUsers = allUsers || m.allUsers
 		allApps = allApps || m.allApps
-		if !allUsers {
-			for _, id := range m.users {
-				users[id] = true
-			}
-		}
-		for _, id := range m.apps {
-			apps[id] = true
+	}
+	// Candidates, as sorted lists: the granting groups' members (kept
+	// sorted by the index), the holders that grant, the owner.
+	var userLists, appLists [][]string
+	var holderUsers, holderApps []string
+	for _, h := range q.granting(r, e, &req, allUsers) {
+		if h.p.Type == PrincipalUser {
+			holderUsers = append(holderUsers, h.p.ID)
+		} else {
+			holderApps = append(holderApps, h.p.ID)
 		}
 	}
-	member := func(id string, typ PrincipalType) (*principalEntry, bool) {
-		pe, ok := s.principals.Ref(id)
-		return pe, ok && pe.typ == typ && pe.org == org.id
+	slices.Sort(holderUsers)
+	slices.Sort(holderApps)
+	userLists = append(userLists, holderUsers)
+	appLists = append(appLists, holderApps)
+	if r.owner != "" {
+		userLists = append(userLists, []string{r.owner})
 	}
-	var out []Principal
+	for _, seq := range granting {
+		m := &org.members[seq]
+		userLists = append(userLists, m.users)
+		appLists = append(appLists, m.apps)
+	}
+	// The candidates that are users of the organization and not locked:
+	// those in the roster's list (all of it when a granting group holds
+	// all users).
+	var users []string
+	nUsers := r.users.Len()
+	if !allUsers {
+		users, _ = intersect(mergeSorted(userLists), r.users)
+		nUsers = len(users)
+	}
+	// Applications: the non-managed ones in the roster's list (all of
+	// them when a granting group holds all applications), and the managed
+	// ones granted otherwise.
+	in, rest := intersect(mergeSorted(appLists), r.apps)
+	managed := rest[:0:0]
+	for _, id := range rest {
+		if pe, ok := s.principals.Ref(id); ok && pe.typ == PrincipalApplication && pe.org == org.id && pe.managed {
+			managed = append(managed, id)
+		}
+	}
+	nApps := len(in) + len(managed)
+	if allApps {
+		nApps = r.apps.Len() + len(managed)
+	}
+	out := make([]Principal, 0, nUsers+nApps)
 	if allUsers {
-		out = make([]Principal, 0, r.users.Len()+len(apps))
-		for id := range r.users.All() {
-			out = append(out, UserPrincipal(id))
-		}
-	} else {
-		out = appendSorted(out, users, func(id string) (Principal, bool) {
-			pe, ok := member(id, PrincipalUser)
-			return UserPrincipal(id), ok && !pe.locked
+		r.users.EachChunk(func(ids []string) {
+			for _, id := range ids {
+				out = append(out, UserPrincipal(id))
+			}
 		})
 	}
-	if allApps {
-		// Every non-managed application, and the managed ones a granting
-		// group lists explicitly.
-		for id := range r.apps.All() {
-			apps[id] = true
-		}
+	for _, id := range users {
+		out = append(out, UserPrincipal(id))
 	}
-	out = appendSorted(out, apps, func(id string) (Principal, bool) {
-		_, ok := member(id, PrincipalApplication)
-		return ApplicationPrincipal(id), ok
+	if !allApps {
+		for _, id := range mergeSorted([][]string{in, managed}) {
+			out = append(out, ApplicationPrincipal(id))
+		}
+		return out, nil
+	}
+	r.apps.EachChunk(func(ids []string) {
+		for _, id := range ids {
+			for len(managed) > 0 && managed[0] < id {
+				out, managed = append(out, ApplicationPrincipal(managed[0])), managed[1:]
+			}
+			out = append(out, ApplicationPrincipal(id))
+		}
 	})
+	for _, id := range managed {
+		out = append(out, ApplicationPrincipal(id))
+	}
 	return out, nil
 }
 
-// appendSorted appends the principals of ids that keep accepts, sorted.
-func appendSorted(out []Principal, ids map[string]bool, keep func(string) (Principal, bool)) []Principal {
-	sorted := make([]string, 0, len(ids))
-	for id := range ids {
-		sorted = append(sorted, id)
+// mergeSorted merges sorted lists into one sorted list without repeats,
+// two by two.
+func mergeSorted(lists [][]string) []string {
+	lists = slices.DeleteFunc(slices.Clone(lists), func(l []string) bool { return len(l) == 0 })
+	if len(lists) == 0 {
+		return nil
 	}
-	slices.Sort(sorted)
-	for _, id := range sorted {
-		if p, ok := keep(id); ok {
-			out = append(out, p)
+	for len(lists) > 1 {
+		next := lists[:0]
+		for i := 0; i < len(lists); i += 2 {
+			if i+1 == len(lists) {
+				next = append(next, lists[i])
+				break
+			}
+			a, b := lists[i], lists[i+1]
+			m := make([]string, 0, len(a)+len(b))
+			for len(a) > 0 && len(b) > 0 {
+				switch {
+				case a[0] < b[0]:
+					m, a = append(m, a[0]), a[1:]
+				case b[0] < a[0]:
+					m, b = append(m, b[0]), b[1:]
+				default:
+					m, a, b = append(m, a[0]), a[1:], b[1:]
+				}
+			}
+			next = append(next, append(append(m, a...), b...))
+		}
+		lists = next
+	}
+	return slices.Compact(lists[0])
+}
+
+// intersect splits sorted ids into those set holds and the others, by a
+// walk through both when ids are many and a lookup each when they are few.
+func intersect(ids []string, set cowmap.Sorted[struct{}]) (in, out []string) {
+	if len(ids)*16 < set.Len() {
+		for _, id := range ids {
+			if _, ok := set.Get(id); ok {
+				in = append(in, id)
+			} else {
+				out = append(out, id)
+			}
+		}
+		return in, out
+	}
+	in = make([]string, 0, len(ids))
+	for id := range set.All() {
+		for len(ids) > 0 && ids[0] < id {
+			out, ids = append(out, ids[0]), ids[1:]
+		}
+		if len(ids) == 0 {
+			break
+		}
+		if ids[0] == id {
+			in, ids = append(in, id), ids[1:]
 		}
 	}
-	return out
+	return in, append(out, ids...)
 }
 
 // granting returns the users and applications whose own grants allow the
@@ -112,7 +192,9 @@ func appendSorted(out []Principal, ids map[string]bool, keep func(string) (Princ
 // confirmed on its grants as a check would; then the holders with
 // conditional rules, whose conditions are evaluated. The work is that of
 // the holders that grant, never of the whole organization.
-func (q *query) granting(r *roster, e *Evaluator, req *Request) []holderRef {
+//
+// appsOnly leaves the users out (users have even numbers).
+func (q *query) granting(r *roster, e *Evaluator, req *Request, appsOnly bool) []holderRef {
 	var scopes []int32
 	switch {
 	case q.project >= 0:
@@ -124,7 +206,7 @@ func (q *query) granting(r *roster, e *Evaluator, req *Request) []holderRef {
 	}
 	seen := make([]uint64, (r.holders.Len()+63)/64)
 	mark := func(num int32) bool {
-		if int(num) >= r.holders.Len() || seen[num/64]&(1<<(num%64)) != 0 {
+		if appsOnly && num&1 == 0 || int(num) >= r.holders.Len() || seen[num/64]&(1<<(num%64)) != 0 {
 			return false
 		}
 		seen[num/64] |= 1 << (num % 64)

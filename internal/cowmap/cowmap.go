@@ -6,11 +6,13 @@
 //
 // A lookup hashes the key once (with a per-process random seed, so keys
 // chosen by an attacker cannot force collisions). The top bits of the hash
-// pick one of Shards shards; a shard is a leaf, a small open-addressing
+// pick one of Shards shards (through two arrays of 64: a top one and one
+// below it); a shard is a leaf, a small open-addressing
 // table probed linearly from the low bits, or, once it holds more than
 // leafMax entries, a branch of 16 nodes picked by the next four bits, and
-// so on down. So an edit copies the shard array, the branches on its path
-// and one leaf of at most leafMax entries, whatever the size of the map:
+// so on down. So an edit copies two arrays of 64 pointers, the branches on
+// its path and one leaf of at most leafMax entries, whatever the size of
+// the map:
 // the cost of a write does not grow with the map. Leaves are at most three
 // quarters full. Lookups do not allocate.
 //
@@ -23,20 +25,30 @@ import (
 	"slices"
 )
 
-const shardBits = 10
+const (
+	shardBits = 12
+	topBits   = 6 // the top array picks a mid array, which picks the shard
+	midBits   = shardBits - topBits
+)
 
-// Shards is the number of shards: an edit copies the shard array (8 KiB),
-// and below it at most a few branches of 16 pointers and one leaf.
+// Shards is the number of shards: an edit copies two arrays of 64 pointers
+// (the top one and one below it), and below them at most a few branches of
+// 16 pointers and one leaf.
 const Shards = 1 << shardBits
+
+type (
+	mid[V any]  [1 << midBits]*node[V]
+	root[V any] [1 << topBits]*mid[V]
+)
 
 const (
 	kidBits = 4
 	fanout  = 1 << kidBits
 	// leafMax is the most entries a leaf holds before it splits into a
-	// branch (while hash bits remain to split on): up to about 100k
+	// branch (while hash bits remain to split on): up to about 200k
 	// entries, shards are leaves; at 1M, a shard is a branch of 16 leaves
-	// of about 60 entries.
-	leafMax = 192
+	// of about 15 entries.
+	leafMax = 96
 	// minShift keeps the bits that pick a branch's child apart from the
 	// low bits that pick a leaf's slot.
 	minShift = 24
@@ -135,18 +147,22 @@ type node[V any] struct {
 // Map is an immutable map from string to V. The zero Map is empty.
 // A Map is safe for concurrent use by any number of readers.
 type Map[V any] struct {
-	shards *[Shards]*node[V]
-	n      int
+	root *root[V]
+	n    int
 }
 
 // find returns the slot of key, or nil.
 func (m Map[V]) find(key string) *slot[V] {
-	if m.shards == nil {
+	if m.root == nil {
 		return nil
 	}
 	h := hash(key)
+	md := m.root[h>>(64-topBits)]
+	if md == nil {
+		return nil
+	}
 	shift := uint(64 - shardBits)
-	nd := m.shards[h>>shift]
+	nd := md[(h>>shift)&(1<<midBits-1)]
 	for nd != nil && nd.kids != nil {
 		shift -= kidBits
 		nd = nd.kids[(h>>shift)&(fanout-1)]
@@ -181,12 +197,17 @@ func (m Map[V]) Len() int { return m.n }
 // Range calls fn for every entry, in no particular order, until fn
 // returns false.
 func (m Map[V]) Range(fn func(key string, v V) bool) {
-	if m.shards == nil {
+	if m.root == nil {
 		return
 	}
-	for _, nd := range m.shards {
-		if !walk(nd, fn) {
-			return
+	for _, md := range m.root {
+		if md == nil {
+			continue
+		}
+		for _, nd := range md {
+			if !walk(nd, fn) {
+				return
+			}
 		}
 	}
 }
@@ -216,10 +237,11 @@ func walk[V any](nd *node[V], fn func(key string, v V) bool) bool {
 // it (a leaf's slots, or a branch's 16 pointers); later writes to it are
 // made in place.
 type Editor[V any] struct {
-	base   Map[V]
-	shards *[Shards]*node[V] // nil until the first write
-	owned  map[*node[V]]bool // nodes this editor made
-	n      int
+	base     Map[V]
+	root     *root[V]           // nil until the first write
+	ownedMid [1 << topBits]bool // the mid arrays this editor made
+	owned    map[*node[V]]bool  // nodes this editor made
+	n        int
 }
 
 // Edit starts deriving a new Map from m.
@@ -229,10 +251,10 @@ func (m Map[V]) Edit() *Editor[V] {
 
 // current is the Map as edited so far.
 func (e *Editor[V]) current() Map[V] {
-	if e.shards == nil {
+	if e.root == nil {
 		return e.base
 	}
-	return Map[V]{shards: e.shards, n: e.n}
+	return Map[V]{root: e.root, n: e.n}
 }
 
 // Get reads through the edits made so far.
@@ -242,15 +264,23 @@ func (e *Editor[V]) Get(key string) (V, bool) { return e.current().Get(key) }
 // the key of hash h belongs (making an empty leaf if there is none), and
 // the shift of the bits above that leaf.
 func (e *Editor[V]) leaf(h uint64) (**node[V], uint) {
-	if e.shards == nil {
-		e.shards = new([Shards]*node[V])
-		if e.base.shards != nil {
-			*e.shards = *e.base.shards
+	if e.root == nil {
+		e.root = new(root[V])
+		if e.base.root != nil {
+			*e.root = *e.base.root
 		}
 		e.owned = map[*node[V]]bool{}
 	}
+	t := h >> (64 - topBits)
+	if !e.ownedMid[t] {
+		md := new(mid[V])
+		if old := e.root[t]; old != nil {
+			*md = *old
+		}
+		e.root[t], e.ownedMid[t] = md, true
+	}
 	shift := uint(64 - shardBits)
-	ref := &e.shards[h>>shift]
+	ref := &e.root[t][(h>>shift)&(1<<midBits-1)]
 	for {
 		nd := *ref
 		switch {
@@ -370,7 +400,7 @@ func (e *Editor[V]) Delete(key string) {
 // Map returns the edited Map. The Editor must not be used afterwards.
 func (e *Editor[V]) Map() Map[V] {
 	m := e.current()
-	e.shards, e.owned = nil, nil
+	e.root, e.owned = nil, nil
 	return m
 }
 

@@ -6,69 +6,106 @@ import (
 	"slices"
 )
 
-// vecChunk is the number of elements of a Vec's chunk.
-const vecChunk = 256
+const (
+	vecBits = 5
+	vecFan  = 1 << vecBits
+)
 
-// Vec is an immutable array of V indexed from 0, in chunks of 256
-// elements, so that an edit copies the list of chunks (one pointer per
-// chunk) and the chunks it touches. The zero Vec is empty. A Vec is safe
-// for concurrent use by any number of readers.
+// Vec is an immutable array of V indexed from 0: a trie of 32-way nodes,
+// so that an edit copies the nodes on the path to what it changes (a few
+// arrays of 32), whatever the length. The zero Vec is empty. A Vec is
+// safe for concurrent use by any number of readers.
 type Vec[V any] struct {
-	chunks []*[vecChunk]V
-	n      int
+	root  *vnode[V]
+	depth int // levels of interior nodes above the leaves
+	n     int
+}
+
+// vnode is an interior node (kids) or a leaf (vals).
+type vnode[V any] struct {
+	kids *[vecFan]*vnode[V]
+	vals *[vecFan]V
 }
 
 // Len returns the number of elements.
 func (v Vec[V]) Len() int { return v.n }
 
 // At returns element i, which must be below Len.
-func (v Vec[V]) At(i int) V { return v.chunks[i/vecChunk][i%vecChunk] }
+func (v Vec[V]) At(i int) V {
+	nd := v.root
+	for d := v.depth; d > 0; d-- {
+		nd = nd.kids[(i>>(vecBits*d))&(vecFan-1)]
+		if nd == nil {
+			var zero V
+			return zero
+		}
+	}
+	return nd.vals[i&(vecFan-1)]
+}
 
 // VecEditor derives a new Vec from a base one, which it never modifies.
 // It is not safe for concurrent use.
 type VecEditor[V any] struct {
-	chunks []*[vecChunk]V
-	owned  map[*[vecChunk]V]bool
-	copied bool
-	n      int
+	v     Vec[V]
+	owned map[*vnode[V]]bool
 }
 
 // Edit starts deriving a new Vec from v.
-func (v Vec[V]) Edit() *VecEditor[V] { return &VecEditor[V]{chunks: v.chunks, n: v.n} }
+func (v Vec[V]) Edit() *VecEditor[V] { return &VecEditor[V]{v: v, owned: map[*vnode[V]]bool{}} }
 
 // Len returns the number of elements so far.
-func (e *VecEditor[V]) Len() int { return e.n }
+func (e *VecEditor[V]) Len() int { return e.v.n }
 
 // At reads element i through the edits made so far.
-func (e *VecEditor[V]) At(i int) V { return e.chunks[i/vecChunk][i%vecChunk] }
+func (e *VecEditor[V]) At(i int) V { return e.v.At(i) }
+
+// own returns the editor's own copy of *ref (a new node when nil).
+func (e *VecEditor[V]) own(ref **vnode[V], leaf bool) *vnode[V] {
+	nd := *ref
+	if nd != nil && e.owned[nd] {
+		return nd
+	}
+	c := &vnode[V]{}
+	switch {
+	case nd != nil && nd.kids != nil:
+		kids := *nd.kids
+		c.kids = &kids
+	case nd != nil:
+		vals := *nd.vals
+		c.vals = &vals
+	case leaf:
+		c.vals = new([vecFan]V)
+	default:
+		c.kids = new([vecFan]*vnode[V])
+	}
+	e.owned[c] = true
+	*ref = c
+	return c
+}
 
 // Set puts v at index i, growing the Vec to i+1 elements if it is shorter
 // (the elements between are zero).
 func (e *VecEditor[V]) Set(i int, v V) {
-	if !e.copied {
-		e.chunks, e.copied = slices.Clone(e.chunks), true
-		e.owned = map[*[vecChunk]V]bool{}
+	for i >= vecFan<<(vecBits*e.v.depth) {
+		// One level more: the old root becomes the first kid.
+		up := &vnode[V]{kids: new([vecFan]*vnode[V])}
+		up.kids[0] = e.v.root
+		e.owned[up] = true
+		e.v.root, e.v.depth = up, e.v.depth+1
 	}
-	for len(e.chunks) <= i/vecChunk {
-		c := new([vecChunk]V)
-		e.chunks = append(e.chunks, c)
-		e.owned[c] = true
+	ref := &e.v.root
+	for d := e.v.depth; d > 0; d-- {
+		nd := e.own(ref, false)
+		ref = &nd.kids[(i>>(vecBits*d))&(vecFan-1)]
 	}
-	c := e.chunks[i/vecChunk]
-	if !e.owned[c] {
-		cp := *c
-		c = &cp
-		e.chunks[i/vecChunk] = c
-		e.owned[c] = true
-	}
-	c[i%vecChunk] = v
-	e.n = max(e.n, i+1)
+	e.own(ref, true).vals[i&(vecFan-1)] = v
+	e.v.n = max(e.v.n, i+1)
 }
 
 // Vec returns the edited Vec. The editor must not be used afterwards.
 func (e *VecEditor[V]) Vec() Vec[V] {
-	v := Vec[V]{chunks: e.chunks, n: e.n}
-	e.chunks, e.owned = nil, nil
+	v := e.v
+	e.owned = nil
 	return v
 }
 
