@@ -248,9 +248,6 @@ func (s *Store) commit(ctx context.Context, plan func(v *view, rev uint64) ([]ia
 	if err != nil {
 		return nil, err
 	}
-	if err := v.flush(ctx); err != nil {
-		return nil, err
-	}
 	if len(events) == 0 {
 		return nil, nil
 	}
@@ -259,8 +256,10 @@ func (s *Store) commit(ctx context.Context, plan func(v *view, rev uint64) ([]ia
 	if err != nil {
 		return nil, err
 	}
+	// The writes still queued go with the revision, the log and the
+	// announcement, in one round trip.
 	next := rev + 1
-	var b pgx.Batch
+	b := &v.pending
 	b.Queue("UPDATE iam_revision SET revision = $1", next)
 	b.Queue("INSERT INTO iam_changes (revision, events) VALUES ($1, $2)", next, string(doc))
 	b.Queue("SELECT pg_notify('"+channel+"', $1)", strconv.FormatInt(next, 10))
@@ -268,7 +267,7 @@ func (s *Store) commit(ctx context.Context, plan func(v *view, rev uint64) ([]ia
 		b.Queue("DELETE FROM iam_changes WHERE revision <= $1", next-keep)
 		b.Queue("UPDATE iam_revision SET pruned_through = $1", next-keep)
 	}
-	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+	if err := tx.SendBatch(ctx, b).Close(); err != nil {
 		return nil, fmt.Errorf("iam: postgres: recording revision %d: %w", next, err)
 	}
 	// The feed must not deliver this revision before this write does (its
