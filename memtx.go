@@ -32,6 +32,11 @@ type memOrg struct {
 	owner    string            // the owner's user ID, or ""
 	emails   map[string]string // lower-cased email → user ID
 	gnames   map[string]string // group name → group ID
+
+	// The IDs of each kind (the names of permission sets), sorted, as the
+	// lists and the cascades read them; nil until a write transaction
+	// sorts them, and again whenever one of them comes or goes.
+	sorted [KindAPIKey + 1][]string
 }
 
 func newMemState() memState {
@@ -86,16 +91,27 @@ func memEntity[V any](st *memState, k Kind, id string, of func(*memOrg) map[stri
 	return zero, false, nil
 }
 
-// memList returns the values of one map of organization org, sorted by key.
-func memList[V any](st *memState, org string, of func(*memOrg) map[string]V) ([]V, error) {
+// memList returns the entities of kind k of organization org, held in the
+// map that of picks, sorted by key. It reads the organization's sorted
+// keys when they are known, and sorts them otherwise; tx, when not nil (a
+// write transaction, which holds the store's write lock, where readers
+// share the read lock), keeps what it sorted for the next list.
+func memList[V any](st *memState, tx *memTx, org string, k Kind, of func(*memOrg) map[string]V) ([]V, error) {
 	mo := st.orgs[org]
 	if mo == nil {
 		return nil, nil
 	}
 	m := of(mo)
-	out := make([]V, 0, len(m))
-	for _, k := range sortedKeys(m) {
-		out = append(out, m[k])
+	keys := mo.sorted[k]
+	if keys == nil {
+		keys = sortedKeys(m)
+		if tx != nil {
+			tx.setSorted(mo, k, keys)
+		}
+	}
+	out := make([]V, len(keys))
+	for i, key := range keys {
+		out[i] = m[key]
 	}
 	return out, nil
 }
@@ -173,31 +189,31 @@ func (st *memState) Organizations(context.Context) ([]Organization, error) {
 }
 
 func (st *memState) Projects(_ context.Context, org string) ([]Project, error) {
-	return memList(st, org, projectsOf)
+	return memList(st, nil, org, KindProject, projectsOf)
 }
 
 func (st *memState) Users(_ context.Context, org string) ([]User, error) {
-	return memList(st, org, usersOf)
+	return memList(st, nil, org, KindUser, usersOf)
 }
 
 func (st *memState) Applications(_ context.Context, org string) ([]Application, error) {
-	return memList(st, org, appsOf)
+	return memList(st, nil, org, KindApplication, appsOf)
 }
 
 func (st *memState) Groups(_ context.Context, org string) ([]Group, error) {
-	return memList(st, org, groupsOf)
+	return memList(st, nil, org, KindGroup, groupsOf)
 }
 
 func (st *memState) Policies(_ context.Context, org string) ([]Policy, error) {
-	return memList(st, org, policiesOf)
+	return memList(st, nil, org, KindPolicy, policiesOf)
 }
 
 func (st *memState) APIKeys(_ context.Context, org string) ([]APIKey, error) {
-	return memList(st, org, keysOf)
+	return memList(st, nil, org, KindAPIKey, keysOf)
 }
 
 func (st *memState) PermissionSets(_ context.Context, org string) ([]PermissionSet, error) {
-	return memList(st, org, setsOf)
+	return memList(st, nil, org, KindPermissionSet, setsOf)
 }
 
 // memTx is a write transaction over a MemoryStore's state: Apply mutates
@@ -232,6 +248,44 @@ func (tx *memTx) run(wtx *WriteTx, fn func(tx Tx) error) (events []Event, err er
 	}
 	tx.undo = nil
 	return events, nil
+}
+
+// The lists of a write transaction keep the keys they sort (see memList).
+
+func (tx *memTx) Projects(_ context.Context, org string) ([]Project, error) {
+	return memList(tx.memState, tx, org, KindProject, projectsOf)
+}
+
+func (tx *memTx) Users(_ context.Context, org string) ([]User, error) {
+	return memList(tx.memState, tx, org, KindUser, usersOf)
+}
+
+func (tx *memTx) Applications(_ context.Context, org string) ([]Application, error) {
+	return memList(tx.memState, tx, org, KindApplication, appsOf)
+}
+
+func (tx *memTx) Groups(_ context.Context, org string) ([]Group, error) {
+	return memList(tx.memState, tx, org, KindGroup, groupsOf)
+}
+
+func (tx *memTx) Policies(_ context.Context, org string) ([]Policy, error) {
+	return memList(tx.memState, tx, org, KindPolicy, policiesOf)
+}
+
+func (tx *memTx) APIKeys(_ context.Context, org string) ([]APIKey, error) {
+	return memList(tx.memState, tx, org, KindAPIKey, keysOf)
+}
+
+func (tx *memTx) PermissionSets(_ context.Context, org string) ([]PermissionSet, error) {
+	return memList(tx.memState, tx, org, KindPermissionSet, setsOf)
+}
+
+// setSorted sets the sorted keys of kind k of organization mo, recording
+// the undo.
+func (tx *memTx) setSorted(mo *memOrg, k Kind, keys []string) {
+	old := mo.sorted[k]
+	mo.sorted[k] = keys
+	tx.undo = append(tx.undo, func() { mo.sorted[k] = old })
 }
 
 func (tx *memTx) rollback() {
@@ -314,6 +368,9 @@ func (tx *memTx) Apply(_ context.Context, ev Event) error {
 // whether the entity's ID is in the store-wide registry.
 func memPut[V any](tx *memTx, mo *memOrg, m map[string]V, ev Event, registered bool) error {
 	_, had := m[ev.ID]
+	if had != (ev.Op == OpPut) && mo.sorted[ev.Kind] != nil {
+		tx.setSorted(mo, ev.Kind, nil) // a key comes or goes
+	}
 	if ev.Op == OpDelete {
 		var zero V
 		setMap(tx, m, ev.ID, zero, true)

@@ -182,7 +182,8 @@ func (w *WriteRules) Reader(st View) Entities {
 // Reader, a Tx that only reads). It is not safe for concurrent use, as a
 // Tx is used by the function it is given to; it refuses every call once
 // it has ended, and every call after a store failure in the middle of a
-// write (the transaction must then be rolled back).
+// write (the transaction must then be rolled back). The zero value is not
+// usable: WriteRules.Tx makes one.
 type WriteTx struct {
 	w    *WriteRules
 	ctx  context.Context // nil for a reader: each call's own
