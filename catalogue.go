@@ -8,11 +8,11 @@ import (
 )
 
 // mask is an immutable bit set of permission sets, indexed by the bit
-// numbers of a compiled catalogue, held as the bytes of a string. Masks
-// are made by a maskTable only, which interns them: equal masks share
-// their bytes, so a grant costs a string header however many sets it
-// holds, and the distinct masks stay hot in the cache. The zero mask is
-// empty.
+// numbers of a compiled catalogue, held as the bytes of a string (bits
+// past its end are clear). A mask is either a catalogue set's closure,
+// made by a maskTable, which interns them, or a view into a holder's
+// packed masks (see packedMasks), made from a bitset by pack: a bitset
+// becomes a mask in those two places only. The zero mask is empty.
 type mask struct{ s string }
 
 func (m mask) has(bit int32) bool { return hasBit(m.bytes(), bit) }
@@ -48,9 +48,10 @@ func (b *bitset) or(s string) {
 	}
 }
 
-// maskTable makes masks, and is the one way they are made: it interns
-// them, keeping each distinct mask once in an open-addressing table of
-// strings. When the table grows past maskTableMax masks (after churn, most
+// maskTable makes the catalogues' masks: it interns them, keeping each
+// distinct mask once in an open-addressing table of strings, so that the
+// closures of the built-in sets are shared by every organization's
+// catalogue. When the table grows past maskTableMax masks (after churn, most
 // are no longer used), it starts again empty: masks made before keep
 // their bytes, and correctness never depends on sharing. It is not safe
 // for concurrent use: the writer of an index owns one.
@@ -59,7 +60,7 @@ type maskTable struct {
 	n     int
 }
 
-const maskTableMax = 1 << 20
+const maskTableMax = 1 << 16
 
 var maskSeed = maphash.MakeSeed()
 

@@ -125,7 +125,7 @@ func callerOrg(s *snapshot, p Principal) string {
 		return ""
 	}
 	if pe, ok := s.principals.Ref(p.ID); ok && pe.typ == p.Type {
-		return pe.org
+		return s.orgID(pe.org)
 	}
 	return ""
 }
@@ -163,7 +163,7 @@ func (e *Evaluator) resolve(s *snapshot, q *query, p Principal) (*principalEntry
 		return nil, ReasonNone, fmt.Errorf("iam: %s %q: %w", p.Type, clip(p.ID), ErrNotFound)
 	}
 	switch {
-	case pe.org != q.org.id:
+	case pe.org != q.org.num:
 		return pe, ReasonOtherOrganization, nil
 	case expired:
 		return pe, ReasonExpired, nil
@@ -186,14 +186,14 @@ func (q *query) decide(pe *principalEntry) (r Reason, conditional bool) {
 		}
 		return ReasonNotGranted, g != nil && g.conditional
 	}
-	if q.holds(pe.own) {
+	if q.holdsPacked(pe.masks) {
 		return ReasonGranted, false
 	}
 	c := q.org.combo(pe.ref)
 	if c != nil && q.groupsHold(c) {
 		return ReasonGranted, false
 	}
-	return ReasonNotGranted, pe.own != nil && pe.own.conditional || c != nil && q.org.gt.conditional(c)
+	return ReasonNotGranted, pe.cond || c != nil && q.org.gt.conditional(c)
 }
 
 // groupsHold reports whether a group of combination c allows the query,
@@ -237,18 +237,21 @@ func (q *query) groupsHold(c *combo) bool {
 // organization-level permission (or organization-scoped set) is read from
 // the organization-scoped grants only, and a project-level one from the
 // project-scoped sets granted on the organization (all projects) only.
-func (q *query) holds(g *grants) bool {
-	if g == nil {
+func (q *query) holds(g *grants) bool { return g != nil && q.holdsPacked(g.m) }
+
+// holdsPacked is holds on the packed masks of a holder's grants.
+func (q *query) holdsPacked(p packedMasks) bool {
+	if p == "" {
 		return false
 	}
 	var a, b mask // the masks that apply at the target
 	switch {
 	case q.project >= 0:
-		a, b = g.all, g.inProject(q.project)
+		a, b = p.all(), p.inProject(q.project)
 	case q.orgScoped:
-		a = g.org
+		a = p.org()
 	default:
-		a = g.all
+		a = p.all()
 	}
 	if !q.triple {
 		return a.has(q.bit) || b.has(q.bit)

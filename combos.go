@@ -106,9 +106,9 @@ func (mo *mOrg) buildGroupTable() *groupTable {
 	var org, all scopeBits
 	var proj []scopeBits
 	for seq, g := range mo.groupG {
-		gather(&org, g.org, seq)
-		gather(&all, g.all, seq)
-		g.eachProject(func(p int32, m mask) {
+		gather(&org, g.m.org(), seq)
+		gather(&all, g.m.all(), seq)
+		g.m.eachProject(func(p int32, m mask) {
 			for len(proj) <= int(p) {
 				proj = append(proj, scopeBits{})
 			}

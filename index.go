@@ -3,6 +3,7 @@ package iam
 import (
 	"cmp"
 	"slices"
+	"strings"
 
 	"github.com/iamkit/iam/internal/cowmap"
 )
@@ -49,7 +50,7 @@ func (a *applier) finish(rev uint64) *snapshot {
 		}
 		if h.Type == PrincipalGroup {
 			if seq, ok := mo.groupSeq[h.ID]; ok {
-				if g := mo.computeGrants(mo.byHolder[h], true); g == nil {
+				if g := mo.computeGrants(mo.byHolder[h]); g == nil {
 					delete(mo.groupG, seq)
 				} else {
 					mo.groupG[seq] = g
@@ -127,6 +128,7 @@ func (a *applier) finish(rev uint64) *snapshot {
 		keys:       a.keys.Map(),
 		secrets:    a.secrets.Map(),
 		rosters:    a.rosters.Map(),
+		orgIDs:     a.orgIDs.Vec(),
 	}
 }
 
@@ -137,29 +139,35 @@ func (a *applier) rebuildEntry(p Principal, orgID string, ownDirty bool) {
 	mo := a.m.orgs[orgID]
 	if mo == nil {
 		// Its organization was deleted in this change.
-		if cur, ok := a.principals.Get(p.ID); ok && cur.typ == p.Type && cur.org == orgID {
-			a.principals.Delete(p.ID)
+		if was, ok := a.base.orgs.Get(orgID); ok {
+			if cur, ok := a.principals.Get(p.ID); ok && cur.typ == p.Type && cur.org == was.num {
+				a.principals.Delete(p.ID)
+			}
 		}
 		return
 	}
 	// The entry this change starts from: its grants, combination and
-	// holder number belong to the organization as the mirror knew it
-	// before, unless the change deleted that organization.
+	// holder number belong to the organization as the mirror knows it,
+	// unless the change deleted that organization (and perhaps made one of
+	// the same ID again, which has another number).
 	old, had := a.base.principals.Ref(p.ID)
-	had = had && old.typ == p.Type && old.org == orgID && !a.dropped[orgID]
+	had = had && old.typ == p.Type && old.org == mo.num
 	var e *principalEntry
 	switch p.Type {
 	case PrincipalGroup:
 		if seq, ok := mo.groupSeq[p.ID]; ok {
-			e = &principalEntry{org: mo.id, typ: PrincipalGroup, ref: seq}
+			e = &principalEntry{org: mo.num, typ: PrincipalGroup, ref: seq}
 		}
 	case PrincipalUser, PrincipalApplication:
 		if info, ok := mo.principals[p.ID]; ok && info.typ == p.Type {
-			e = &principalEntry{org: mo.id, typ: p.Type, locked: info.locked, owner: info.owner, managed: info.managed}
+			e = &principalEntry{org: mo.num, typ: p.Type, locked: info.locked, owner: info.owner, managed: info.managed}
 			if had && !ownDirty {
 				e.own = old.own
 			} else {
-				e.own = mo.computeGrants(mo.byHolder[p], false)
+				e.own = mo.computeGrants(mo.byHolder[p])
+			}
+			if e.own != nil {
+				e.masks, e.cond = e.own.m, e.own.conditional
 			}
 			e.ref = a.acquireCombo(mo, comboClass(info), mo.memberOf[p.ID])
 		}
@@ -225,50 +233,76 @@ func (sc *scratch) reset() {
 	}
 }
 
-// result makes the grants of what was gathered: masks interned, projects
-// sorted, or indexed by seq when dense is asked and there are many.
-func (sc *scratch) result(m *mirror, g *grants, dense bool) {
-	g.org, g.all = m.masks.mask(sc.org), m.masks.mask(sc.all)
+// pack packs what was gathered into g.m (see packedMasks).
+func (sc *scratch) pack(g *grants) {
+	trim := func(b bitset) int {
+		n := len(b)
+		for n > 0 && b[n-1] == 0 {
+			n--
+		}
+		return n
+	}
 	slices.Sort(sc.touched)
-	n := 0
-	masks := make([]mask, len(sc.touched))
-	for i, seq := range sc.touched {
-		if masks[i] = m.masks.mask(sc.proj[seq]); !masks[i].empty() {
-			n++
+	l := max(trim(sc.org), trim(sc.all))
+	var listed []int32 // the projects with a mask
+	for _, seq := range sc.touched {
+		if k := trim(sc.proj[seq]); k > 0 {
+			l = max(l, k)
+			listed = append(listed, seq)
 		}
 	}
-	if n == 0 {
+	if l == 0 {
 		return
 	}
-	if dense && n > 4 {
-		g.dense = true
-		last := int32(0)
-		for i, seq := range sc.touched {
-			if !masks[i].empty() {
-				last = seq
-			}
+	// The distinct masks, each once.
+	distinct := map[string]int{}
+	var order []int32 // for each listed project, its mask's index
+	var uniq []int32  // a project of each distinct mask
+	for _, seq := range listed {
+		key := string(sc.proj[seq][:trim(sc.proj[seq])])
+		j, ok := distinct[key]
+		if !ok {
+			j = len(uniq)
+			distinct[key] = j
+			uniq = append(uniq, seq)
 		}
-		g.projects = make([]projectGrant, last+1)
-		for i, seq := range sc.touched {
-			if !masks[i].empty() {
-				g.projects[seq] = projectGrant{seq: seq, m: masks[i]}
-			}
-		}
-		return
+		order = append(order, int32(j))
 	}
-	g.projects = make([]projectGrant, 0, n)
-	for i, seq := range sc.touched {
-		if !masks[i].empty() {
-			g.projects = append(g.projects, projectGrant{seq: seq, m: masks[i]})
+	n, k := len(listed), len(uniq)
+	width := idxWidth(k)
+	var b strings.Builder
+	b.Grow(12 + 2*l + n*(4+width) + k*l)
+	word := func(v int) { b.Write([]byte{byte(v), byte(v >> 8), byte(v >> 16), byte(v >> 24)}) }
+	bytes := func(m bitset) {
+		c := min(len(m), l)
+		b.Write(m[:c])
+		for ; c < l; c++ {
+			b.WriteByte(0)
 		}
 	}
+	word(l)
+	word(n)
+	word(k)
+	bytes(sc.org)
+	bytes(sc.all)
+	for _, seq := range listed {
+		word(int(seq))
+	}
+	for _, j := range order {
+		for c := range width {
+			b.WriteByte(byte(j >> (8 * c)))
+		}
+	}
+	for _, seq := range uniq {
+		bytes(sc.proj[seq])
+	}
+	g.m = packedMasks(b.String())
 }
 
 // computeGrants folds the rules of pols, the policies naming one holder:
-// unconditional rules into masks; every rule stays readable through pols,
-// for Explain and conditional checks. dense asks for projects indexed by
-// sequence number (groups, read by every member's checks). nil: no policy.
-func (mo *mOrg) computeGrants(pols []*cpolicy, dense bool) *grants {
+// unconditional rules into packed masks; every rule stays readable
+// through pols, for Explain and conditional checks. nil: no policy.
+func (mo *mOrg) computeGrants(pols []*cpolicy) *grants {
 	if len(pols) == 0 {
 		return nil
 	}
@@ -324,7 +358,7 @@ func (mo *mOrg) computeGrants(pols []*cpolicy, dense bool) *grants {
 	slices.SortFunc(g.bySet, func(x, y setRule) int {
 		return cmp.Or(cmp.Compare(x.bit, y.bit), cmp.Compare(x.pol, y.pol), cmp.Compare(x.rule, y.rule))
 	})
-	sc.result(mo.m, g, dense)
+	sc.pack(g)
 	return g
 }
 
@@ -332,7 +366,7 @@ func (mo *mOrg) computeGrants(pols []*cpolicy, dense bool) *grants {
 
 func (mo *mOrg) buildIndex() *orgIndex {
 	idx := &orgIndex{
-		id: mo.id, cat: mo.cat, setNames: mo.names,
+		id: mo.id, num: mo.num, cat: mo.cat, setNames: mo.names,
 		groups:   make([]*grants, mo.nextGroup),
 		groupIDs: make([]string, mo.nextGroup),
 		members:  make([]groupMembers, mo.nextGroup),

@@ -27,6 +27,7 @@ type mirror struct {
 	compiled   map[string]Condition // by expression
 	masks      maskTable
 	scratch    scratch
+	nextOrg    int32 // the number of the next organization
 }
 
 func newMirror(engine ConditionEngine) *mirror {
@@ -62,6 +63,7 @@ type pinfo struct {
 type mOrg struct {
 	m       *mirror
 	id      string
+	num     int32  // the organization's number, never given to another
 	owner   string // the owner's user ID, or ""
 	cat     *catalogue
 	sets    map[string]PermissionSet // the organization's own sets
@@ -169,6 +171,7 @@ type applier struct {
 	keys       *cowmap.Editor[*keyEntry]
 	secrets    *cowmap.Editor[[]string]
 	rosters    *cowmap.Editor[*roster]
+	orgIDs     *cowmap.VecEditor[string]
 	rosterEd   map[string]*rosterEdit // rosters being edited, by organization
 
 	catDirty   map[string]bool
@@ -181,7 +184,6 @@ type applier struct {
 	regroup    map[*mOrg]map[int32]bool   // groups whose grants changed
 	special    map[*mOrg]bool             // the special groups changed
 	combosUsed map[*mOrg]bool             // organizations whose combinations were acquired or released
-	dropped    map[string]bool            // organizations deleted in this change (perhaps made again)
 }
 
 func (m *mirror) newApplier(s *snapshot) *applier {
@@ -194,6 +196,7 @@ func (m *mirror) newApplier(s *snapshot) *applier {
 		keys:       s.keys.Edit(),
 		secrets:    s.secrets.Edit(),
 		rosters:    s.rosters.Edit(),
+		orgIDs:     s.orgIDs.Edit(),
 		rosterEd:   map[string]*rosterEdit{},
 		catDirty:   map[string]bool{},
 		orgDirty:   map[string]bool{},
@@ -376,10 +379,7 @@ func (a *applier) applyOrganization(ev Event) {
 		a.principals.Delete(id)
 	}
 	delete(a.m.orgs, ev.ID)
-	if a.dropped == nil {
-		a.dropped = map[string]bool{}
-	}
-	a.dropped[ev.ID] = true
+	a.orgIDs.Set(int(mo.num), "")
 	a.orgs.Delete(ev.ID)
 	a.rosters.Delete(ev.ID)
 	delete(a.rosterEd, ev.ID)
@@ -390,7 +390,11 @@ func (a *applier) applyOrganization(ev Event) {
 // putOrganization records organization id.
 func (a *applier) putOrganization(id string) {
 	if a.m.orgs[id] == nil {
-		a.m.orgs[id] = newMOrg(a.m, id)
+		mo := newMOrg(a.m, id)
+		mo.num = a.m.nextOrg
+		a.m.nextOrg++
+		a.m.orgs[id] = mo
+		a.orgIDs.Set(int(mo.num), id)
 		a.orgDirty[id] = true
 		a.roster(id)
 	}

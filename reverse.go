@@ -85,7 +85,7 @@ func (e *Evaluator) WhoCan(ctx context.Context, req Request) ([]Principal, error
 	in, rest := intersect(mergeSorted(appLists), r.apps)
 	managed := rest[:0:0]
 	for _, id := range rest {
-		if pe, ok := s.principals.Ref(id); ok && pe.typ == PrincipalApplication && pe.org == org.id && pe.managed {
+		if pe, ok := s.principals.Ref(id); ok && pe.typ == PrincipalApplication && pe.org == org.num && pe.managed {
 			managed = append(managed, id)
 		}
 	}
@@ -362,11 +362,11 @@ func (q *query) heldBits(pe *principalEntry) bitset {
 	var b bitset
 	for _, h := range q.holders(pe, Principal{}) {
 		if q.project >= 0 {
-			b.or(h.g.all.bytes())
-			b.or(h.g.inProject(q.project).bytes())
+			b.or(h.g.m.all().bytes())
+			b.or(h.g.m.inProject(q.project).bytes())
 		} else {
-			b.or(h.g.org.bytes())
-			b.or(h.g.all.bytes())
+			b.or(h.g.m.org().bytes())
+			b.or(h.g.m.all().bytes())
 		}
 	}
 	return b
@@ -398,9 +398,9 @@ func (e *Evaluator) WhereCan(ctx context.Context, req Request) ([]string, error)
 		}
 		return nil, notFound(kindOf(bearer.Type), bearer.ID)
 	}
-	org, ok := s.orgs.Get(pe.org)
+	org, ok := s.orgs.Get(s.orgID(pe.org))
 	if !ok {
-		return nil, notFound(KindOrganization, pe.org)
+		return nil, notFound(KindOrganization, s.orgID(pe.org))
 	}
 	// Parse the permission as if asked in some project, so that an
 	// organization-level permission is a scope mismatch.
@@ -450,10 +450,10 @@ func (e *Evaluator) whereSeqs(s *snapshot, q *query, pe *principalEntry, req *Re
 	seqs = map[int32]bool{}
 	cat := q.org.cat
 	for _, h := range q.holders(pe, Principal{}) {
-		if q.triple && cat.grantsTriple(h.g.all, q.pats, q.resource, q.action, q.orgScoped) || !q.triple && h.g.all.has(q.bit) {
+		if q.triple && cat.grantsTriple(h.g.m.all(), q.pats, q.resource, q.action, q.orgScoped) || !q.triple && h.g.m.all().has(q.bit) {
 			return true, nil
 		}
-		h.g.eachProject(func(seq int32, m mask) {
+		h.g.m.eachProject(func(seq int32, m mask) {
 			if q.triple && cat.grantsTriple(m, q.pats, q.resource, q.action, q.orgScoped) || !q.triple && m.has(q.bit) {
 				seqs[seq] = true
 			}

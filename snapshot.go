@@ -42,11 +42,21 @@ type snapshot struct {
 	keys       cowmap.Map[*keyEntry]
 	secrets    cowmap.Map[[]string] // SHA-256 of a secret (32 bytes) → the keys that have it
 	rosters    cowmap.Map[*roster]
+	orgIDs     cowmap.Vec[string] // organization number → ID ("" once deleted)
+}
+
+// orgID returns the ID of organization number n.
+func (s *snapshot) orgID(n int32) string {
+	if n >= 0 && int(n) < s.orgIDs.Len() {
+		return s.orgIDs.At(int(n))
+	}
+	return ""
 }
 
 // orgIndex is what a check reads of one organization beside the entries.
 type orgIndex struct {
 	id       string
+	num      int32 // the organization's number in this index (never given to another)
 	cat      *catalogue
 	setNames []string       // the permission-set names rules give, by table number
 	groups   []*grants      // by group sequence number; nil: none, or deleted
@@ -97,18 +107,21 @@ type projectEntry struct {
 	seq int32
 }
 
-// principalEntry is one user, application or group. It is small (four
-// words), so that a lookup reads one cache line of the table.
+// principalEntry is one user, application or group. It is small (five
+// words: with its key, a slot of the table is one cache line), so that a
+// check reads that line, then the packed masks of its own grants.
 type principalEntry struct {
-	org string  // shares its bytes with the orgIndex's id
-	own *grants // a user's or application's own grants; nil: none
+	masks packedMasks // own.m, here so that a check reads no more than the entry
+	own   *grants     // a user's or application's own grants; nil: none
 	// ref is a user's or application's group combination (an index into
 	// orgIndex.combos), or a group's sequence number.
 	ref     int32
+	org     int32 // the organization's number (orgIndex.num)
 	typ     PrincipalType
 	locked  bool
 	owner   bool
 	managed bool
+	cond    bool // own.conditional
 }
 
 type keyEntry struct {
@@ -124,51 +137,105 @@ type keyEntry struct {
 // lists the policies behind them (and the conditional rules), for Explain
 // and for the slow path of conditional grants.
 type grants struct {
-	org         mask           // organization-scoped sets, at the organization
-	all         mask           // project-scoped sets, in all projects
-	projects    []projectGrant // project-scoped sets per project: sorted by seq, or indexed by seq when dense
-	pols        []*cpolicy     // the policies naming the holder, by ID; shared with the mirror, never modified
-	bySet       []setRule      // which rules name which set, sorted by set (holders of many rules only)
-	num         int32          // a user's or application's number in its roster (see roster.holders)
-	dense       bool
-	conditional bool // some rule has a condition
+	m           packedMasks
+	pols        []*cpolicy // the policies naming the holder, by ID; shared with the mirror, never modified
+	bySet       []setRule  // which rules name which set, sorted by set (holders of many rules only)
+	num         int32      // a user's or application's number in its roster (see roster.holders)
+	conditional bool       // some rule has a condition
 }
 
-type projectGrant struct {
-	seq int32
-	m   mask
+// packedMasks is what a holder's unconditional rules grant, in one string,
+// so that a check reads it in a line or two. It starts with three 32-bit
+// numbers: the mask length L, the number n of projects that rules list,
+// and the number k of distinct masks among those projects'. Then come the
+// organization-scoped sets granted at the organization (L bytes), the
+// project-scoped sets granted in all projects (L bytes), the n projects'
+// sequence numbers (4 bytes each, increasing), for each of them the index
+// of its mask (idxWidth(k) bytes), and the k masks (L bytes each): a rule listing several projects gives them all one mask, stored
+// once. "" grants nothing.
+type packedMasks string
+
+func (p packedMasks) word(i int) int {
+	return int(uint32(p[i]) | uint32(p[i+1])<<8 | uint32(p[i+2])<<16 | uint32(p[i+3])<<24)
+}
+
+// org returns the organization-scoped sets granted at the organization.
+func (p packedMasks) org() mask {
+	if p == "" {
+		return mask{}
+	}
+	l := p.word(0)
+	return mask{string(p[12 : 12+l])}
+}
+
+// all returns the project-scoped sets granted in all projects.
+func (p packedMasks) all() mask {
+	if p == "" {
+		return mask{}
+	}
+	l := p.word(0)
+	return mask{string(p[12+l : 12+2*l])}
+}
+
+// idxWidth is the bytes of a mask index among k distinct masks.
+func idxWidth(k int) int {
+	switch {
+	case k <= 1<<8:
+		return 1
+	case k <= 1<<16:
+		return 2
+	}
+	return 4
+}
+
+// project returns the i-th project that rules list, and its mask.
+func (p packedMasks) project(i int) (int32, mask) {
+	l, n, k := p.word(0), p.word(4), p.word(8)
+	seqs := 12 + 2*l
+	w := idxWidth(k)
+	at := seqs + 4*n + w*i
+	j := int(p[at])
+	switch w {
+	case 2:
+		j |= int(p[at+1]) << 8
+	case 4:
+		j = p.word(at)
+	}
+	at = seqs + (4+w)*n + l*j
+	return int32(p.word(seqs + 4*i)), mask{string(p[at : at+l])}
 }
 
 // inProject returns the mask granted in project seq by a rule listing it.
-func (g *grants) inProject(seq int32) mask {
-	if g.dense {
-		if int(seq) < len(g.projects) {
-			return g.projects[seq].m
-		}
+func (p packedMasks) inProject(seq int32) mask {
+	if p == "" {
 		return mask{}
 	}
-	lo, hi := 0, len(g.projects)
+	l, n := p.word(0), p.word(4)
+	seqs := 12 + 2*l
+	lo, hi := 0, n
 	for lo < hi {
 		mid := int(uint(lo+hi) >> 1)
-		if g.projects[mid].seq < seq {
+		if int32(p.word(seqs+4*mid)) < seq {
 			lo = mid + 1
 		} else {
 			hi = mid
 		}
 	}
-	if lo < len(g.projects) && g.projects[lo].seq == seq {
-		return g.projects[lo].m
+	if lo < n && int32(p.word(seqs+4*lo)) == seq {
+		_, m := p.project(lo)
+		return m
 	}
 	return mask{}
 }
 
 // eachProject calls fn with every project that a rule listing it grants
 // something in, and its mask.
-func (g *grants) eachProject(fn func(seq int32, m mask)) {
-	for _, pg := range g.projects {
-		if !pg.m.empty() {
-			fn(pg.seq, pg.m)
-		}
+func (p packedMasks) eachProject(fn func(seq int32, m mask)) {
+	if p == "" {
+		return
+	}
+	for i := range p.word(4) {
+		fn(p.project(i))
 	}
 }
 
