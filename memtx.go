@@ -33,10 +33,13 @@ type memOrg struct {
 	emails   map[string]string // lower-cased email → user ID
 	gnames   map[string]string // group name → group ID
 
-	// The IDs of each kind (the names of permission sets), sorted, as the
-	// lists and the cascades read them; nil until a write transaction
-	// sorts them, and again whenever one of them comes or goes.
+	// The lists of each kind, as the cascades read them: the IDs (the
+	// names of permission sets), sorted, nil until a write transaction
+	// sorts them and again whenever one of them comes or goes; and the
+	// values in that order (a []V), nil until a write transaction lists
+	// them and again whenever one of them changes.
 	sorted [KindAPIKey + 1][]string
+	lists  [KindAPIKey + 1]any
 }
 
 func newMemState() memState {
@@ -92,14 +95,18 @@ func memEntity[V any](st *memState, k Kind, id string, of func(*memOrg) map[stri
 }
 
 // memList returns the entities of kind k of organization org, held in the
-// map that of picks, sorted by key. It reads the organization's sorted
-// keys when they are known, and sorts them otherwise; tx, when not nil (a
-// write transaction, which holds the store's write lock, where readers
-// share the read lock), keeps what it sorted for the next list.
+// map that of picks, sorted by key. It returns the organization's list
+// when it is known, and otherwise builds it, from the sorted keys when
+// they are known; tx, when not nil (a write transaction, which holds the
+// store's write lock, where readers share the read lock), keeps what it
+// built for the next list. The list returned may be the store's own.
 func memList[V any](st *memState, tx *memTx, org string, k Kind, of func(*memOrg) map[string]V) ([]V, error) {
 	mo := st.orgs[org]
 	if mo == nil {
 		return nil, nil
+	}
+	if l, ok := mo.lists[k].([]V); ok {
+		return l, nil
 	}
 	m := of(mo)
 	keys := mo.sorted[k]
@@ -112,6 +119,9 @@ func memList[V any](st *memState, tx *memTx, org string, k Kind, of func(*memOrg
 	out := make([]V, len(keys))
 	for i, key := range keys {
 		out[i] = m[key]
+	}
+	if tx != nil {
+		tx.setList(mo, k, out)
 	}
 	return out, nil
 }
@@ -250,7 +260,7 @@ func (tx *memTx) run(wtx *WriteTx, fn func(tx Tx) error) (events []Event, err er
 	return events, nil
 }
 
-// The lists of a write transaction keep the keys they sort (see memList).
+// The lists of a write transaction keep what they build (see memList).
 
 func (tx *memTx) Projects(_ context.Context, org string) ([]Project, error) {
 	return memList(tx.memState, tx, org, KindProject, projectsOf)
@@ -286,6 +296,13 @@ func (tx *memTx) setSorted(mo *memOrg, k Kind, keys []string) {
 	old := mo.sorted[k]
 	mo.sorted[k] = keys
 	tx.undo = append(tx.undo, func() { mo.sorted[k] = old })
+}
+
+// setList sets the list of kind k of organization mo, recording the undo.
+func (tx *memTx) setList(mo *memOrg, k Kind, list any) {
+	old := mo.lists[k]
+	mo.lists[k] = list
+	tx.undo = append(tx.undo, func() { mo.lists[k] = old })
 }
 
 func (tx *memTx) rollback() {
@@ -370,6 +387,9 @@ func memPut[V any](tx *memTx, mo *memOrg, m map[string]V, ev Event, registered b
 	_, had := m[ev.ID]
 	if had != (ev.Op == OpPut) && mo.sorted[ev.Kind] != nil {
 		tx.setSorted(mo, ev.Kind, nil) // a key comes or goes
+	}
+	if mo.lists[ev.Kind] != nil {
+		tx.setList(mo, ev.Kind, nil)
 	}
 	if ev.Op == OpDelete {
 		var zero V

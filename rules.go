@@ -14,10 +14,10 @@ import (
 // through it and never write through it.
 //
 // ok is false when nothing has that ID; err reports a failure of the
-// store only (I/O), never "not found". The values returned may share
-// memory with the store (their slices: tags, rules, members): the rules
-// never modify them, and copy them before they return them to a caller.
-// A list's slice itself is the caller's. Lists are sorted by ID
+// store only (I/O), never "not found". The values returned, and the
+// lists themselves, may share memory with the store (a list it keeps,
+// the slices of tags, rules and members): the rules never modify them
+// nor keep them, and copy what they return to a caller. Lists are sorted by ID
 // (permission sets by name) and are empty, not an error, for an
 // organization that does not exist. Every ID is unique across a store,
 // whatever the entity, except that an organization's own ID is also the
@@ -325,6 +325,14 @@ func refError(k Kind, id, field string, err error) error {
 		return err // a store failure
 	}
 	return &ValidationError{Entity: k.String(), ID: id, Field: field, Reason: strings.TrimPrefix(err.Error(), "iam: "), Cause: ErrNotFound}
+}
+
+// copied copies a list of values that hold no slices.
+func copied[V any](vs []V, err error) ([]V, error) {
+	if err != nil {
+		return nil, err
+	}
+	return slices.Clone(vs), nil
 }
 
 // cloned copies each of vs with clone.

@@ -138,3 +138,50 @@ func TestNewWriteRulesReportsAnInvalidCatalogue(t *testing.T) {
 		t.Fatalf("NewWriteRules: %v; want ErrInvalid", err)
 	}
 }
+
+// The lists a write transaction builds for its cascades (and keeps for
+// the next ones) never outlive a rollback: after a rolled-back write,
+// the store's lists, inside and outside a transaction, hold nothing of it.
+func TestListsAfterARolledBackWriteHoldNothingOfIt(t *testing.T) {
+	ctx := context.Background()
+	s := rulesWorld(t)
+	if _, err := s.CreateApplication(ctx, Application{ID: "ci", OrganizationID: "acme", Name: "CI"}); err != nil {
+		t.Fatal(err)
+	}
+	errUndo := errors.New("iam: undo")
+	err := s.Atomic(ctx, func(tx Tx) error {
+		if _, err := tx.CreateGroup(ctx, Group{ID: "ghost", OrganizationID: "acme", Name: "Ghost"}); err != nil {
+			return err
+		}
+		if err := tx.DeleteApplication(ctx, "ci"); err != nil { // lists the groups, the ghost included
+			return err
+		}
+		return errUndo
+	})
+	if !errors.Is(err, errUndo) {
+		t.Fatal(err)
+	}
+	groups, err := s.ListGroups(ctx, "acme")
+	if err != nil || len(groups) != 1 || groups[0].ID != "ops" {
+		t.Fatalf("groups after the rollback: %v, %v; want ops alone", groups, err)
+	}
+	err = s.Atomic(ctx, func(tx Tx) error {
+		if err := tx.DeleteUser(ctx, "ana"); err != nil { // lists the groups again
+			return err
+		}
+		g, err := tx.GetGroup(ctx, "ops")
+		if err != nil || len(g.UserIDs) != 0 {
+			t.Errorf("ops after ana's deletion: %v, %v", g, err)
+		}
+		if _, err := tx.GetGroup(ctx, "ghost"); !errors.Is(err, ErrNotFound) {
+			t.Errorf("the rolled-back group: %v; want ErrNotFound", err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if apps, err := s.ListApplications(ctx, "acme"); err != nil || len(apps) != 1 {
+		t.Fatalf("applications after the rollback: %v, %v; want ci", apps, err)
+	}
+}

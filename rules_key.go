@@ -67,7 +67,8 @@ func (t *WriteTx) ListAPIKeys(ctx context.Context, organizationID string) ([]API
 	if _, err := t.org(ctx, organizationID); err != nil {
 		return nil, err
 	}
-	return t.view.APIKeys(ctx, organizationID)
+	vs, err := t.view.APIKeys(ctx, organizationID)
+	return copied(vs, err)
 }
 
 // UpdateAPIKey replaces a key's description, expiry and default project;

@@ -51,7 +51,8 @@ func (t *WriteTx) ListOrganizations(ctx context.Context) ([]Organization, error)
 	if err != nil {
 		return nil, err
 	}
-	return t.view.Organizations(ctx)
+	vs, err := t.view.Organizations(ctx)
+	return copied(vs, err)
 }
 
 func (t *WriteTx) UpdateOrganization(ctx context.Context, o Organization) (_ Organization, err error) {
@@ -159,7 +160,8 @@ func (t *WriteTx) ListProjects(ctx context.Context, organizationID string) ([]Pr
 	if _, err := t.org(ctx, organizationID); err != nil {
 		return nil, err
 	}
-	return t.view.Projects(ctx, organizationID)
+	vs, err := t.view.Projects(ctx, organizationID)
+	return copied(vs, err)
 }
 
 func (t *WriteTx) UpdateProject(ctx context.Context, p Project) (_ Project, err error) {
