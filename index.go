@@ -31,6 +31,10 @@ func (a *applier) finish(rev uint64) *snapshot {
 			cat = compileCatalogue(a.m.builtin, own, a.m.builtinCat, &a.m.masks)
 		}
 		mo.setCatalogue(cat)
+		a.orgDirty[orgID] = true
+		if a.full {
+			continue // every holder is derived anyway
+		}
 		// Bits may have moved: every holder of the organization changes,
 		// and the reverse index, keyed by bit, is made again.
 		for h := range mo.byHolder {
@@ -40,31 +44,26 @@ func (a *applier) finish(rev uint64) *snapshot {
 			a.holders[GroupPrincipal(id)] = orgID
 		}
 		a.roster(orgID).reset = true
-		a.orgDirty[orgID] = true
 	}
-	own := map[Principal]bool{}
-	for h, orgID := range a.holders {
-		mo := a.m.orgs[orgID]
-		if mo == nil || h.IsZero() {
-			continue
-		}
-		if h.Type == PrincipalGroup {
-			if seq, ok := mo.groupSeq[h.ID]; ok {
-				if g := mo.computeGrants(mo.byHolder[h]); g == nil {
-					delete(mo.groupG, seq)
-				} else {
-					mo.groupG[seq] = g
-				}
-				a.markRegroup(mo, seq)
-				a.orgDirty[orgID] = true
+	if a.full {
+		a.deriveAll()
+	} else {
+		own := map[Principal]bool{}
+		for h, orgID := range a.holders {
+			mo := a.m.orgs[orgID]
+			if mo == nil || h.IsZero() {
+				continue
 			}
-			continue
+			if h.Type == PrincipalGroup {
+				a.groupGrants(mo, h.ID)
+				continue
+			}
+			a.principalD[h] = orgID
+			own[h] = true
 		}
-		a.principalD[h] = orgID
-		own[h] = true
-	}
-	for p, orgID := range a.principalD {
-		a.rebuildEntry(p, orgID, own[p])
+		for p, orgID := range a.principalD {
+			a.rebuildEntry(p, orgID, own[p])
+		}
 	}
 	for mo := range a.combosUsed {
 		if a.m.orgs[mo.id] == mo {
@@ -130,6 +129,38 @@ func (a *applier) finish(rev uint64) *snapshot {
 		rosters:    a.rosters.Map(),
 		orgIDs:     a.orgIDs.Vec(),
 	}
+}
+
+// deriveAll derives every group's grants and every principal's entry, for
+// a whole index built from an empty one.
+func (a *applier) deriveAll() {
+	for _, orgID := range sortedKeys(a.m.orgs) {
+		mo := a.m.orgs[orgID]
+		for _, id := range sortedKeys(mo.groups) {
+			a.groupGrants(mo, id)
+		}
+		for _, id := range sortedKeys(mo.principals) {
+			a.rebuildEntry(Principal{Type: mo.principals[id].typ, ID: id}, orgID, true)
+		}
+		for _, id := range sortedKeys(mo.groups) {
+			a.rebuildEntry(GroupPrincipal(id), orgID, true)
+		}
+	}
+}
+
+// groupGrants computes the grants of group id of mo.
+func (a *applier) groupGrants(mo *mOrg, id string) {
+	seq, ok := mo.groupSeq[id]
+	if !ok {
+		return
+	}
+	if g := mo.computeGrants(mo.byHolder[GroupPrincipal(id)]); g == nil {
+		delete(mo.groupG, seq)
+	} else {
+		mo.groupG[seq] = g
+	}
+	a.markRegroup(mo, seq)
+	a.orgDirty[mo.id] = true
 }
 
 // rebuildEntry derives the entry of principal p of organization orgID:
@@ -254,17 +285,38 @@ func (sc *scratch) pack(g *grants) {
 	if l == 0 {
 		return
 	}
-	// The distinct masks, each once.
-	distinct := map[string]int{}
+	// The distinct masks, each once (found by a scan while they are few).
+	var distinct map[string]int
 	var order []int32 // for each listed project, its mask's index
 	var uniq []int32  // a project of each distinct mask
 	for _, seq := range listed {
-		key := string(sc.proj[seq][:trim(sc.proj[seq])])
-		j, ok := distinct[key]
-		if !ok {
+		m := sc.proj[seq][:trim(sc.proj[seq])]
+		j := -1
+		if distinct != nil {
+			if v, ok := distinct[string(m)]; ok {
+				j = v
+			}
+		} else {
+			for u, other := range uniq {
+				o := sc.proj[other]
+				if string(o[:trim(o)]) == string(m) {
+					j = u
+					break
+				}
+			}
+		}
+		if j < 0 {
 			j = len(uniq)
-			distinct[key] = j
 			uniq = append(uniq, seq)
+			if distinct != nil {
+				distinct[string(m)] = j
+			} else if len(uniq) == 32 {
+				distinct = map[string]int{}
+				for u, other := range uniq {
+					o := sc.proj[other]
+					distinct[string(o[:trim(o)])] = u
+				}
+			}
 		}
 		order = append(order, int32(j))
 	}
@@ -407,6 +459,13 @@ type rosterEdit struct {
 	conditional *cowmap.SetEditor[int32]
 	reset       bool    // the reverse index is made again from nothing
 	freed       []int32 // holder numbers freed by this change
+
+	// bulk: the roster is made whole from nothing (a full build). Its
+	// lists are gathered, then sorted and made at once.
+	bulk            bool
+	userIDs, appIDs []string
+	adds            map[int32][]uint64 // entries of the granted sets, by bit
+	conditionalNums []int32
 }
 
 // roster returns the editor of organization id's roster.
@@ -418,7 +477,7 @@ func (a *applier) roster(id string) *rosterEdit {
 	if !ok {
 		base = emptyRoster
 	}
-	r := &rosterEdit{base: base}
+	r := &rosterEdit{base: base, bulk: a.full && base == emptyRoster}
 	a.rosterEd[id] = r
 	return r
 }
@@ -449,6 +508,16 @@ func put[V comparable](m cowmap.Sorted[V], ed **cowmap.SortedEditor[V], key stri
 // note records user or application p, whose index entry is now e (nil:
 // deleted), in its organization's roster.
 func (r *rosterEdit) note(p Principal, e *principalEntry) {
+	if r.bulk {
+		switch {
+		case e == nil:
+		case p.Type == PrincipalUser && !e.locked:
+			r.userIDs = append(r.userIDs, p.ID)
+		case p.Type == PrincipalApplication && !e.managed:
+			r.appIDs = append(r.appIDs, p.ID)
+		}
+		return
+	}
 	switch p.Type {
 	case PrincipalUser:
 		put(r.base.users, &r.users, p.ID, struct{}{}, e != nil && !e.locked)
@@ -488,6 +557,18 @@ func (r *rosterEdit) reindex(mo *mOrg, p Principal, before, after *grants) {
 	}
 	newKeys := mo.grantKeys(after, mo.m.scratch.keys[:0])
 	mo.m.scratch.keys = newKeys
+	if r.bulk {
+		if r.adds == nil {
+			r.adds = map[int32][]uint64{}
+		}
+		for _, k := range newKeys {
+			r.adds[int32(k>>32)] = append(r.adds[int32(k>>32)], grantEntry(int32(uint32(k)), num))
+		}
+		if after != nil && after.conditional {
+			r.conditionalNums = append(r.conditionalNums, num)
+		}
+		return
+	}
 	i, j := 0, 0
 	for i < len(oldKeys) || j < len(newKeys) {
 		switch {
@@ -563,6 +644,30 @@ func (r *rosterEdit) set(bit int32) *cowmap.SetEditor[uint64] {
 	return ed
 }
 
+// finishBulk makes the lists gathered in bulk.
+func (r *rosterEdit) finishBulk() {
+	slices.Sort(r.userIDs)
+	slices.Sort(r.appIDs)
+	users, apps := slices.Compact(r.userIDs), slices.Compact(r.appIDs)
+	out := *r.base
+	out.users = cowmap.SortedOf(users, make([]struct{}, len(users)))
+	out.apps = cowmap.SortedOf(apps, make([]struct{}, len(apps)))
+	slices.Sort(r.conditionalNums)
+	out.conditional = cowmap.SetOf(slices.Compact(r.conditionalNums))
+	if len(r.adds) > 0 {
+		if r.granted == nil {
+			r.granted = cowmap.Vec[cowmap.Set[uint64]]{}.Edit()
+		}
+		for bit, entries := range r.adds {
+			slices.Sort(entries)
+			r.granted.Set(int(bit), cowmap.SetOf(slices.Compact(entries)))
+		}
+	}
+	r.base, r.bulk = &out, false
+	r.userIDs, r.appIDs, r.adds, r.conditionalNums = nil, nil, nil, nil
+	r.users, r.apps = nil, nil
+}
+
 // grantKeys appends to out, sorted and without repeats, the keys (set
 // bit, scope) of the reverse index that grants g holds: every set that
 // an unconditional rule names, where it grants it.
@@ -602,7 +707,11 @@ func (mo *mOrg) grantKeys(g *grants, out []uint64) []uint64 {
 
 // done returns the edited roster with owner, or nil when nothing changed.
 func (r *rosterEdit) done(owner string) *roster {
-	if r.users == nil && r.apps == nil && r.projects == nil && r.holders == nil && r.granted == nil &&
+	made := r.bulk
+	if r.bulk {
+		r.finishBulk()
+	}
+	if !made && r.users == nil && r.apps == nil && r.projects == nil && r.holders == nil && r.granted == nil &&
 		r.conditional == nil && !r.reset && owner == r.base.owner && r.base != emptyRoster {
 		return nil
 	}

@@ -184,6 +184,10 @@ type applier struct {
 	regroup    map[*mOrg]map[int32]bool   // groups whose grants changed
 	special    map[*mOrg]bool             // the special groups changed
 	combosUsed map[*mOrg]bool             // organizations whose combinations were acquired or released
+
+	// full: the applier builds a whole index from an empty one. It then
+	// marks nothing per entity: finish derives every entry of the mirror.
+	full bool
 }
 
 func (m *mirror) newApplier(s *snapshot) *applier {
@@ -281,7 +285,22 @@ func (a *applier) putUser(mo *mOrg, id string, u *User) {
 	if info, ok := mo.principals[id]; mo.owner == id && (!ok || info.typ != PrincipalUser || !info.owner) {
 		mo.owner = ""
 	}
-	a.principalD[p] = mo.id
+	a.mark(p, mo)
+}
+
+// mark records that the entry of principal p of mo must be derived again.
+func (a *applier) mark(p Principal, mo *mOrg) {
+	if !a.full {
+		a.principalD[p] = mo.id
+	}
+}
+
+// markHolder records that the grants of holder h of mo must be computed
+// again.
+func (a *applier) markHolder(h Principal, mo *mOrg) {
+	if !a.full {
+		a.holders[h] = mo.id
+	}
 }
 
 // putApplication records application id, or its deletion (app nil).
@@ -293,7 +312,7 @@ func (a *applier) putApplication(mo *mOrg, id string, app *Application) {
 		delete(mo.principals, id)
 		a.forgetMember(mo, p)
 	}
-	a.principalD[p] = mo.id
+	a.mark(p, mo)
 }
 
 // putPolicy records policy id, or its deletion (p nil).
@@ -316,7 +335,7 @@ func (a *applier) putPolicy(mo *mOrg, id string, p *Policy) {
 // setHolderPolicy puts cp (nil: removes policy id) in the list of the
 // policies naming h, and marks h's grants for recomputing.
 func (a *applier) setHolderPolicy(mo *mOrg, h Principal, id string, cp *cpolicy) {
-	a.holders[h] = mo.id
+	a.markHolder(h, mo)
 	list := mo.byHolder[h]
 	i, found := slices.BinarySearchFunc(list, id, func(p *cpolicy, id string) int { return strings.Compare(p.id, id) })
 	if !found && cp == nil {
@@ -468,7 +487,7 @@ func (a *applier) putGroup(mo *mOrg, id string, g *Group) {
 		if !existed {
 			seq = mo.newGroupSeq()
 			mo.groupSeq[id] = seq
-			a.holders[gp] = mo.id // policies may name it already
+			a.markHolder(gp, mo) // policies may name it already
 		}
 	} else {
 		delete(mo.groups, id)
@@ -496,19 +515,19 @@ func (a *applier) putGroup(mo *mOrg, id string, g *Group) {
 			was[id] = true
 			if !in[id] {
 				mo.leave(id, seq)
-				a.principalD[Principal{Type: kind, ID: id}] = mo.id
+				a.mark(Principal{Type: kind, ID: id}, mo)
 			}
 		}
 		for _, id := range after {
 			if !was[id] {
 				mo.join(id, seq)
-				a.principalD[Principal{Type: kind, ID: id}] = mo.id
+				a.mark(Principal{Type: kind, ID: id}, mo)
 			}
 		}
 	}
 	diff(PrincipalUser, old.UserIDs, now.UserIDs)
 	diff(PrincipalApplication, old.ApplicationIDs, now.ApplicationIDs)
-	a.principalD[gp] = mo.id
+	a.mark(gp, mo)
 	a.orgDirty[mo.id] = true
 }
 
