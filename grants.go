@@ -104,7 +104,14 @@ func (sc *scratch) pack(g *grants) {
 	n, k := len(listed), len(uniq)
 	width := idxWidth(k)
 	var b strings.Builder
-	b.Grow(12 + 2*l + n*(4+width) + k*l)
+	flags, masks := 0, 0
+	if trim(sc.org) > 0 {
+		flags, masks = flags|packedOrg, masks+1
+	}
+	if trim(sc.all) > 0 {
+		flags, masks = flags|packedAll, masks+1
+	}
+	b.Grow(12 + masks*l + n*(4+width) + k*l)
 	word := func(v int) { b.Write([]byte{byte(v), byte(v >> 8), byte(v >> 16), byte(v >> 24)}) }
 	bytes := func(m bitset) {
 		c := min(len(m), l)
@@ -115,9 +122,13 @@ func (sc *scratch) pack(g *grants) {
 	}
 	word(l)
 	word(n)
-	word(k)
-	bytes(sc.org)
-	bytes(sc.all)
+	word(k | flags)
+	if flags&packedOrg != 0 {
+		bytes(sc.org)
+	}
+	if flags&packedAll != 0 {
+		bytes(sc.all)
+	}
 	for _, seq := range listed {
 		word(int(seq))
 	}
@@ -149,16 +160,17 @@ func (mo *mOrg) computeGrants(pols []*cpolicy) *grants {
 			named += p.rule(ri).nsets
 		}
 	}
+	var bySet []setRule
 	if rules >= bySetMin {
-		g.bySet = make([]setRule, 0, named)
+		bySet = make([]setRule, 0, named)
 	}
 	for pi, p := range pols {
 		for ri := range p.rules() {
 			r := p.rule(ri)
-			if g.bySet != nil {
+			if bySet != nil {
 				for j := range r.nsets {
 					if bit := mo.bit(r.set(j)); bit >= 0 {
-						g.bySet = append(g.bySet, setRule{bit: bit, pol: int32(pi), rule: int32(ri)})
+						bySet = append(bySet, setRule{bit: bit, pol: int32(pi), rule: int32(ri)})
 					}
 				}
 			}
@@ -188,10 +200,12 @@ func (mo *mOrg) computeGrants(pols []*cpolicy) *grants {
 			}
 		}
 	}
-	slices.SortFunc(g.bySet, func(x, y setRule) int {
+	if bySet != nil {
+		g.bySet = &bySet
+	}
+	slices.SortFunc(bySet, func(x, y setRule) int {
 		return cmp.Or(cmp.Compare(x.bit, y.bit), cmp.Compare(x.pol, y.pol), cmp.Compare(x.rule, y.rule))
 	})
 	sc.pack(g)
 	return g
 }
-

@@ -82,7 +82,11 @@ func dumpOrg(b *strings.Builder, s *snapshot, o *orgIndex) {
 		}
 		parts = append(parts, fmt.Sprintf("policies %v conditional %v", pols, g.conditional))
 		var bySet []string
-		for _, sr := range g.bySet {
+		var rules []setRule
+		if g.bySet != nil {
+			rules = *g.bySet
+		}
+		for _, sr := range rules {
 			bySet = append(bySet, fmt.Sprintf("%s:%s/%d", cat.sets[sr.bit].Name, g.pols[sr.pol].id, sr.rule))
 		}
 		if len(bySet) > 0 {
@@ -205,17 +209,17 @@ func reverseIndexDump(r *roster, cat *catalogue, scope func(int32) string) strin
 	var lines []string
 	holder := func(num int32) string {
 		if int(num) < r.holders.Len() {
-			if h := r.holders.At(int(num)); h.g != nil {
-				return h.p.String()
+			if g := r.holders.At(int(num)); g != nil {
+				return g.holder().String()
 			}
 		}
 		return fmt.Sprintf("free holder #%d", num)
 	}
 	for i := range r.holders.Len() {
-		if h := r.holders.At(i); h.g != nil {
-			lines = append(lines, fmt.Sprintf("  holder %s\n", h.p))
-			if h.g.num != int32(i) {
-				lines = append(lines, fmt.Sprintf("  holder %s: numbered %d, its grants say %d\n", h.p, i, h.g.num))
+		if g := r.holders.At(i); g != nil {
+			lines = append(lines, fmt.Sprintf("  holder %s\n", g.holder()))
+			if g.num != int32(i) {
+				lines = append(lines, fmt.Sprintf("  holder %s: numbered %d, its grants say %d\n", g.holder(), i, g.num))
 			}
 		}
 	}

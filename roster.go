@@ -16,7 +16,7 @@ type rosterEdit struct {
 	base        *roster
 	users, apps *cowmap.SortedEditor[struct{}]
 	projects    *cowmap.SortedEditor[int32]
-	holders     *cowmap.VecEditor[holderRef]
+	holders     *cowmap.VecEditor[*grants]
 	granted     *cowmap.VecEditor[cowmap.Set[uint64]]
 	sets        map[int32]*cowmap.SetEditor[uint64] // the granted sets being edited, by bit
 	conditional *cowmap.SetEditor[int32]
@@ -106,7 +106,7 @@ func (r *rosterEdit) reindex(mo *mOrg, p Principal, before, after *grants) {
 	}
 	if after == nil {
 		if num >= 0 {
-			r.holders.Set(int(num), holderRef{})
+			r.holders.Set(int(num), nil)
 			r.freed = append(r.freed, num)
 		}
 	} else {
@@ -116,7 +116,7 @@ func (r *rosterEdit) reindex(mo *mOrg, p Principal, before, after *grants) {
 		if after.num != num {
 			after.num = num // after is this change's own: no reader has it yet
 		}
-		r.holders.Set(int(num), holderRef{p: p, g: after})
+		r.holders.Set(int(num), after)
 	}
 	newKeys := mo.grantKeys(after, mo.m.scratch.keys[:0])
 	mo.m.scratch.keys = newKeys
@@ -211,19 +211,20 @@ func (r *rosterEdit) set(bit int32) *cowmap.SetEditor[uint64] {
 func (r *rosterEdit) finishBulk() {
 	slices.Sort(r.userIDs)
 	slices.Sort(r.appIDs)
-	users, apps := slices.Compact(r.userIDs), slices.Compact(r.appIDs)
+	// Exact copies: the gathered slices have spare room.
+	users, apps := slices.Clone(slices.Compact(r.userIDs)), slices.Clone(slices.Compact(r.appIDs))
 	out := *r.base
 	out.users = cowmap.SortedOf(users, make([]struct{}, len(users)))
 	out.apps = cowmap.SortedOf(apps, make([]struct{}, len(apps)))
 	slices.Sort(r.conditionalNums)
-	out.conditional = cowmap.SetOf(slices.Compact(r.conditionalNums))
+	out.conditional = cowmap.SetOf(slices.Clone(slices.Compact(r.conditionalNums)))
 	if len(r.adds) > 0 {
 		if r.granted == nil {
 			r.granted = cowmap.Vec[cowmap.Set[uint64]]{}.Edit()
 		}
 		for bit, entries := range r.adds {
 			slices.Sort(entries)
-			r.granted.Set(int(bit), cowmap.SetOf(slices.Compact(entries)))
+			r.granted.Set(int(bit), cowmap.SetOf(slices.Clone(slices.Compact(entries))))
 		}
 	}
 	r.base, r.bulk = &out, false

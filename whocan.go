@@ -46,11 +46,11 @@ func (e *Evaluator) WhoCan(ctx context.Context, req Request) ([]Principal, error
 	// sorted by the index), the holders that grant, the owner.
 	var userLists, appLists [][]string
 	var holderUsers, holderApps []string
-	for _, h := range q.granting(r, e, &req, allUsers) {
-		if h.p.Type == PrincipalUser {
-			holderUsers = append(holderUsers, h.p.ID)
+	for _, p := range q.granting(r, e, &req, allUsers) {
+		if p.Type == PrincipalUser {
+			holderUsers = append(holderUsers, p.ID)
 		} else {
-			holderApps = append(holderApps, h.p.ID)
+			holderApps = append(holderApps, p.ID)
 		}
 	}
 	slices.Sort(holderUsers)
@@ -189,7 +189,7 @@ func intersect(ids []string, set cowmap.Sorted[struct{}]) (in, out []string) {
 // the holders that grant, never of the whole organization.
 //
 // appsOnly leaves the users out (users have even numbers).
-func (q *query) granting(r *roster, e *Evaluator, req *Request, appsOnly bool) []holderRef {
+func (q *query) granting(r *roster, e *Evaluator, req *Request, appsOnly bool) []Principal {
 	var scopes []int32
 	switch {
 	case q.project >= 0:
@@ -207,7 +207,7 @@ func (q *query) granting(r *roster, e *Evaluator, req *Request, appsOnly bool) [
 		seen[num/64] |= 1 << (num % 64)
 		return true
 	}
-	var out []holderRef
+	var out []Principal
 	for _, c := range q.grantingSets() {
 		if int(c) >= r.granted.Len() {
 			continue
@@ -220,8 +220,8 @@ func (q *query) granting(r *roster, e *Evaluator, req *Request, appsOnly bool) [
 				if !mark(num) {
 					continue
 				}
-				if h := r.holders.At(int(num)); h.g != nil && q.holds(h.g) {
-					out = append(out, h)
+				if g := r.holders.At(int(num)); g != nil && q.holds(g) {
+					out = append(out, g.holder())
 				}
 			}
 		}
@@ -230,8 +230,8 @@ func (q *query) granting(r *roster, e *Evaluator, req *Request, appsOnly bool) [
 		if !mark(num) {
 			continue
 		}
-		if h := r.holders.At(int(num)); e.allows(q, h.g, req) {
-			out = append(out, h)
+		if g := r.holders.At(int(num)); g != nil && e.allows(q, g, req) {
+			out = append(out, g.holder())
 		}
 	}
 	return out
@@ -286,4 +286,3 @@ func (e *Evaluator) allows(q *query, g *grants, req *Request) bool {
 	}
 	return false
 }
-
