@@ -145,8 +145,10 @@ func (sc *scratch) pack(g *grants) {
 
 // computeGrants folds the rules of pols, the policies naming one holder:
 // unconditional rules into packed masks; every rule stays readable
-// through pols, for Explain and conditional checks. nil: no policy.
-func (mo *mOrg) computeGrants(pols []*cpolicy) *grants {
+// through pols, for Explain and conditional checks. group says the holder
+// is a group, whose rules every member's Explain reads: it gets a set →
+// rule index whatever its number of rules. nil: no policy.
+func (mo *mOrg) computeGrants(pols []*cpolicy, group bool) *grants {
 	if len(pols) == 0 {
 		return nil
 	}
@@ -161,7 +163,7 @@ func (mo *mOrg) computeGrants(pols []*cpolicy) *grants {
 		}
 	}
 	var bySet []setRule
-	if rules >= bySetMin {
+	if rules >= bySetMin || group && rules > 0 {
 		bySet = make([]setRule, 0, named)
 	}
 	for pi, p := range pols {

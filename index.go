@@ -148,7 +148,7 @@ func (a *applier) groupGrants(mo *mOrg, id string) {
 	if !ok {
 		return
 	}
-	if g := mo.computeGrants(mo.byHolder[GroupPrincipal(id)]); g == nil {
+	if g := mo.computeGrants(mo.byHolder[GroupPrincipal(id)], true); g == nil {
 		delete(mo.groupG, seq)
 	} else {
 		mo.groupG[seq] = g
@@ -189,7 +189,7 @@ func (a *applier) rebuildEntry(p Principal, orgID string, ownDirty bool) {
 			if had && !ownDirty {
 				e.own = old.own
 			} else {
-				e.own = mo.computeGrants(mo.byHolder[p])
+				e.own = mo.computeGrants(mo.byHolder[p], false)
 			}
 			if e.own != nil {
 				e.masks, e.cond = e.own.m, e.own.conditional

@@ -266,11 +266,11 @@ type setRule struct{ bit, pol, rule int32 }
 // ruleRef names one rule of a holder's policies.
 type ruleRef struct{ pol, rule int32 }
 
-// bySetMin is the number of rules from which a holder's grants carry a
-// set → rule index (bySet): below it, the slow paths read every rule, which
-// costs less than the index would in memory. Users and applications hold
-// a few policies; groups, read by every member's Explain, may hold
-// hundreds.
+// bySetMin is the number of rules from which a user's or application's
+// grants carry a set → rule index (bySet): below it, the slow paths read
+// every rule, which costs less than the index would in memory (users and
+// applications hold a few policies). A group's grants always carry one:
+// every member's Explain reads them, and groups are few.
 const bySetMin = 64
 
 // rulesNaming appends to out the rules naming set bit.
