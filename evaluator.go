@@ -212,38 +212,40 @@ func (e *Evaluator) rebuild() {
 // build reads the whole store in one transaction, replaces the index with
 // it, and then applies the changes delivered since the read began. Until
 // it succeeds, changes wait in pending.
+//
+// The new index's mirror is private to the build until it is published,
+// so the read folds each organization into it as it is listed (the
+// store's lists of one organization are all that is held besides the
+// store and the index); the snapshot is derived after the read.
 func (e *Evaluator) build(ctx context.Context) (err error) {
 	e.mu.Lock()
 	e.pending = nil // what was delivered so far, the read below holds
 	e.mu.Unlock()
-	var ch Change
+	var rev uint64
 	m := newMirror(e.engine)
+	a := m.newApplier(&snapshot{})
+	a.full = true
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("iam: building the evaluator index: indexing revision %d panicked: %v", rev, p)
+		}
+	}()
 	err = readSnapshot(ctx, e.store, func(tx Tx) error {
-		ch.Revision = tx.Revision()
+		rev = tx.Revision()
 		builtin, err := tx.ListPermissionSets(ctx, "")
 		if err != nil {
 			return err
 		}
 		m.builtin, m.builtinCat = builtin, compileCatalogue(builtin, nil, nil, &m.masks)
-		evs, err := readAll(ctx, tx)
-		ch.Events = evs
-		return err
+		return a.readStore(ctx, tx)
 	})
 	if err != nil {
 		return fmt.Errorf("iam: building the evaluator index: %w", err)
 	}
+	s := a.finish(rev)
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("iam: building the evaluator index: indexing revision %d panicked: %v", ch.Revision, p)
-		}
-	}()
-	a := m.newApplier(&snapshot{})
-	for _, ev := range ch.Events {
-		a.apply(ev)
-	}
-	e.publish(a.finish(ch.Revision))
+	e.publish(s)
 	e.mirror = m
 	pending := e.pending
 	e.pending, e.building = nil, false
@@ -256,73 +258,74 @@ func (e *Evaluator) build(ctx context.Context) (err error) {
 	return nil
 }
 
-// readAll lists every entity of the store as OpPut events, in an order in
-// which each refers only to what came before.
-func readAll(ctx context.Context, tx Tx) ([]Event, error) {
+// readStore folds every entity of the store into the mirror, organization
+// by organization, each in an order in which it refers only to what came
+// before.
+func (a *applier) readStore(ctx context.Context, tx Tx) error {
 	orgs, err := tx.ListOrganizations(ctx)
 	if err != nil {
-		return nil, err
-	}
-	var evs []Event
-	put := func(k Kind, id, org string, v any) {
-		evs = append(evs, Event{Op: OpPut, Kind: k, ID: id, OrganizationID: org, Value: v})
+		return err
 	}
 	for _, o := range orgs {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return err
 		}
-		put(KindOrganization, o.ID, o.ID, o)
+		a.putOrganization(o.ID)
+		mo := a.m.orgs[o.ID]
 		sets, err := tx.ListPermissionSets(ctx, o.ID)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, v := range sets {
-			put(KindPermissionSet, v.Name, o.ID, v)
+			mo.sets[v.Name] = v
+		}
+		if len(sets) > 0 {
+			a.catDirty[o.ID] = true
 		}
 		projects, err := tx.ListProjects(ctx, o.ID)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		for _, v := range projects {
-			put(KindProject, v.ID, o.ID, v)
+			a.putProject(mo, v.ID)
 		}
 		users, err := tx.ListUsers(ctx, o.ID)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		for _, v := range users {
-			put(KindUser, v.ID, o.ID, v)
+		for i := range users {
+			a.putUser(mo, users[i].ID, &users[i])
 		}
 		apps, err := tx.ListApplications(ctx, o.ID)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		for _, v := range apps {
-			put(KindApplication, v.ID, o.ID, v)
+		for i := range apps {
+			a.putApplication(mo, apps[i].ID, &apps[i])
 		}
 		groups, err := tx.ListGroups(ctx, o.ID)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		for _, v := range groups {
-			put(KindGroup, v.ID, o.ID, v)
+		for i := range groups {
+			a.putGroup(mo, groups[i].ID, &groups[i])
 		}
 		policies, err := tx.ListPolicies(ctx, o.ID)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		for _, v := range policies {
-			put(KindPolicy, v.ID, o.ID, v)
+		for i := range policies {
+			a.putPolicy(mo, policies[i].ID, &policies[i])
 		}
 		keys, err := tx.ListAPIKeys(ctx, o.ID)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		for _, v := range keys {
-			put(KindAPIKey, v.AccessKey, o.ID, v)
+		for i := range keys {
+			a.putKey(mo, keys[i].AccessKey, &keys[i])
 		}
 	}
-	return evs, nil
+	return nil
 }
 
 // Close stops following the store. The Evaluator keeps answering from the

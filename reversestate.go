@@ -87,14 +87,14 @@ func reverseIndexState(r *roster) string {
 	ids := func(nums []int32) []string {
 		var out []string
 		for _, num := range nums {
-			out = append(out, r.holders.At(int(num)).p.String())
+			out = append(out, r.holders.At(int(num)).holder().String())
 		}
 		slices.Sort(out)
 		return out
 	}
 	for i := range r.holders.Len() {
-		if h := r.holders.At(i); h.g != nil {
-			lines = append(lines, fmt.Sprintf("  holder %s\n", h.p))
+		if g := r.holders.At(i); g != nil {
+			lines = append(lines, fmt.Sprintf("  holder %s\n", g.holder()))
 		}
 	}
 	project := map[int32]string{}

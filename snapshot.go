@@ -139,7 +139,7 @@ type keyEntry struct {
 type grants struct {
 	m           packedMasks
 	pols        []*cpolicy // the policies naming the holder, by ID; shared with the mirror, never modified
-	bySet       []setRule  // which rules name which set, sorted by set (holders of many rules only)
+	bySet       *[]setRule // which rules name which set, sorted by set (holders of many rules only)
 	num         int32      // a user's or application's number in its roster (see roster.holders)
 	conditional bool       // some rule has a condition
 }
@@ -147,34 +147,56 @@ type grants struct {
 // packedMasks is what a holder's unconditional rules grant, in one string,
 // so that a check reads it in a line or two. It starts with three 32-bit
 // numbers: the mask length L, the number n of projects that rules list,
-// and the number k of distinct masks among those projects'. Then come the
-// organization-scoped sets granted at the organization (L bytes), the
-// project-scoped sets granted in all projects (L bytes), the n projects'
-// sequence numbers (4 bytes each, increasing), for each of them the index
-// of its mask (idxWidth(k) bytes), and the k masks (L bytes each): a rule listing several projects gives them all one mask, stored
-// once. "" grants nothing.
+// and the number k of distinct masks among those projects' (its two top
+// bits say whether the next two masks are there). Then come the
+// organization-scoped sets granted at the organization (L bytes, left out
+// when there are none), the project-scoped sets granted in all projects
+// (L bytes, left out when there are none), the n projects' sequence
+// numbers (4 bytes each, increasing), for each of them the index of its
+// mask (idxWidth(k) bytes), and the k masks (L bytes each): a rule
+// listing several projects gives them all one mask, stored once. ""
+// grants nothing.
 type packedMasks string
+
+const (
+	packedOrg = 1 << 31 // in the third number: the organization's mask is there
+	packedAll = 1 << 30 // the all-projects mask is there
+)
 
 func (p packedMasks) word(i int) int {
 	return int(uint32(p[i]) | uint32(p[i+1])<<8 | uint32(p[i+2])<<16 | uint32(p[i+3])<<24)
 }
 
+// layout returns L, n, k and where the all-projects mask and the projects'
+// sequence numbers start.
+func (p packedMasks) layout() (l, n, k, all, seqs int) {
+	l, n, k = p.word(0), p.word(4), p.word(8)
+	all = 12
+	if k&packedOrg != 0 {
+		all += l
+	}
+	seqs = all
+	if k&packedAll != 0 {
+		seqs += l
+	}
+	return l, n, k &^ (packedOrg | packedAll), all, seqs
+}
+
 // org returns the organization-scoped sets granted at the organization.
 func (p packedMasks) org() mask {
-	if p == "" {
+	if p == "" || p.word(8)&packedOrg == 0 {
 		return mask{}
 	}
-	l := p.word(0)
-	return mask{string(p[12 : 12+l])}
+	return mask{string(p[12 : 12+p.word(0)])}
 }
 
 // all returns the project-scoped sets granted in all projects.
 func (p packedMasks) all() mask {
-	if p == "" {
+	if p == "" || p.word(8)&packedAll == 0 {
 		return mask{}
 	}
-	l := p.word(0)
-	return mask{string(p[12+l : 12+2*l])}
+	l, _, _, all, _ := p.layout()
+	return mask{string(p[all : all+l])}
 }
 
 // idxWidth is the bytes of a mask index among k distinct masks.
@@ -190,8 +212,7 @@ func idxWidth(k int) int {
 
 // project returns the i-th project that rules list, and its mask.
 func (p packedMasks) project(i int) (int32, mask) {
-	l, n, k := p.word(0), p.word(4), p.word(8)
-	seqs := 12 + 2*l
+	l, n, k, _, seqs := p.layout()
 	w := idxWidth(k)
 	at := seqs + 4*n + w*i
 	j := int(p[at])
@@ -210,8 +231,7 @@ func (p packedMasks) inProject(seq int32) mask {
 	if p == "" {
 		return mask{}
 	}
-	l, n := p.word(0), p.word(4)
-	seqs := 12 + 2*l
+	_, n, _, _, seqs := p.layout()
 	lo, hi := 0, n
 	for lo < hi {
 		mid := int(uint(lo+hi) >> 1)
@@ -246,18 +266,19 @@ type setRule struct{ bit, pol, rule int32 }
 // ruleRef names one rule of a holder's policies.
 type ruleRef struct{ pol, rule int32 }
 
-// bySetMin is the number of rules from which a holder's grants carry a
-// set → rule index (bySet): below it, the slow paths read every rule, which
-// costs less than the index would in memory. Users and applications hold
-// a few policies; groups, read by every member's Explain, may hold
-// hundreds.
+// bySetMin is the number of rules from which a user's or application's
+// grants carry a set → rule index (bySet): below it, the slow paths read
+// every rule, which costs less than the index would in memory (users and
+// applications hold a few policies). A group's grants always carry one:
+// every member's Explain reads them, and groups are few.
 const bySetMin = 64
 
 // rulesNaming appends to out the rules naming set bit.
 func (g *grants) rulesNaming(bit int32, out []ruleRef) []ruleRef {
-	i, _ := slices.BinarySearchFunc(g.bySet, bit, func(sr setRule, b int32) int { return int(sr.bit - b) })
-	for ; i < len(g.bySet) && g.bySet[i].bit == bit; i++ {
-		out = append(out, ruleRef{g.bySet[i].pol, g.bySet[i].rule})
+	bySet := *g.bySet
+	i, _ := slices.BinarySearchFunc(bySet, bit, func(sr setRule, b int32) int { return int(sr.bit - b) })
+	for ; i < len(bySet) && bySet[i].bit == bit; i++ {
+		out = append(out, ruleRef{bySet[i].pol, bySet[i].rule})
 	}
 	return out
 }
@@ -280,16 +301,14 @@ type roster struct {
 	// a number; granted holds, by set bit, the holders whose unconditional
 	// rules grant that set, with where (grantEntry); conditional lists the
 	// holders with a conditional rule.
-	holders     cowmap.Vec[holderRef] // by holder number
+	holders     cowmap.Vec[*grants] // by holder number; nil: free
 	granted     cowmap.Vec[cowmap.Set[uint64]]
 	conditional cowmap.Set[int32]
 }
 
-// holderRef is a numbered holder: who it is and its grants (nil: free).
-type holderRef struct {
-	p Principal
-	g *grants
-}
+// holder returns the user or application whose grants g are: the
+// principal of its policies (a holder's grants list at least one).
+func (g *grants) holder() Principal { return g.pols[0].principal }
 
 var emptyRoster = &roster{}
 

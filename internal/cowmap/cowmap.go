@@ -7,14 +7,13 @@
 // A lookup hashes the key once (with a per-process random seed, so keys
 // chosen by an attacker cannot force collisions). The top bits of the hash
 // pick one of Shards shards (through two arrays of 64: a top one and one
-// below it); a shard is a leaf, a small open-addressing
-// table probed linearly from the low bits, or, once it holds more than
-// leafMax entries, a branch of 16 nodes picked by the next four bits, and
-// so on down. So an edit copies two arrays of 64 pointers, the branches on
-// its path and one leaf of at most leafMax entries, whatever the size of
-// the map:
-// the cost of a write does not grow with the map. Leaves are at most three
-// quarters full. Lookups do not allocate.
+// below it); a shard is a leaf, a small open-addressing table probed
+// linearly from the low bits, or, once it holds more than leafMax entries,
+// a branch of 16 nodes picked by the next four bits, and so on down. So an
+// edit copies two arrays of 64 pointers, the branches on its path and one
+// leaf of at most leafMax entries, whatever the size of the map: the cost
+// of a write does not grow with the map. Leaves are at most seven eighths
+// full. Lookups do not allocate.
 //
 // Sorted is the ordered counterpart, for sets that are listed in key
 // order: an edit copies only the chunks of entries it touches.
@@ -117,12 +116,14 @@ func build[V any](entries map[string]V) *table[V] {
 	return t
 }
 
-// tableSize is the size of a table for n entries: about two thirds full,
-// so that it grows again (at three quarters) only after n/8 more.
-func tableSize(n int) int { return n + n/2 + 2 }
+// tableSize is the size of a table for n entries: about four fifths
+// full, so that it grows again (at seven eighths) only after n/10 more.
+// Slots are large (a key, its hash and the value) and probe runs short at
+// that load, so that the memory goes to entries.
+func tableSize(n int) int { return n + n/4 + 2 }
 
 // full reports whether a table of size size is too full for n entries.
-func full(n, size int) bool { return 4*n > 3*size }
+func full(n, size int) bool { return 8*n > 7*size }
 
 // place puts s in the first free slot of its probe run.
 func place[V any](slots []slot[V], s slot[V]) {

@@ -173,3 +173,16 @@ func (e *SortedEditor[V]) Map() Sorted[V] {
 	e.chunks, e.owned = nil, nil
 	return m
 }
+
+// SortedOf returns the Sorted of keys and vals: keys sorted, without
+// repeats, vals[i] the value of keys[i]. It takes the slices over: the
+// caller must not use them again.
+func SortedOf[V any](keys []string, vals []V) Sorted[V] {
+	m := Sorted[V]{n: len(keys)}
+	for len(keys) > 0 {
+		k := min(len(keys), sortedChunk+sortedChunk/2)
+		m.chunks = append(m.chunks, &chunk[V]{keys: keys[:k:k], vals: vals[:k:k]})
+		keys, vals = keys[k:], vals[k:]
+	}
+	return m
+}

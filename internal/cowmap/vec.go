@@ -267,3 +267,15 @@ func (e *SetEditor[T]) Set() Set[T] {
 	e.chunks, e.owned = nil, nil
 	return s
 }
+
+// SetOf returns the Set of values, which must be sorted and without
+// repeats. It takes the slice over: the caller must not use it again.
+func SetOf[T cmp.Ordered](values []T) Set[T] {
+	s := Set[T]{n: len(values)}
+	for len(values) > 0 {
+		k := min(len(values), setChunk+setChunk/2)
+		s.chunks = append(s.chunks, values[:k:k])
+		values = values[k:]
+	}
+	return s
+}

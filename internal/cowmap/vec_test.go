@@ -4,6 +4,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"testing"
 )
 
@@ -79,5 +80,42 @@ func TestVecKeepsOldVersions(t *testing.T) {
 	b := e.Vec()
 	if a.Len() != 1000 || b.Len() != 1201 || a.At(5) != 5 || b.At(5) != -5 || b.At(1100) != 0 || b.At(1200) != 12 || b.At(999) != 999 {
 		t.Fatalf("a: %d %d; b: %d %d %d %d", a.Len(), a.At(5), b.Len(), b.At(5), b.At(1100), b.At(1200))
+	}
+}
+
+func TestSetOfAndSortedOfMatchEdits(t *testing.T) {
+	var vals []int32
+	var keys []string
+	for i := range 1000 {
+		vals = append(vals, int32(3*i))
+		keys = append(keys, strconv.Itoa(100000+i))
+	}
+	s := SetOf(slices.Clone(vals))
+	m := SortedOf(slices.Clone(keys), make([]int, len(keys)))
+	if got := slices.Collect(s.All()); !slices.Equal(got, vals) || s.Len() != 1000 || !s.Has(300) || s.Has(301) {
+		t.Fatalf("SetOf: %d values", len(got))
+	}
+	e := s.Edit()
+	e.Add(301)
+	e.Remove(0)
+	if s2 := e.Set(); s2.Len() != 1000 || !s2.Has(301) || s2.Has(0) || !s.Has(0) {
+		t.Fatal("editing a SetOf")
+	}
+	var got []string
+	for k := range m.All() {
+		got = append(got, k)
+	}
+	if !slices.Equal(got, keys) || m.Len() != 1000 {
+		t.Fatalf("SortedOf: %d keys", len(got))
+	}
+	me := m.Edit()
+	me.Set("0", 1)
+	me.Delete(keys[500])
+	m2 := me.Map()
+	if _, ok := m2.Get("0"); !ok || m2.Len() != 1000 {
+		t.Fatal("editing a SortedOf")
+	}
+	if _, ok := m2.Get(keys[500]); ok {
+		t.Fatal("a deleted key stays")
 	}
 }
