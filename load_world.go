@@ -242,7 +242,7 @@ func (l *loader) writeWorld(w *worldPlan) error {
 	for i, u := range f.Users {
 		user := User{ID: w.users[i].id, OrganizationID: org, Email: u.Email, Username: u.Username,
 			Type: UserType(u.Type), Locked: u.Locked, Tags: nonEmpty(u.Tags)}
-		if _, err := tx.CreateUser(ctx, user); err != nil {
+		if err := createUserOwned(ctx, tx, user); err != nil {
 			return l.storeError(err, w.users[i])
 		}
 	}
@@ -250,7 +250,7 @@ func (l *loader) writeWorld(w *worldPlan) error {
 	for i, a := range f.Applications {
 		app := Application{ID: w.apps[i].id, OrganizationID: org, Name: a.Name, Description: a.Description,
 			Managed: a.Managed, Tags: nonEmpty(a.Tags)}
-		if _, err := tx.CreateApplication(ctx, app); err != nil {
+		if err := createApplicationOwned(ctx, tx, app); err != nil {
 			return l.storeError(err, w.apps[i])
 		}
 	}
@@ -297,7 +297,7 @@ func (l *loader) writeWorld(w *worldPlan) error {
 			return err
 		}
 		named(&p, &e)
-		if _, err := tx.CreatePolicy(ctx, p); err != nil {
+		if err := createPolicyOwned(ctx, tx, p); err != nil {
 			return l.storeError(err, e)
 		}
 	}

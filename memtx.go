@@ -232,6 +232,13 @@ func (st *memState) PermissionSets(_ context.Context, org string) ([]PermissionS
 type memTx struct {
 	*memState
 	undo []func()
+
+	// The organizations this transaction created. What it writes inside
+	// one of them needs no undo, as a rollback drops the organization
+	// whole; only the IDs it registered store-wide are forgotten, by
+	// rollback, before the undo log runs. So a world loaded into a new
+	// organization costs no undo per entity.
+	fresh []*memOrg
 }
 
 var _ StoreTx = (*memTx)(nil)
@@ -256,7 +263,7 @@ func (tx *memTx) run(wtx *WriteTx, fn func(tx Tx) error) (events []Event, err er
 		tx.rollback()
 		return nil, err
 	}
-	tx.undo = nil
+	tx.undo, tx.fresh = nil, nil
 	return events, nil
 }
 
@@ -295,17 +302,61 @@ func (tx *memTx) PermissionSets(_ context.Context, org string) ([]PermissionSet,
 func (tx *memTx) setSorted(mo *memOrg, k Kind, keys []string) {
 	old := mo.sorted[k]
 	mo.sorted[k] = keys
-	tx.undo = append(tx.undo, func() { mo.sorted[k] = old })
+	if !tx.isFresh(mo) {
+		tx.undo = append(tx.undo, func() { mo.sorted[k] = old })
+	}
 }
 
 // setList sets the list of kind k of organization mo, recording the undo.
 func (tx *memTx) setList(mo *memOrg, k Kind, list any) {
 	old := mo.lists[k]
 	mo.lists[k] = list
-	tx.undo = append(tx.undo, func() { mo.lists[k] = old })
+	if !tx.isFresh(mo) {
+		tx.undo = append(tx.undo, func() { mo.lists[k] = old })
+	}
+}
+
+// isFresh reports whether this transaction created mo.
+func (tx *memTx) isFresh(mo *memOrg) bool {
+	for _, f := range tx.fresh {
+		if f == mo {
+			return true
+		}
+	}
+	return false
 }
 
 func (tx *memTx) rollback() {
+	// The IDs registered for the entities of the organizations this
+	// transaction created (written without undo) go first; the undo log
+	// then restores what was there before, an organization of the same
+	// ID that it deleted included.
+	for _, mo := range tx.fresh {
+		forget := func(id string) {
+			if ref, ok := tx.ids[id]; ok && ref.org == mo.org.ID {
+				delete(tx.ids, id)
+			}
+		}
+		for id := range mo.projects {
+			forget(id)
+		}
+		for id := range mo.users {
+			forget(id)
+		}
+		for id := range mo.apps {
+			forget(id)
+		}
+		for id := range mo.groups {
+			forget(id)
+		}
+		for id := range mo.policies {
+			forget(id)
+		}
+		for id := range mo.keys {
+			forget(id)
+		}
+	}
+	tx.fresh = nil
 	for i := len(tx.undo) - 1; i >= 0; i-- {
 		tx.undo[i]()
 	}
@@ -327,10 +378,14 @@ func (tx *memTx) Apply(_ context.Context, ev Event) error {
 		if mo := tx.orgs[o.ID]; mo != nil {
 			old := mo.org
 			mo.org = o
-			tx.undo = append(tx.undo, func() { mo.org = old })
+			if !tx.isFresh(mo) {
+				tx.undo = append(tx.undo, func() { mo.org = old })
+			}
 			return nil
 		}
-		setMap(tx, tx.orgs, o.ID, newMemOrg(o), false)
+		mo := newMemOrg(o)
+		setMap(tx, tx.orgs, o.ID, mo, false)
+		tx.fresh = append(tx.fresh, mo)
 		return nil
 	}
 	mo := tx.orgs[ev.OrganizationID]
@@ -342,11 +397,11 @@ func (tx *memTx) Apply(_ context.Context, ev Event) error {
 		return memPut(tx, mo, mo.projects, ev, true)
 	case KindUser:
 		if old, ok := mo.users[ev.ID]; ok {
-			setMap(tx, mo.emails, strings.ToLower(old.Email), "", true)
+			orgSet(tx, mo, mo.emails, strings.ToLower(old.Email), "", true)
 		}
 		owner := mo.owner
 		if u, ok := ev.Value.(User); ok && ev.Op == OpPut {
-			setMap(tx, mo.emails, strings.ToLower(u.Email), u.ID, false)
+			orgSet(tx, mo, mo.emails, strings.ToLower(u.Email), u.ID, false)
 			if u.IsOwner() {
 				owner = u.ID
 			} else if owner == u.ID {
@@ -358,17 +413,19 @@ func (tx *memTx) Apply(_ context.Context, ev Event) error {
 		if owner != mo.owner {
 			old := mo.owner
 			mo.owner = owner
-			tx.undo = append(tx.undo, func() { mo.owner = old })
+			if !tx.isFresh(mo) {
+				tx.undo = append(tx.undo, func() { mo.owner = old })
+			}
 		}
 		return memPut(tx, mo, mo.users, ev, true)
 	case KindApplication:
 		return memPut(tx, mo, mo.apps, ev, true)
 	case KindGroup:
 		if old, ok := mo.groups[ev.ID]; ok {
-			setMap(tx, mo.gnames, old.Name, "", true)
+			orgSet(tx, mo, mo.gnames, old.Name, "", true)
 		}
 		if g, ok := ev.Value.(Group); ok && ev.Op == OpPut {
-			setMap(tx, mo.gnames, g.Name, g.ID, false)
+			orgSet(tx, mo, mo.gnames, g.Name, g.ID, false)
 		}
 		return memPut(tx, mo, mo.groups, ev, true)
 	case KindPolicy:
@@ -393,9 +450,9 @@ func memPut[V any](tx *memTx, mo *memOrg, m map[string]V, ev Event, registered b
 	}
 	if ev.Op == OpDelete {
 		var zero V
-		setMap(tx, m, ev.ID, zero, true)
+		orgSet(tx, mo, m, ev.ID, zero, true)
 		if registered {
-			setMap(tx, tx.ids, ev.ID, memRef{}, true)
+			orgSet(tx, mo, tx.ids, ev.ID, memRef{}, true)
 		}
 		return nil
 	}
@@ -404,14 +461,27 @@ func memPut[V any](tx *memTx, mo *memOrg, m map[string]V, ev Event, registered b
 		return badEvent(ev)
 	}
 	if registered && !had {
-		setMap(tx, tx.ids, ev.ID, memRef{kind: ev.Kind, org: mo.org.ID}, false)
+		orgSet(tx, mo, tx.ids, ev.ID, memRef{kind: ev.Kind, org: mo.org.ID}, false)
 	}
-	setMap(tx, m, ev.ID, v, false)
+	orgSet(tx, mo, m, ev.ID, v, false)
 	return nil
 }
 
 func badEvent(ev Event) error {
 	return fmt.Errorf("iam: an event the write rules never plan (%v of %s %q holding a %T): %w", ev.Op, ev.Kind, ev.ID, ev.Value, ErrInvalid)
+}
+
+// orgSet is setMap for a write about an entity of organization mo (to one
+// of its maps, or to its ID in the store-wide registry), which needs no
+// undo when this transaction created mo (see memTx.fresh).
+func orgSet[K comparable, V any](tx *memTx, mo *memOrg, m map[K]V, k K, v V, del bool) {
+	if !tx.isFresh(mo) {
+		setMap(tx, m, k, v, del)
+	} else if del {
+		delete(m, k)
+	} else {
+		m[k] = v
+	}
 }
 
 // setMap writes m[k] = v (or deletes k when del), recording the undo.

@@ -385,3 +385,50 @@ func clonePermissionSet(ps PermissionSet) PermissionSet {
 	ps.Categories = slices.Clone(ps.Categories)
 	return ps
 }
+
+// The bulk entry points: a loader writing many new entities that it built
+// itself (a world file) hands each over to the transaction, which keeps
+// its slices, instead of having it copied in and out as a Create method
+// does for a caller that keeps its own. The rules are the Create
+// methods' own (insertUser, insertApplication, insertPolicy), and a Tx
+// that is not the write rules' (a store of another kind) gets one Create
+// call each.
+
+// createUserOwned creates u, which the caller no longer touches.
+func createUserOwned(ctx context.Context, tx Tx, u User) (err error) {
+	t, ok := tx.(*WriteTx)
+	if !ok {
+		_, err = tx.CreateUser(ctx, u)
+		return err
+	}
+	if ctx, err = t.begin(ctx, true); err == nil {
+		_, err = t.insertUser(ctx, u)
+	}
+	return err
+}
+
+// createApplicationOwned creates a, which the caller no longer touches.
+func createApplicationOwned(ctx context.Context, tx Tx, a Application) (err error) {
+	t, ok := tx.(*WriteTx)
+	if !ok {
+		_, err = tx.CreateApplication(ctx, a)
+		return err
+	}
+	if ctx, err = t.begin(ctx, true); err == nil {
+		_, err = t.insertApplication(ctx, a)
+	}
+	return err
+}
+
+// createPolicyOwned creates p, which the caller no longer touches.
+func createPolicyOwned(ctx context.Context, tx Tx, p Policy) (err error) {
+	t, ok := tx.(*WriteTx)
+	if !ok {
+		_, err = tx.CreatePolicy(ctx, p)
+		return err
+	}
+	if ctx, err = t.begin(ctx, true); err == nil {
+		_, err = t.insertPolicy(ctx, p)
+	}
+	return err
+}

@@ -145,12 +145,12 @@ func (t *WriteTx) validateGroup(ctx context.Context, g Group) error {
 		return invalid(KindGroup, g.ID, "applications", "", "a group of all applications lists no applications", "remove the applications or all_applications")
 	}
 	for i, id := range g.UserIDs {
-		if err := t.checkRef(ctx, org, KindGroup, g.ID, fmt.Sprintf("users[%d]", i), KindUser, id); err != nil {
+		if err := t.checkRefAt(ctx, org, KindGroup, g.ID, func() string { return fmt.Sprintf("users[%d]", i) }, KindUser, id); err != nil {
 			return err
 		}
 	}
 	for i, id := range g.ApplicationIDs {
-		if err := t.checkRef(ctx, org, KindGroup, g.ID, fmt.Sprintf("applications[%d]", i), KindApplication, id); err != nil {
+		if err := t.checkRefAt(ctx, org, KindGroup, g.ID, func() string { return fmt.Sprintf("applications[%d]", i) }, KindApplication, id); err != nil {
 			return err
 		}
 	}

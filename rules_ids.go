@@ -63,6 +63,12 @@ func idUnavailable(k Kind, id, hint string) error {
 // boundary, not even the fact that the ID exists. Only an entity of org
 // itself of another kind is named, as a hint.
 func (t *WriteTx) checkRef(ctx context.Context, org string, from Kind, fromID, field string, k Kind, id string) error {
+	return t.checkRefAt(ctx, org, from, fromID, func() string { return field }, k, id)
+}
+
+// checkRefAt is checkRef with the referring field's name built only for
+// an error.
+func (t *WriteTx) checkRefAt(ctx context.Context, org string, from Kind, fromID string, field func() string, k Kind, id string) error {
 	kind, holder, ok, err := t.view.Holder(ctx, id)
 	if err != nil {
 		return err
@@ -70,7 +76,7 @@ func (t *WriteTx) checkRef(ctx context.Context, org string, from Kind, fromID, f
 	if ok && kind == k && holder == org {
 		return nil
 	}
-	e := invalid(from, fromID, field, id, fmt.Sprintf("no %s %q in organization %q", k, id, org), "")
+	e := invalid(from, fromID, field(), id, fmt.Sprintf("no %s %q in organization %q", k, id, org), "")
 	e.Cause = ErrNotFound
 	if ok && holder == org {
 		e.Reason += fmt.Sprintf(" (%q is %s)", id, kind.withArticle())

@@ -12,10 +12,18 @@ func (t *WriteTx) CreatePolicy(ctx context.Context, p Policy) (_ Policy, err err
 	if ctx, err = t.begin(ctx, true); err != nil {
 		return Policy{}, err
 	}
+	if p, err = t.insertPolicy(ctx, clonePolicy(p)); err != nil {
+		return Policy{}, err
+	}
+	return clonePolicy(p), nil
+}
+
+// insertPolicy validates and writes a new policy that the caller hands
+// over: the store keeps p's slices, which the caller no longer touches.
+func (t *WriteTx) insertPolicy(ctx context.Context, p Policy) (Policy, error) {
 	if _, err := t.org(ctx, p.OrganizationID); err != nil {
 		return Policy{}, refError(KindPolicy, p.ID, "organization_id", err)
 	}
-	p = clonePolicy(p)
 	if p.ID == "" {
 		p.ID = newID()
 	}
@@ -28,7 +36,7 @@ func (t *WriteTx) CreatePolicy(ctx context.Context, p Policy) (_ Policy, err err
 	if err := t.apply(ctx, OpPut, KindPolicy, p.ID, p.OrganizationID, p); err != nil {
 		return Policy{}, err
 	}
-	return clonePolicy(p), nil
+	return p, nil
 }
 
 func (t *WriteTx) GetPolicy(ctx context.Context, id string) (Policy, error) {
@@ -131,37 +139,38 @@ func (t *WriteTx) validatePrincipal(ctx context.Context, p Policy) error {
 }
 
 func (t *WriteTx) validateRule(ctx context.Context, org, policyID string, i int, r Rule) error {
-	at := fmt.Sprintf("rules[%d]", i)
+	// Field names are built only for an error.
+	at := func(field string) string { return fmt.Sprintf("rules[%d]%s", i, field) }
 	onProjects, onOrg := len(r.Scope.ProjectIDs) > 0, r.Scope.OrganizationID != ""
 	if onProjects == onOrg {
-		return invalid(KindPolicy, policyID, at, "", "a rule has exactly one scope: some projects, or the organization", `set either "projects" or "organization": true`)
+		return invalid(KindPolicy, policyID, at(""), "", "a rule has exactly one scope: some projects, or the organization", `set either "projects" or "organization": true`)
 	}
 	if onOrg && r.Scope.OrganizationID != org {
-		return invalid(KindPolicy, policyID, at+".organization", r.Scope.OrganizationID, fmt.Sprintf("a rule can only be scoped to its policy's own organization %q", org), "")
+		return invalid(KindPolicy, policyID, at(".organization"), r.Scope.OrganizationID, fmt.Sprintf("a rule can only be scoped to its policy's own organization %q", org), "")
 	}
 	for j, pid := range r.Scope.ProjectIDs {
-		if err := t.checkRef(ctx, org, KindPolicy, policyID, fmt.Sprintf("%s.projects[%d]", at, j), KindProject, pid); err != nil {
+		if err := t.checkRefAt(ctx, org, KindPolicy, policyID, func() string { return at(fmt.Sprintf(".projects[%d]", j)) }, KindProject, pid); err != nil {
 			return err
 		}
 	}
-	if err := noRepeats(KindPolicy, policyID, at+".projects", r.Scope.ProjectIDs); err != nil {
-		return err
+	if _, dup := repeated(r.Scope.ProjectIDs); dup >= 0 {
+		return noRepeats(KindPolicy, policyID, at(".projects"), r.Scope.ProjectIDs)
 	}
 	if len(r.PermissionSets) == 0 {
-		return invalid(KindPolicy, policyID, at+".permission_sets", "", "a rule grants at least one permission set", "")
+		return invalid(KindPolicy, policyID, at(".permission_sets"), "", "a rule grants at least one permission set", "")
 	}
-	if err := noRepeats(KindPolicy, policyID, at+".permission_sets", r.PermissionSets); err != nil {
-		return err
+	if _, dup := repeated(r.PermissionSets); dup >= 0 {
+		return noRepeats(KindPolicy, policyID, at(".permission_sets"), r.PermissionSets)
 	}
 	var first ScopeType
 	for j, name := range r.PermissionSets {
-		field := fmt.Sprintf("%s.permission_sets[%d]", at, j)
+		field := func() string { return at(fmt.Sprintf(".permission_sets[%d]", j)) }
 		ps, ok, err := t.findSet(ctx, org, name)
 		if err != nil {
 			return err
 		}
 		if !ok {
-			e := invalid(KindPolicy, policyID, field, name, "unknown permission set", "")
+			e := invalid(KindPolicy, policyID, field(), name, "unknown permission set", "")
 			e.Cause = ErrUnknownPermission
 			if IsPermission(name) {
 				e.Hint = "rules grant permission sets by name; define a set holding this permission"
@@ -177,25 +186,25 @@ func (t *WriteTx) validateRule(ctx context.Context, org, policyID string, i int,
 		if j == 0 {
 			first = ps.ScopeType
 		} else if ps.ScopeType != first {
-			e := invalid(KindPolicy, policyID, field, name, fmt.Sprintf("a rule's permission sets share one scope type: %s is %s-scoped, %s is %s-scoped", r.PermissionSets[0], first, name, ps.ScopeType), "split them into two rules")
+			e := invalid(KindPolicy, policyID, field(), name, fmt.Sprintf("a rule's permission sets share one scope type: %s is %s-scoped, %s is %s-scoped", r.PermissionSets[0], first, name, ps.ScopeType), "split them into two rules")
 			e.Cause = ErrScopeMismatch
 			return e
 		}
 		if onProjects && ps.ScopeType == ScopeOrganization {
-			e := invalid(KindPolicy, policyID, field, name, "an organization-scoped permission set cannot be granted on projects", `grant it in a rule with "organization": true`)
+			e := invalid(KindPolicy, policyID, field(), name, "an organization-scoped permission set cannot be granted on projects", `grant it in a rule with "organization": true`)
 			e.Cause = ErrScopeMismatch
 			return e
 		}
 	}
 	if r.Condition != "" {
-		if err := validateText(KindPolicy, policyID, at+".condition", r.Condition); err != nil {
+		if err := validateText(KindPolicy, policyID, at(".condition"), r.Condition); err != nil {
 			return err
 		}
 		if t.w.cond == nil {
-			return invalid(KindPolicy, policyID, at+".condition", clip(r.Condition), "conditions are switched off in this store", "create the store with iam.NewMemoryStore(iam.WithConditions(conditions.New())) to switch them on")
+			return invalid(KindPolicy, policyID, at(".condition"), clip(r.Condition), "conditions are switched off in this store", "create the store with iam.NewMemoryStore(iam.WithConditions(conditions.New())) to switch them on")
 		}
 		if _, err := t.w.cond.Compile(r.Condition); err != nil {
-			return invalid(KindPolicy, policyID, at+".condition", r.Condition, "the condition does not compile: "+strings.TrimPrefix(err.Error(), "iam: "), "")
+			return invalid(KindPolicy, policyID, at(".condition"), r.Condition, "the condition does not compile: "+strings.TrimPrefix(err.Error(), "iam: "), "")
 		}
 	}
 	return nil

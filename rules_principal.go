@@ -13,10 +13,18 @@ func (t *WriteTx) CreateUser(ctx context.Context, u User) (_ User, err error) {
 	if ctx, err = t.begin(ctx, true); err != nil {
 		return User{}, err
 	}
+	if u, err = t.insertUser(ctx, cloneUser(u)); err != nil {
+		return User{}, err
+	}
+	return cloneUser(u), nil
+}
+
+// insertUser validates and writes a new user that the caller hands over:
+// the store keeps its slices.
+func (t *WriteTx) insertUser(ctx context.Context, u User) (User, error) {
 	if _, err := t.org(ctx, u.OrganizationID); err != nil {
 		return User{}, refError(KindUser, u.ID, "organization_id", err)
 	}
-	u = cloneUser(u)
 	if u.ID == "" {
 		u.ID = newID()
 	}
@@ -35,7 +43,7 @@ func (t *WriteTx) CreateUser(ctx context.Context, u User) (_ User, err error) {
 	if err := t.apply(ctx, OpPut, KindUser, u.ID, u.OrganizationID, u); err != nil {
 		return User{}, err
 	}
-	return cloneUser(u), nil
+	return u, nil
 }
 
 // checkUserUnique rejects a second owner and an email used by another user
@@ -200,10 +208,18 @@ func (t *WriteTx) CreateApplication(ctx context.Context, a Application) (_ Appli
 	if ctx, err = t.begin(ctx, true); err != nil {
 		return Application{}, err
 	}
+	if a, err = t.insertApplication(ctx, cloneApplication(a)); err != nil {
+		return Application{}, err
+	}
+	return cloneApplication(a), nil
+}
+
+// insertApplication validates and writes a new application that the
+// caller hands over: the store keeps its slices.
+func (t *WriteTx) insertApplication(ctx context.Context, a Application) (Application, error) {
 	if _, err := t.org(ctx, a.OrganizationID); err != nil {
 		return Application{}, refError(KindApplication, a.ID, "organization_id", err)
 	}
-	a = cloneApplication(a)
 	if a.ID == "" {
 		a.ID = newID()
 	}
@@ -216,7 +232,7 @@ func (t *WriteTx) CreateApplication(ctx context.Context, a Application) (_ Appli
 	if err := t.apply(ctx, OpPut, KindApplication, a.ID, a.OrganizationID, a); err != nil {
 		return Application{}, err
 	}
-	return cloneApplication(a), nil
+	return a, nil
 }
 
 func (t *WriteTx) GetApplication(ctx context.Context, id string) (Application, error) {
