@@ -22,13 +22,13 @@ type memRef struct {
 
 type memOrg struct {
 	org      Organization
-	projects map[string]Project
-	users    map[string]User
-	apps     map[string]Application
-	groups   map[string]Group
-	policies map[string]Policy
-	sets     map[string]PermissionSet
-	keys     map[string]APIKey
+	projects entityMap[Project]
+	users    entityMap[User]
+	apps     entityMap[Application]
+	groups   entityMap[Group]
+	policies entityMap[Policy]
+	sets     entityMap[PermissionSet]
+	keys     entityMap[APIKey]
 	owner    string            // the owner's user ID, or ""
 	emails   map[string]string // lower-cased email → user ID
 	gnames   map[string]string // group name → group ID
@@ -42,6 +42,18 @@ type memOrg struct {
 	lists  [KindAPIKey + 1]any
 }
 
+// entityMap holds the entities of one kind of an organization by ID (a
+// permission set by name), each as the Value of the Event that put it:
+// the store and its log of changes share one copy of the entity, and the
+// map's slots stay the size of an interface, whatever the entity's.
+type entityMap[V any] map[string]any
+
+// get returns the entity id.
+func (m entityMap[V]) get(id string) (V, bool) {
+	v, ok := m[id].(V)
+	return v, ok
+}
+
 func newMemState() memState {
 	return memState{orgs: map[string]*memOrg{}, ids: map[string]memRef{}}
 }
@@ -49,13 +61,13 @@ func newMemState() memState {
 func newMemOrg(o Organization) *memOrg {
 	return &memOrg{
 		org:      o,
-		projects: map[string]Project{},
-		users:    map[string]User{},
-		apps:     map[string]Application{},
-		groups:   map[string]Group{},
-		policies: map[string]Policy{},
-		sets:     map[string]PermissionSet{},
-		keys:     map[string]APIKey{},
+		projects: entityMap[Project]{},
+		users:    entityMap[User]{},
+		apps:     entityMap[Application]{},
+		groups:   entityMap[Group]{},
+		policies: entityMap[Policy]{},
+		sets:     entityMap[PermissionSet]{},
+		keys:     entityMap[APIKey]{},
 		emails:   map[string]string{},
 		gnames:   map[string]string{},
 	}
@@ -85,9 +97,9 @@ func (st *memState) holder(k Kind, id string) *memOrg {
 
 // memEntity reads the entity id of kind k from the map of its organization
 // that of picks.
-func memEntity[V any](st *memState, k Kind, id string, of func(*memOrg) map[string]V) (V, bool, error) {
+func memEntity[V any](st *memState, k Kind, id string, of func(*memOrg) entityMap[V]) (V, bool, error) {
 	if mo := st.holder(k, id); mo != nil {
-		v, ok := of(mo)[id]
+		v, ok := of(mo).get(id)
 		return v, ok, nil
 	}
 	var zero V
@@ -100,7 +112,7 @@ func memEntity[V any](st *memState, k Kind, id string, of func(*memOrg) map[stri
 // they are known; tx, when not nil (a write transaction, which holds the
 // store's write lock, where readers share the read lock), keeps what it
 // built for the next list. The list returned may be the store's own.
-func memList[V any](st *memState, tx *memTx, org string, k Kind, of func(*memOrg) map[string]V) ([]V, error) {
+func memList[V any](st *memState, tx *memTx, org string, k Kind, of func(*memOrg) entityMap[V]) ([]V, error) {
 	mo := st.orgs[org]
 	if mo == nil {
 		return nil, nil
@@ -118,7 +130,7 @@ func memList[V any](st *memState, tx *memTx, org string, k Kind, of func(*memOrg
 	}
 	out := make([]V, len(keys))
 	for i, key := range keys {
-		out[i] = m[key]
+		out[i], _ = m.get(key)
 	}
 	if tx != nil {
 		tx.setList(mo, k, out)
@@ -126,13 +138,13 @@ func memList[V any](st *memState, tx *memTx, org string, k Kind, of func(*memOrg
 	return out, nil
 }
 
-func projectsOf(mo *memOrg) map[string]Project   { return mo.projects }
-func usersOf(mo *memOrg) map[string]User         { return mo.users }
-func appsOf(mo *memOrg) map[string]Application   { return mo.apps }
-func groupsOf(mo *memOrg) map[string]Group       { return mo.groups }
-func policiesOf(mo *memOrg) map[string]Policy    { return mo.policies }
-func keysOf(mo *memOrg) map[string]APIKey        { return mo.keys }
-func setsOf(mo *memOrg) map[string]PermissionSet { return mo.sets }
+func projectsOf(mo *memOrg) entityMap[Project]   { return mo.projects }
+func usersOf(mo *memOrg) entityMap[User]         { return mo.users }
+func appsOf(mo *memOrg) entityMap[Application]   { return mo.apps }
+func groupsOf(mo *memOrg) entityMap[Group]       { return mo.groups }
+func policiesOf(mo *memOrg) entityMap[Policy]    { return mo.policies }
+func keysOf(mo *memOrg) entityMap[APIKey]        { return mo.keys }
+func setsOf(mo *memOrg) entityMap[PermissionSet] { return mo.sets }
 func (st *memState) Project(_ context.Context, id string) (Project, bool, error) {
 	return memEntity(st, KindProject, id, projectsOf)
 }
@@ -159,7 +171,7 @@ func (st *memState) APIKey(_ context.Context, accessKey string) (APIKey, bool, e
 
 func (st *memState) PermissionSet(_ context.Context, org, name string) (PermissionSet, bool, error) {
 	if mo := st.orgs[org]; mo != nil {
-		ps, ok := mo.sets[name]
+		ps, ok := mo.sets.get(name)
 		return ps, ok, nil
 	}
 	return PermissionSet{}, false, nil
@@ -168,7 +180,8 @@ func (st *memState) PermissionSet(_ context.Context, org, name string) (Permissi
 func (st *memState) UserByEmail(_ context.Context, org, email string) (User, bool, error) {
 	if mo := st.orgs[org]; mo != nil {
 		if id, ok := mo.emails[strings.ToLower(email)]; ok {
-			return mo.users[id], true, nil
+			u, _ := mo.users.get(id)
+			return u, true, nil
 		}
 	}
 	return User{}, false, nil
@@ -177,7 +190,8 @@ func (st *memState) UserByEmail(_ context.Context, org, email string) (User, boo
 func (st *memState) GroupByName(_ context.Context, org, name string) (Group, bool, error) {
 	if mo := st.orgs[org]; mo != nil {
 		if id, ok := mo.gnames[name]; ok {
-			return mo.groups[id], true, nil
+			g, _ := mo.groups.get(id)
+			return g, true, nil
 		}
 	}
 	return Group{}, false, nil
@@ -396,7 +410,7 @@ func (tx *memTx) Apply(_ context.Context, ev Event) error {
 	case KindProject:
 		return memPut(tx, mo, mo.projects, ev, true)
 	case KindUser:
-		if old, ok := mo.users[ev.ID]; ok {
+		if old, ok := mo.users.get(ev.ID); ok {
 			orgSet(tx, mo, mo.emails, strings.ToLower(old.Email), "", true)
 		}
 		owner := mo.owner
@@ -421,7 +435,7 @@ func (tx *memTx) Apply(_ context.Context, ev Event) error {
 	case KindApplication:
 		return memPut(tx, mo, mo.apps, ev, true)
 	case KindGroup:
-		if old, ok := mo.groups[ev.ID]; ok {
+		if old, ok := mo.groups.get(ev.ID); ok {
 			orgSet(tx, mo, mo.gnames, old.Name, "", true)
 		}
 		if g, ok := ev.Value.(Group); ok && ev.Op == OpPut {
@@ -440,7 +454,7 @@ func (tx *memTx) Apply(_ context.Context, ev Event) error {
 
 // memPut applies ev to m, one map of organization mo; registered says
 // whether the entity's ID is in the store-wide registry.
-func memPut[V any](tx *memTx, mo *memOrg, m map[string]V, ev Event, registered bool) error {
+func memPut[V any](tx *memTx, mo *memOrg, m entityMap[V], ev Event, registered bool) error {
 	_, had := m[ev.ID]
 	if had != (ev.Op == OpPut) && mo.sorted[ev.Kind] != nil {
 		tx.setSorted(mo, ev.Kind, nil) // a key comes or goes
@@ -449,21 +463,19 @@ func memPut[V any](tx *memTx, mo *memOrg, m map[string]V, ev Event, registered b
 		tx.setList(mo, ev.Kind, nil)
 	}
 	if ev.Op == OpDelete {
-		var zero V
-		orgSet(tx, mo, m, ev.ID, zero, true)
+		orgSet(tx, mo, m, ev.ID, nil, true)
 		if registered {
 			orgSet(tx, mo, tx.ids, ev.ID, memRef{}, true)
 		}
 		return nil
 	}
-	v, ok := ev.Value.(V)
-	if !ok || ev.Op != OpPut {
+	if _, ok := ev.Value.(V); !ok || ev.Op != OpPut {
 		return badEvent(ev)
 	}
 	if registered && !had {
 		orgSet(tx, mo, tx.ids, ev.ID, memRef{kind: ev.Kind, org: mo.org.ID}, false)
 	}
-	orgSet(tx, mo, m, ev.ID, v, false)
+	orgSet(tx, mo, m, ev.ID, ev.Value, false) // the event's copy, shared
 	return nil
 }
 

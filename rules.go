@@ -194,8 +194,9 @@ type WriteTx struct {
 	err  error // a write failed half-way: the transaction can only fail
 
 	events     []Event
-	demoted    map[string]bool // organizations whose owner was demoted
-	catalogues map[string]bool // organizations whose own permission sets changed
+	demoted    map[string]bool            // organizations whose owner was demoted
+	catalogues map[string]bool            // organizations whose own permission sets changed
+	lists      map[sharedListKey][]string // see sharedList
 }
 
 var _ Tx = (*WriteTx)(nil)
@@ -428,7 +429,7 @@ func createPolicyOwned(ctx context.Context, tx Tx, p Policy) (err error) {
 		return err
 	}
 	if ctx, err = t.begin(ctx, true); err == nil {
-		_, err = t.insertPolicy(ctx, p)
+		_, err = t.insertPolicy(ctx, t.ownPolicy(p, true))
 	}
 	return err
 }

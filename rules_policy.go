@@ -3,6 +3,7 @@ package iam
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -12,14 +13,13 @@ func (t *WriteTx) CreatePolicy(ctx context.Context, p Policy) (_ Policy, err err
 	if ctx, err = t.begin(ctx, true); err != nil {
 		return Policy{}, err
 	}
-	if p, err = t.insertPolicy(ctx, clonePolicy(p)); err != nil {
+	if p, err = t.insertPolicy(ctx, t.ownPolicy(p, false)); err != nil {
 		return Policy{}, err
 	}
 	return clonePolicy(p), nil
 }
 
-// insertPolicy validates and writes a new policy that the caller hands
-// over: the store keeps p's slices, which the caller no longer touches.
+// insertPolicy validates and writes a new policy made by ownPolicy.
 func (t *WriteTx) insertPolicy(ctx context.Context, p Policy) (Policy, error) {
 	if _, err := t.org(ctx, p.OrganizationID); err != nil {
 		return Policy{}, refError(KindPolicy, p.ID, "organization_id", err)
@@ -71,7 +71,7 @@ func (t *WriteTx) UpdatePolicy(ctx context.Context, p Policy) (_ Policy, err err
 	if err := immutable(KindPolicy, p.ID, "organization_id", old.OrganizationID, p.OrganizationID); err != nil {
 		return Policy{}, err
 	}
-	p = clonePolicy(p)
+	p = t.ownPolicy(p, false)
 	if err := t.validatePolicy(ctx, p); err != nil {
 		return Policy{}, err
 	}
@@ -208,4 +208,58 @@ func (t *WriteTx) validateRule(ctx context.Context, org, policyID string, i int,
 		}
 	}
 	return nil
+}
+
+// ownPolicy returns the policy to store for p: a copy, unless handedOver
+// (the caller no longer touches p's slices), whose rules share their
+// lists of projects and of permission sets with the equal lists of the
+// transaction's other rules. A world of many policies repeats these
+// lists a lot; they are never modified in place (a change replaces
+// them), so equal ones may be one.
+func (t *WriteTx) ownPolicy(p Policy, handedOver bool) Policy {
+	if !handedOver {
+		p.Tags = slices.Clone(p.Tags)
+		if p.Rules != nil {
+			p.Rules = slices.Clone(p.Rules)
+		}
+	}
+	for i := range p.Rules {
+		r := &p.Rules[i]
+		r.Scope.ProjectIDs = t.sharedList(r.Scope.ProjectIDs, handedOver)
+		r.PermissionSets = t.sharedList(r.PermissionSets, handedOver)
+	}
+	return p
+}
+
+// sharedListMax is the longest list that sharedList shares: most rules
+// name one to three projects and sets.
+const sharedListMax = 3
+
+type sharedListKey struct {
+	n     int
+	items [sharedListMax]string
+}
+
+// sharedList returns the transaction's list equal to l, or l itself
+// (handedOver) or a copy of it, which later equal lists then share.
+func (t *WriteTx) sharedList(l []string, handedOver bool) []string {
+	if len(l) == 0 || len(l) > sharedListMax {
+		if handedOver {
+			return l
+		}
+		return slices.Clone(l)
+	}
+	k := sharedListKey{n: len(l)}
+	copy(k.items[:], l)
+	if s, ok := t.lists[k]; ok {
+		return s
+	}
+	if !handedOver || cap(l) != len(l) {
+		l = slices.Clip(slices.Clone(l))
+	}
+	if t.lists == nil {
+		t.lists = map[sharedListKey][]string{}
+	}
+	t.lists[k] = l
+	return l
 }
