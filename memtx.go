@@ -15,9 +15,12 @@ type memState struct {
 	ids  map[string]memRef // every ID but organizations'; a default project is here too
 }
 
+// memRef is what the registry knows of an ID: the kind of the entity that
+// holds it and its organization (every entity of an organization goes
+// before the organization does).
 type memRef struct {
 	kind Kind
-	org  string
+	mo   *memOrg
 }
 
 type memOrg struct {
@@ -37,7 +40,9 @@ type memOrg struct {
 	// names of permission sets), sorted, nil until a write transaction
 	// sorts them and again whenever one of them comes or goes; and the
 	// values in that order (a []V), nil until a write transaction lists
-	// them and again whenever one of them changes.
+	// them and again whenever one of them changes, and dropped when that
+	// transaction ends (kept, they would be a second copy of every
+	// entity's fields beside the maps).
 	sorted [KindAPIKey + 1][]string
 	lists  [KindAPIKey + 1]any
 }
@@ -84,13 +89,16 @@ func (st *memState) Organization(_ context.Context, id string) (Organization, bo
 
 func (st *memState) Holder(_ context.Context, id string) (Kind, string, bool, error) {
 	ref, ok := st.ids[id]
-	return ref.kind, ref.org, ok, nil
+	if !ok {
+		return 0, "", false, nil
+	}
+	return ref.kind, ref.mo.org.ID, true, nil
 }
 
 // holder returns the organization holding the entity id of kind k, or nil.
 func (st *memState) holder(k Kind, id string) *memOrg {
 	if ref, ok := st.ids[id]; ok && ref.kind == k {
-		return st.orgs[ref.org]
+		return ref.mo
 	}
 	return nil
 }
@@ -111,7 +119,8 @@ func memEntity[V any](st *memState, k Kind, id string, of func(*memOrg) entityMa
 // when it is known, and otherwise builds it, from the sorted keys when
 // they are known; tx, when not nil (a write transaction, which holds the
 // store's write lock, where readers share the read lock), keeps what it
-// built for the next list. The list returned may be the store's own.
+// built for the next list: the keys for good, the list until the
+// transaction ends. The list returned may be the store's own.
 func memList[V any](st *memState, tx *memTx, org string, k Kind, of func(*memOrg) entityMap[V]) ([]V, error) {
 	mo := st.orgs[org]
 	if mo == nil {
@@ -247,6 +256,8 @@ type memTx struct {
 	*memState
 	undo []func()
 
+	listed []memListed // the lists it keeps; see setList
+
 	// The organizations this transaction created. What it writes inside
 	// one of them needs no undo, as a rollback drops the organization
 	// whole; only the IDs it registered store-wide are forgotten, by
@@ -263,6 +274,7 @@ var _ StoreTx = (*memTx)(nil)
 // rolled back; wtx is ended whatever happens.
 func (tx *memTx) run(wtx *WriteTx, fn func(tx Tx) error) (events []Event, err error) {
 	defer wtx.End()
+	defer tx.dropLists()
 	defer func() {
 		if p := recover(); p != nil {
 			tx.rollback()
@@ -321,13 +333,27 @@ func (tx *memTx) setSorted(mo *memOrg, k Kind, keys []string) {
 	}
 }
 
-// setList sets the list of kind k of organization mo, recording the undo.
+// setList sets the list of kind k of organization mo for the rest of the
+// transaction.
 func (tx *memTx) setList(mo *memOrg, k Kind, list any) {
-	old := mo.lists[k]
 	mo.lists[k] = list
-	if !tx.isFresh(mo) {
-		tx.undo = append(tx.undo, func() { mo.lists[k] = old })
+	if list != nil {
+		tx.listed = append(tx.listed, memListed{mo, k})
 	}
+}
+
+type memListed struct {
+	mo *memOrg
+	k  Kind
+}
+
+// dropLists drops the lists the transaction kept: no list outlives the
+// transaction that built it (nor needs an undo).
+func (tx *memTx) dropLists() {
+	for _, l := range tx.listed {
+		l.mo.lists[l.k] = nil
+	}
+	tx.listed = nil
 }
 
 // isFresh reports whether this transaction created mo.
@@ -347,7 +373,7 @@ func (tx *memTx) rollback() {
 	// ID that it deleted included.
 	for _, mo := range tx.fresh {
 		forget := func(id string) {
-			if ref, ok := tx.ids[id]; ok && ref.org == mo.org.ID {
+			if ref, ok := tx.ids[id]; ok && ref.mo == mo {
 				delete(tx.ids, id)
 			}
 		}
@@ -473,7 +499,7 @@ func memPut[V any](tx *memTx, mo *memOrg, m entityMap[V], ev Event, registered b
 		return badEvent(ev)
 	}
 	if registered && !had {
-		orgSet(tx, mo, tx.ids, ev.ID, memRef{kind: ev.Kind, org: mo.org.ID}, false)
+		orgSet(tx, mo, tx.ids, ev.ID, memRef{kind: ev.Kind, mo: mo}, false)
 	}
 	orgSet(tx, mo, m, ev.ID, ev.Value, false) // the event's copy, shared
 	return nil
