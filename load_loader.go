@@ -71,7 +71,8 @@ func (e *entity) pickID(id, fallbackKey, fallback string) {
 // refTable maps IDs and names of one kind of entity to IDs.
 type refTable struct {
 	byID   map[string]refEntry   // ID -> entity
-	byName map[string][]refEntry // name -> entities
+	byName map[string]refEntry   // name -> the first entity of that name
+	more   map[string][]refEntry // name -> the others, when several share it
 }
 
 type refEntry struct {
@@ -80,8 +81,9 @@ type refEntry struct {
 	index int
 }
 
-func newRefTable() *refTable {
-	return &refTable{byID: map[string]refEntry{}, byName: map[string][]refEntry{}}
+// newRefTable returns an empty table, with room for n entities.
+func newRefTable(n int) *refTable {
+	return &refTable{byID: make(map[string]refEntry, n), byName: make(map[string]refEntry, n)}
 }
 
 func (t *refTable) add(id, name string, e *entity) {
@@ -90,8 +92,16 @@ func (t *refTable) add(id, name string, e *entity) {
 		r.list, r.index = e.list, e.index
 	}
 	t.byID[id] = r
-	if name != "" && !slices.ContainsFunc(t.byName[name], func(x refEntry) bool { return x.id == id }) {
-		t.byName[name] = append(t.byName[name], r)
+	if name == "" {
+		return
+	}
+	if first, ok := t.byName[name]; !ok {
+		t.byName[name] = r
+	} else if first.id != id && !slices.ContainsFunc(t.more[name], func(x refEntry) bool { return x.id == id }) {
+		if t.more == nil {
+			t.more = map[string][]refEntry{}
+		}
+		t.more[name] = append(t.more[name], r)
 	}
 }
 
@@ -100,7 +110,7 @@ func (l *loader) table(k Kind) (*refTable, error) {
 	if t := l.refs[k]; t != nil {
 		return t, nil
 	}
-	t := newRefTable()
+	t := newRefTable(0)
 	l.refs[k] = t
 	if !l.fromStore {
 		return t, nil
@@ -159,12 +169,14 @@ func (l *loader) resolve(k Kind, ref string, e entity, field func() string) (str
 	if k == KindUser {
 		name = strings.ToLower(ref)
 	}
-	switch ents := t.byName[name]; len(ents) {
-	case 0:
+	first, ok := t.byName[name]
+	switch {
+	case !ok:
 		return ref, nil
-	case 1:
-		return ents[0].id, nil
+	case len(t.more[name]) == 0:
+		return first.id, nil
 	default:
+		ents := append([]refEntry{first}, t.more[name]...)
 		list := make([]string, len(ents))
 		for i, x := range ents {
 			list[i] = fmt.Sprintf("%q", x.id)

@@ -25,7 +25,7 @@ type worldPlan struct {
 	org                                                 Organization
 	orgEnt                                              entity
 	projects, users, apps, groups, keys, sets, policies []entity
-	ids                                                 map[string]entity // every ID the file gives
+	ids                                                 map[string]*entity // every ID the file gives
 }
 
 func (l *loader) loadWorld(ctx context.Context, store Store, f *wire.File) error {
@@ -94,14 +94,16 @@ func (l *loader) planWorld(f *wire.File) (*worldPlan, error) {
 
 	// IDs are unique across kinds (the default project shares the
 	// organization's); set names only among sets.
-	seen := map[string]entity{w.org.ID: w.orgEnt}
+	seen := make(map[string]*entity, 1+len(w.projects)+len(w.users)+len(w.apps)+len(w.groups)+len(w.keys)+len(w.policies))
+	seen[w.org.ID] = &w.orgEnt
 	for _, list := range [][]entity{w.projects, w.users, w.apps, w.groups, w.keys, w.policies} {
-		for _, e := range list {
+		for i := range list {
+			e := &list[i]
 			if e.id == "" {
 				continue
 			}
 			if prev, ok := seen[e.id]; ok && !(prev.kind == KindOrganization && e.kind == KindProject) {
-				return nil, l.duplicate(e, prev)
+				return nil, l.duplicate(*e, *prev)
 			}
 			seen[e.id] = e
 		}
@@ -116,7 +118,7 @@ func (l *loader) planWorld(f *wire.File) (*worldPlan, error) {
 	}
 
 	// Reference tables.
-	projects := newRefTable()
+	projects := newRefTable(len(w.projects) + 1)
 	defaultName := "default"
 	for i, e := range w.projects {
 		if e.id == l.org && f.Projects[i].Name != "" {
@@ -129,7 +131,7 @@ func (l *loader) planWorld(f *wire.File) (*worldPlan, error) {
 			projects.add(e.id, f.Projects[i].Name, &w.projects[i])
 		}
 	}
-	users, apps, groups := newRefTable(), newRefTable(), newRefTable()
+	users, apps, groups := newRefTable(len(w.users)), newRefTable(len(w.apps)), newRefTable(len(w.groups))
 	for i, e := range w.users {
 		if e.id != "" {
 			users.add(e.id, strings.ToLower(f.Users[i].Email), &w.users[i])
@@ -205,6 +207,11 @@ func (l *loader) writeWorld(w *worldPlan) error {
 	if _, err := tx.CreateOrganization(ctx, w.org); err != nil {
 		return l.storeError(err, w.orgEnt)
 	}
+
+	var n bulkSizes
+	n[KindUser], n[KindApplication], n[KindGroup] = len(f.Users), len(f.Applications), len(f.Groups)
+	n[KindPolicy], n[KindAPIKey] = len(f.Policies), len(f.APIKeys)
+	reserveOwned(tx, org, n)
 
 	order, err := l.setOrder(f.PermissionSets, w.sets)
 	if err != nil {
@@ -473,7 +480,7 @@ func (l *loader) policy(wp wire.Policy, e *entity) (Policy, error) {
 // taken holds the IDs the file gives explicitly; names handed out are
 // added to it, so that two such policies of one principal are told apart
 // by their order in the file.
-func namer(taken map[string]entity) func(p *Policy, e *entity) {
+func namer[V any](taken map[string]V) func(p *Policy, e *entity) {
 	given := map[string]bool{}
 	return func(p *Policy, e *entity) {
 		if e.id != "" {

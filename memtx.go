@@ -356,6 +356,29 @@ func (tx *memTx) dropLists() {
 	tx.listed = nil
 }
 
+// reserve makes room in the maps of organization org, when this
+// transaction created it and they are still empty, for n entities of each
+// kind (see reserveOwned).
+func (tx *memTx) reserve(org string, n bulkSizes) {
+	mo := tx.orgs[org]
+	if mo == nil || !tx.isFresh(mo) {
+		return
+	}
+	grow := func(m *map[string]any, n int) {
+		if len(*m) == 0 && n > 0 {
+			*m = make(map[string]any, n)
+		}
+	}
+	grow((*map[string]any)(&mo.users), n[KindUser])
+	grow((*map[string]any)(&mo.apps), n[KindApplication])
+	grow((*map[string]any)(&mo.groups), n[KindGroup])
+	grow((*map[string]any)(&mo.policies), n[KindPolicy])
+	grow((*map[string]any)(&mo.keys), n[KindAPIKey])
+	if len(mo.emails) == 0 && n[KindUser] > 0 {
+		mo.emails = make(map[string]string, n[KindUser])
+	}
+}
+
 // isFresh reports whether this transaction created mo.
 func (tx *memTx) isFresh(mo *memOrg) bool {
 	for _, f := range tx.fresh {

@@ -194,9 +194,9 @@ type WriteTx struct {
 	err  error // a write failed half-way: the transaction can only fail
 
 	events     []Event
-	demoted    map[string]bool            // organizations whose owner was demoted
-	catalogues map[string]bool            // organizations whose own permission sets changed
-	lists      map[sharedListKey][]string // see sharedList
+	demoted    map[string]bool // organizations whose owner was demoted
+	catalogues map[string]bool // organizations whose own permission sets changed
+	lists      sharedLists     // see sharedList
 }
 
 var _ Tx = (*WriteTx)(nil)
@@ -432,4 +432,32 @@ func createPolicyOwned(ctx context.Context, tx Tx, p Policy) (err error) {
 		_, err = t.insertPolicy(ctx, t.ownPolicy(p, true))
 	}
 	return err
+}
+
+// bulkSizes is how many entities of each kind a loader is about to create
+// in one organization.
+type bulkSizes [KindAPIKey + 1]int
+
+// reserver is a StoreTx that can make room ahead of a bulk write
+// (MemoryStore's, for an organization the transaction created).
+type reserver interface {
+	reserve(org string, n bulkSizes)
+}
+
+// reserveOwned makes room in tx, and in its store where it can, for the
+// n entities a loader is about to create in organization org: no table
+// is grown step by step.
+func reserveOwned(tx Tx, org string, n bulkSizes) {
+	t, ok := tx.(*WriteTx)
+	if !ok || t.st == nil {
+		return
+	}
+	total := 0
+	for _, c := range n {
+		total += c
+	}
+	t.events = slices.Grow(t.events, total)
+	if r, ok := t.st.(reserver); ok {
+		r.reserve(org, n)
+	}
 }

@@ -2,6 +2,7 @@ package iam
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"strings"
@@ -233,11 +234,15 @@ func (t *WriteTx) ownPolicy(p Policy, handedOver bool) Policy {
 
 // sharedListMax is the longest list that sharedList shares: most rules
 // name one to three projects and sets.
-const sharedListMax = 3
+const sharedListMax = 8
 
-type sharedListKey struct {
-	n     int
-	items [sharedListMax]string
+// sharedLists are a transaction's lists that equal lists share: those of
+// one entry by that entry, the others by their entries, each written
+// after its length (so that no two lists have the same key).
+type sharedLists struct {
+	one  map[string][]string
+	many map[string][]string
+	key  []byte // scratch
 }
 
 // sharedList returns the transaction's list equal to l, or l itself
@@ -249,17 +254,30 @@ func (t *WriteTx) sharedList(l []string, handedOver bool) []string {
 		}
 		return slices.Clone(l)
 	}
-	k := sharedListKey{n: len(l)}
-	copy(k.items[:], l)
-	if s, ok := t.lists[k]; ok {
-		return s
+	sl := &t.lists
+	m, key := &sl.one, ""
+	if len(l) == 1 {
+		key = l[0]
+		if s, ok := sl.one[key]; ok {
+			return s
+		}
+	} else {
+		sl.key = sl.key[:0]
+		for _, s := range l {
+			sl.key = binary.AppendUvarint(sl.key, uint64(len(s)))
+			sl.key = append(sl.key, s...)
+		}
+		if s, ok := sl.many[string(sl.key)]; ok { // no allocation
+			return s
+		}
+		m, key = &sl.many, string(sl.key)
 	}
 	if !handedOver || cap(l) != len(l) {
 		l = slices.Clip(slices.Clone(l))
 	}
-	if t.lists == nil {
-		t.lists = map[sharedListKey][]string{}
+	if *m == nil {
+		*m = map[string][]string{}
 	}
-	t.lists[k] = l
+	(*m)[key] = l
 	return l
 }

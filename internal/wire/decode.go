@@ -231,6 +231,8 @@ type decoder struct {
 	quiet    bool // syntax errors need no details (Locate)
 	interned map[string]string
 	scratch  []reflect.Value // free scratch slices, one per type; see array
+
+	strScratch []string // the scratch slice of strings; see strings
 }
 
 // peek returns the byte at d.pos, or 0 at the end (0 is never valid there).
@@ -627,6 +629,9 @@ func (d *decoder) value(rv reflect.Value) error {
 		if c != '[' {
 			return d.typeError(rv.Type())
 		}
+		if rv.Type() == stringsType && rv.CanAddr() {
+			return d.strings(rv.Addr().Interface().(*[]string))
+		}
 		return d.array(rv)
 	case reflect.Struct:
 		if c != '{' {
@@ -639,7 +644,43 @@ func (d *decoder) value(rv reflect.Value) error {
 	return nil
 }
 
-var rawMessageType = reflect.TypeFor[json.RawMessage]()
+var (
+	rawMessageType = reflect.TypeFor[json.RawMessage]()
+	stringsType    = reflect.TypeFor[[]string]()
+)
+
+// strings decodes an array of strings into *p, as array does, without
+// reflection: most lists of a file (a rule's projects and permission
+// sets) are lists of strings.
+func (d *decoder) strings(p *[]string) error {
+	d.top = false
+	d.pos++ // '['
+	d.space()
+	buf := d.strScratch[:0]
+	for d.peek() != ']' {
+		if len(buf) > 0 {
+			if err := d.expect(','); err != nil {
+				return err
+			}
+		}
+		d.push(seg{index: len(buf), isIndex: true})
+		if d.peek() != '"' {
+			return d.typeError(stringsType.Elem())
+		}
+		s, err := d.str()
+		if err != nil {
+			return err
+		}
+		buf = append(buf, s)
+		d.pop()
+	}
+	d.pos++ // ']'
+	d.space()
+	*p = append(make([]string, 0, len(buf)), buf...) // [] is an empty list, not an absent one
+	clear(buf)
+	d.strScratch = buf[:0]
+	return nil
+}
 
 func (d *decoder) array(rv reflect.Value) error {
 	d.top = false
@@ -680,9 +721,10 @@ func (d *decoder) array(rv reflect.Value) error {
 		return nil
 	}
 	out := reflect.MakeSlice(rv.Type(), n, n) // [] is an empty list, not an absent one
-	used := buf.Slice(0, n)
-	reflect.Copy(out, used)
-	used.Clear() // decoding starts from zero values
+	reflect.Copy(out, buf)                    // the first n
+	for i := range n {
+		buf.Index(i).SetZero() // decoding starts from zero values
+	}
 	rv.Set(out)
 	d.scratch = append(d.scratch, buf)
 	return nil
