@@ -234,7 +234,7 @@ func (t *WriteTx) ownPolicy(p Policy, handedOver bool) Policy {
 
 // sharedListMax is the longest list that sharedList shares: most rules
 // name one to three projects and sets.
-const sharedListMax = 8
+const sharedListMax = 2
 
 // sharedLists are a transaction's lists that equal lists share: those of
 // one entry by that entry, the others by their entries, each written
