@@ -85,10 +85,13 @@ func (e *Evaluator) CheckBatch(ctx context.Context, reqs []Request) []Result {
 }
 
 // parse runs the first three steps of a check, in order: the shape, the
-// target, the permission. The check path
-// validates a triple's characters at once but a set name's only on its
-// error paths: a name with '*' is in no catalogue, so it always reaches
-// one, where checkShape then reports it first, as the order requires.
+// target, the permission. The check path looks the permission up whole in
+// the target's catalogue first: what it finds there is well-formed, so
+// only a permission it does not find has its characters checked (a
+// triple's at once, a set name's only on its error paths: a name with '*'
+// is in no catalogue, so it always reaches one). Every error after the
+// quick test of the shape goes through checkShape first, so that a
+// malformed request is reported as such, as the order requires.
 func (q *query) parse(s *snapshot, req *Request) error {
 	const all = needPrincipal | needTarget | needPermission
 	perm := req.Permission
@@ -96,15 +99,23 @@ func (q *query) parse(s *snapshot, req *Request) error {
 		(req.ProjectID == "") == (req.OrganizationID == "") || perm == "" || oversized(req) {
 		return checkShape(req, all)
 	}
+	if err := q.target(s, req); err != nil {
+		// checkShape reports a malformed permission first.
+		return firstErr(checkShape(req, all), err)
+	}
+	if q.known(perm) {
+		// Well-formed: a set name or a declared permission of the catalogue.
+		if err := q.levelErr(perm); err != nil {
+			return firstErr(checkShape(req, all), err)
+		}
+		return nil
+	}
 	if strings.IndexByte(perm, ':') >= 0 {
 		if _, ok := scanPermission(perm); !ok {
 			return checkShape(req, all)
 		}
 	}
-	if err := q.target(s, req); err != nil {
-		return firstErr(checkShape(req, all), err)
-	}
-	if err := q.permission(perm); err != nil {
+	if err := q.resolveOther(perm); err != nil {
 		if org := callerOrg(s, req.Principal); !q.triple && org != q.org.id && errors.Is(err, ErrUnknownPermission) {
 			// The caller is not of the target's organization (or is
 			// unknown): suggest no set of the target's own.

@@ -192,6 +192,15 @@ func (m Map[V]) Ref(key string) (*V, bool) {
 	return nil, false
 }
 
+// Entry is Ref, and returns as well the key as it was stored (equal to
+// key, but perhaps held elsewhere in memory). It does not allocate.
+func (m Map[V]) Entry(key string) (string, *V, bool) {
+	if s := m.find(key); s != nil {
+		return s.key, &s.val, true
+	}
+	return "", nil, false
+}
+
 // Len returns the number of entries.
 func (m Map[V]) Len() int { return m.n }
 
@@ -315,7 +324,7 @@ func (e *Editor[V]) Set(key string, v V) {
 	ref, shift := e.leaf(h)
 	nd := *ref
 	if s := probe(nd.slots, h, key); s != nil {
-		s.val = v
+		s.key, s.val = key, v // the caller may give the key's bytes a new home
 		return
 	}
 	if nd.n >= leafMax && shift >= minShift+kidBits {
