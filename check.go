@@ -47,11 +47,20 @@ func (e *Evaluator) check(s *snapshot, req *Request) (Decision, error) {
 	if s.stale != nil {
 		return Decision{}, s.stale
 	}
+	// The caller's entry is looked up first: of a check's reads it is the
+	// one likely to miss the cache (the tables of projects and permissions
+	// are small and shared), and the parse, which does not depend on it,
+	// then runs while it loads. It is judged after the parse, in the order
+	// errors are reported.
+	var caller *principalEntry
+	if req.Principal.Type != PrincipalAPIKey {
+		caller, _ = s.principals.Ref(req.Principal.ID)
+	}
 	var q query
 	if err := q.parse(s, req); err != nil {
 		return Decision{}, err
 	}
-	pe, reason, err := e.resolve(s, &q, req.Principal)
+	pe, reason, err := e.resolveFound(s, &q, req.Principal, caller)
 	if err != nil {
 		return Decision{}, err
 	}
@@ -154,6 +163,12 @@ func firstErr(errs ...error) error {
 // resolve finds the caller's index entry. A non-None reason settles the
 // decision before grants are read.
 func (e *Evaluator) resolve(s *snapshot, q *query, p Principal) (*principalEntry, Reason, error) {
+	return e.resolveFound(s, q, p, nil)
+}
+
+// resolveFound is resolve, given found, when not nil, the entry of p's ID
+// already looked up.
+func (e *Evaluator) resolveFound(s *snapshot, q *query, p Principal, found *principalEntry) (*principalEntry, Reason, error) {
 	expired := false
 	if p.Type == PrincipalAPIKey {
 		k, ok := s.keys.Get(p.ID)
@@ -166,7 +181,10 @@ func (e *Evaluator) resolve(s *snapshot, q *query, p Principal) (*principalEntry
 		expired = !k.expires.IsZero() && !e.now().Before(k.expires)
 		p = k.bearer
 	}
-	pe, ok := s.principals.Ref(p.ID)
+	pe, ok := found, found != nil
+	if !ok {
+		pe, ok = s.principals.Ref(p.ID)
+	}
 	if !ok || pe.typ != p.Type {
 		if err := checkIDSize("principal", p.ID); err != nil {
 			return nil, ReasonNone, err
