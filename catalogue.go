@@ -316,7 +316,7 @@ func (c *catalogue) resolveRequested() {
 		svc, _ := c.services.Get(service)
 		for _, d := range c.declared[service] {
 			i, ok := svc.known.Get(d[len(service)+1:])
-			if _, valid := scanPermission(d); !ok || !valid || !strings.HasPrefix(d, service+":") {
+			if _, valid := scanPermission(d); !ok || !valid {
 				continue
 			}
 			kp := &c.perms[i]
