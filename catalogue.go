@@ -3,6 +3,7 @@ package iam
 import (
 	"hash/maphash"
 	"slices"
+	"strings"
 
 	"github.com/iamkit/iam/internal/cowmap"
 )
@@ -131,6 +132,24 @@ type catalogue struct {
 	// reads its level and its matching sets without scanning patterns.
 	perms    []knownPerm
 	declared map[string][]string // declared triples by service, for suggestions
+
+	// requested resolves a requested permission in one lookup, with no
+	// splitting and no pattern scan: a set name to its bit (with
+	// requestedOrg when organization-scoped), a well-formed declared
+	// permission to ^i, i its entry of triples. Permissions of services
+	// without declared permissions are not in it.
+	requested cowmap.Names
+	triples   []resolvedTriple
+}
+
+// requestedOrg marks an organization-scoped set in catalogue.requested.
+const requestedOrg = 1 << 30
+
+// resolvedTriple is a declared permission as the check path reads it.
+type resolvedTriple struct {
+	pats []catPattern // its service's patterns
+	sets []int32      // the sets of its level with a pattern matching it
+	org  bool         // organization-level
 }
 
 // catService is what the check path needs of one service.
@@ -189,6 +208,7 @@ func compileCatalogue(builtin, own []PermissionSet, base *catalogue, masks *mask
 	}
 	c.lookup = cowmap.NewNames(c.bits)
 	c.declare(base, slices.ContainsFunc(own, func(ps PermissionSet) bool { return len(ps.Declared) > 0 }))
+	c.resolveRequested()
 	for i := range c.sets {
 		var b bitset
 		c.closeOver(int32(i), &b, make(map[int32]bool))
@@ -272,6 +292,39 @@ func (c *catalogue) declare(base *catalogue, ownDeclares bool) {
 		services[s] = catService{pats: c.byService[s], declared: true, known: known[s]}
 	}
 	c.services = cowmap.Freeze(services)
+}
+
+// resolveRequested makes c.requested and c.triples. A name that a request
+// could not carry (a set name with ':' or '*', a malformed triple) is left
+// out, so that whatever the table finds is well-formed.
+func (c *catalogue) resolveRequested() {
+	n := len(c.bits)
+	for _, ds := range c.declared {
+		n += len(ds)
+	}
+	m := make(map[string]int32, n)
+	for name, bit := range c.bits {
+		if strings.ContainsAny(name, ":*") {
+			continue
+		}
+		if c.sets[bit].ScopeType == ScopeOrganization {
+			bit |= requestedOrg
+		}
+		m[name] = bit
+	}
+	for _, service := range sortedKeys(c.declared) {
+		svc, _ := c.services.Get(service)
+		for _, d := range c.declared[service] {
+			i, ok := svc.known.Get(d[len(service)+1:])
+			if _, valid := scanPermission(d); !ok || !valid {
+				continue
+			}
+			kp := &c.perms[i]
+			m[d] = ^int32(len(c.triples))
+			c.triples = append(c.triples, resolvedTriple{pats: svc.pats, sets: kp.sets, org: kp.org})
+		}
+	}
+	c.requested = cowmap.NewNames(m)
 }
 
 // levelOf finds the level of resource:action among pats (a service's

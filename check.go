@@ -47,11 +47,20 @@ func (e *Evaluator) check(s *snapshot, req *Request) (Decision, error) {
 	if s.stale != nil {
 		return Decision{}, s.stale
 	}
+	// The caller's entry is looked up first: of a check's reads it is the
+	// one likely to miss the cache (the tables of projects and permissions
+	// are small and shared), and the parse, which does not depend on it,
+	// then runs while it loads. It is judged after the parse, in the order
+	// errors are reported.
+	var caller *principalEntry
+	if req.Principal.Type != PrincipalAPIKey {
+		caller, _ = s.principals.Ref(req.Principal.ID)
+	}
 	var q query
 	if err := q.parse(s, req); err != nil {
 		return Decision{}, err
 	}
-	pe, reason, err := e.resolve(s, &q, req.Principal)
+	pe, reason, err := e.resolveFound(s, &q, req.Principal, caller)
 	if err != nil {
 		return Decision{}, err
 	}
@@ -85,10 +94,13 @@ func (e *Evaluator) CheckBatch(ctx context.Context, reqs []Request) []Result {
 }
 
 // parse runs the first three steps of a check, in order: the shape, the
-// target, the permission. The check path
-// validates a triple's characters at once but a set name's only on its
-// error paths: a name with '*' is in no catalogue, so it always reaches
-// one, where checkShape then reports it first, as the order requires.
+// target, the permission. The check path looks the permission up whole in
+// the target's catalogue first: what it finds there is well-formed, so
+// only a permission it does not find has its characters checked (a
+// triple's at once, a set name's only on its error paths: a name with '*'
+// is in no catalogue, so it always reaches one). Every error after the
+// quick test of the shape goes through checkShape first, so that a
+// malformed request is reported as such, as the order requires.
 func (q *query) parse(s *snapshot, req *Request) error {
 	const all = needPrincipal | needTarget | needPermission
 	perm := req.Permission
@@ -96,15 +108,23 @@ func (q *query) parse(s *snapshot, req *Request) error {
 		(req.ProjectID == "") == (req.OrganizationID == "") || perm == "" || oversized(req) {
 		return checkShape(req, all)
 	}
+	if err := q.target(s, req); err != nil {
+		// checkShape reports a malformed permission first.
+		return firstErr(checkShape(req, all), err)
+	}
+	if q.known(perm) {
+		// Well-formed: a set name or a declared permission of the catalogue.
+		if err := q.levelErr(perm); err != nil {
+			return firstErr(checkShape(req, all), err)
+		}
+		return nil
+	}
 	if strings.IndexByte(perm, ':') >= 0 {
 		if _, ok := scanPermission(perm); !ok {
 			return checkShape(req, all)
 		}
 	}
-	if err := q.target(s, req); err != nil {
-		return firstErr(checkShape(req, all), err)
-	}
-	if err := q.permission(perm); err != nil {
+	if err := q.resolveOther(perm); err != nil {
 		if org := callerOrg(s, req.Principal); !q.triple && org != q.org.id && errors.Is(err, ErrUnknownPermission) {
 			// The caller is not of the target's organization (or is
 			// unknown): suggest no set of the target's own.
@@ -143,6 +163,12 @@ func firstErr(errs ...error) error {
 // resolve finds the caller's index entry. A non-None reason settles the
 // decision before grants are read.
 func (e *Evaluator) resolve(s *snapshot, q *query, p Principal) (*principalEntry, Reason, error) {
+	return e.resolveFound(s, q, p, nil)
+}
+
+// resolveFound is resolve, given found, when not nil, the entry of p's ID
+// already looked up.
+func (e *Evaluator) resolveFound(s *snapshot, q *query, p Principal, found *principalEntry) (*principalEntry, Reason, error) {
 	expired := false
 	if p.Type == PrincipalAPIKey {
 		k, ok := s.keys.Get(p.ID)
@@ -155,7 +181,10 @@ func (e *Evaluator) resolve(s *snapshot, q *query, p Principal) (*principalEntry
 		expired = !k.expires.IsZero() && !e.now().Before(k.expires)
 		p = k.bearer
 	}
-	pe, ok := s.principals.Ref(p.ID)
+	pe, ok := found, found != nil
+	if !ok {
+		pe, ok = s.principals.Ref(p.ID)
+	}
 	if !ok || pe.typ != p.Type {
 		if err := checkIDSize("principal", p.ID); err != nil {
 			return nil, ReasonNone, err

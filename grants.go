@@ -211,3 +211,17 @@ func (mo *mOrg) computeGrants(pols []*cpolicy, group bool) *grants {
 	sc.pack(g)
 	return g
 }
+
+// colocate moves g's packed masks into one allocation with a copy of id,
+// the holder's ID, just before them, and returns that copy: the key to
+// store the holder's entry under, so that a check's comparison of the key
+// and its read of the masks touch neighbouring cache lines. g must not be
+// published yet. A nil g, or one without masks, returns id.
+func (g *grants) colocate(id string) string {
+	if g == nil || g.m == "" {
+		return id
+	}
+	blob := id + string(g.m)
+	g.m = packedMasks(blob[len(id):])
+	return blob[:len(id)]
+}

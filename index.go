@@ -175,8 +175,9 @@ func (a *applier) rebuildEntry(p Principal, orgID string, ownDirty bool) {
 	// holder number belong to the organization as the mirror knows it,
 	// unless the change deleted that organization (and perhaps made one of
 	// the same ID again, which has another number).
-	old, had := a.base.principals.Ref(p.ID)
+	oldKey, old, had := a.base.principals.Entry(p.ID)
 	had = had && old.typ == p.Type && old.org == mo.num
+	key := p.ID
 	var e *principalEntry
 	switch p.Type {
 	case PrincipalGroup:
@@ -187,9 +188,10 @@ func (a *applier) rebuildEntry(p Principal, orgID string, ownDirty bool) {
 		if info, ok := mo.principals[p.ID]; ok && info.typ == p.Type {
 			e = &principalEntry{org: mo.num, typ: p.Type, locked: info.locked, owner: info.owner, managed: info.managed}
 			if had && !ownDirty {
-				e.own = old.own
+				e.own, key = old.own, oldKey // the copy of p.ID next to its masks
 			} else {
 				e.own = mo.computeGrants(mo.byHolder[p], false)
+				key = e.own.colocate(p.ID)
 			}
 			if e.own != nil {
 				e.masks, e.cond = e.own.m, e.own.conditional
@@ -213,7 +215,7 @@ func (a *applier) rebuildEntry(p Principal, orgID string, ownDirty bool) {
 		}
 	}
 	if e != nil {
-		a.principals.Set(p.ID, *e)
+		a.principals.Set(key, *e)
 	} else if cur, ok := a.principals.Get(p.ID); ok && cur.typ == p.Type {
 		a.principals.Delete(p.ID)
 	}

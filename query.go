@@ -58,6 +58,47 @@ func (q *query) where() string {
 }
 
 func (q *query) permission(perm string) error {
+	if q.known(perm) {
+		return q.levelErr(perm)
+	}
+	return q.resolveOther(perm)
+}
+
+// known resolves perm in one lookup when q.org's catalogue holds it as a
+// set name or a declared permission (both well-formed), and reports
+// whether it did.
+func (q *query) known(perm string) bool {
+	cat := q.org.cat
+	v, ok := cat.requested.Get(perm)
+	switch {
+	case !ok:
+		return false
+	case v >= 0:
+		q.triple, q.bit, q.orgScoped = false, v&^requestedOrg, v&requestedOrg != 0
+		return true
+	}
+	t := &cat.triples[^v]
+	q.triple = q.split(perm)
+	q.pats, q.orgScoped = t.pats, t.org
+	q.nmatch = copy(q.matches[:], t.sets)
+	q.overflow = len(t.sets) > len(q.matches)
+	return true
+}
+
+// levelErr reports an organization-level permission asked in a project.
+func (q *query) levelErr(perm string) error {
+	switch {
+	case q.project < 0 || !q.orgScoped:
+		return nil
+	case q.triple:
+		return fmt.Errorf("iam: permission %q is organization-level: ask for it with OrganizationID, not in project %q: %w", perm, q.projectID, ErrScopeMismatch)
+	}
+	return fmt.Errorf("iam: permission set %q is organization-scoped: ask for it with OrganizationID, not in project %q: %w", perm, q.projectID, ErrScopeMismatch)
+}
+
+// resolveOther resolves a permission that known does not: a triple of a
+// service without declared permissions, by its patterns, or an error.
+func (q *query) resolveOther(perm string) error {
 	cat := q.org.cat
 	if q.triple = q.split(perm); q.triple {
 		svc, _ := cat.services.Get(q.service)
@@ -76,10 +117,7 @@ func (q *query) permission(perm string) error {
 		} else if !q.collectMatches(cat) {
 			return fmt.Errorf("iam: permission %q: no permission set %s holds it: %w", perm, q.where(), ErrUnknownPermission)
 		}
-		if q.project >= 0 && q.orgScoped {
-			return fmt.Errorf("iam: permission %q is organization-level: ask for it with OrganizationID, not in project %q: %w", perm, q.projectID, ErrScopeMismatch)
-		}
-		return nil
+		return q.levelErr(perm)
 	}
 	bit, ok := cat.lookup.Get(perm)
 	if !ok {
@@ -87,10 +125,7 @@ func (q *query) permission(perm string) error {
 	}
 	q.bit = bit
 	q.orgScoped = cat.sets[bit].ScopeType == ScopeOrganization
-	if q.project >= 0 && q.orgScoped {
-		return fmt.Errorf("iam: permission set %q is organization-scoped: ask for it with OrganizationID, not in project %q: %w", perm, q.projectID, ErrScopeMismatch)
-	}
-	return nil
+	return q.levelErr(perm)
 }
 
 // split records whether perm is a triple, and its segments. The shape
