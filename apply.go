@@ -139,7 +139,7 @@ func (a *applier) setHolderPolicy(mo *mOrg, h Principal, id string, cp *cpolicy)
 	if !found && cp == nil {
 		return
 	}
-	if len(list) > 0 && !a.ownedLists[&list[0]] {
+	if len(list) > 0 && !a.full && !a.ownedLists[&list[0]] {
 		list = slices.Clone(list) // the published snapshot shares the old list
 	}
 	switch {
@@ -152,6 +152,10 @@ func (a *applier) setHolderPolicy(mo *mOrg, h Principal, id string, cp *cpolicy)
 	}
 	if len(list) == 0 {
 		delete(mo.byHolder, h)
+		return
+	}
+	if a.full {
+		mo.byHolder[h] = list // a whole build's lists are all its own
 		return
 	}
 	if a.ownedLists == nil {

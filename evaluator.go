@@ -309,9 +309,6 @@ func (a *applier) readStore(ctx context.Context, tx Tx) error {
 		if err != nil {
 			return err
 		}
-		for i := range users {
-			a.putUser(mo, users[i].ID, &users[i])
-		}
 		var apps []Application
 		if view != nil {
 			apps, err = view.Applications(vctx, o.ID)
@@ -320,6 +317,12 @@ func (a *applier) readStore(ctx context.Context, tx Tx) error {
 		}
 		if err != nil {
 			return err
+		}
+		if len(mo.principals) == 0 {
+			mo.principals = make(map[string]pinfo, len(users)+len(apps)) // sized once
+		}
+		for i := range users {
+			a.putUser(mo, users[i].ID, &users[i])
 		}
 		for i := range apps {
 			a.putApplication(mo, apps[i].ID, &apps[i])
@@ -339,6 +342,9 @@ func (a *applier) readStore(ctx context.Context, tx Tx) error {
 		}
 		if err != nil {
 			return err
+		}
+		if len(mo.policies) == 0 {
+			mo.policies = make(map[string]*cpolicy, len(policies))
 		}
 		for i := range policies {
 			a.putPolicy(mo, policies[i].ID, &policies[i])

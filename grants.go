@@ -149,10 +149,16 @@ func (sc *scratch) pack(g *grants) {
 // is a group, whose rules every member's Explain reads: it gets a set →
 // rule index whatever its number of rules. nil: no policy.
 func (mo *mOrg) computeGrants(pols []*cpolicy, group bool) *grants {
+	return mo.grantsWith(&mo.m.scratch, pols, group)
+}
+
+// grantsWith is computeGrants in the working space sc. It reads the
+// organization and changes nothing but sc, so that holders may be
+// computed at once, each worker in its own space.
+func (mo *mOrg) grantsWith(sc *scratch, pols []*cpolicy, group bool) *grants {
 	if len(pols) == 0 {
 		return nil
 	}
-	sc := &mo.m.scratch
 	sc.reset()
 	g := &grants{pols: pols, num: -1}
 	rules, named := 0, 0

@@ -21,7 +21,8 @@ type mirror struct {
 	compiled   map[string]Condition // by expression
 	masks      maskTable
 	scratch    scratch
-	nextOrg    int32 // the number of the next organization
+	nums       []int32 // compilePolicy's working space
+	nextOrg    int32   // the number of the next organization
 }
 
 func newMirror(engine ConditionEngine) *mirror {
