@@ -119,11 +119,15 @@ func (a *applier) finish(rev uint64) *snapshot {
 			mo.freeSeqs = append(mo.freeSeqs, seqs...)
 		}
 	}
+	principals := a.principals.Map()
+	if a.full {
+		principals = a.built.Map() // the editor's map is empty
+	}
 	return &snapshot{
 		rev:        rev,
 		orgs:       a.orgs.Map(),
 		projects:   a.projects.Map(),
-		principals: a.principals.Map(),
+		principals: principals,
 		keys:       a.keys.Map(),
 		secrets:    a.secrets.Map(),
 		rosters:    a.rosters.Map(),
@@ -140,6 +144,7 @@ func (a *applier) deriveAll() {
 			a.groupGrants(mo, id)
 		}
 		ids := sortedKeys(mo.principals)
+		a.built.Grow(len(ids) + len(mo.groups))
 		holders := make([]Principal, len(ids))
 		for i, id := range ids {
 			holders[i] = Principal{Type: mo.principals[id].typ, ID: id}
@@ -275,7 +280,9 @@ func (a *applier) rebuildEntry(p Principal, orgID string, ownDirty bool, compute
 			a.roster(orgID).reindex(mo, p, before, after)
 		}
 	}
-	if e != nil {
+	if e != nil && a.full {
+		a.built.Set(p.ID, *e)
+	} else if e != nil {
 		a.principals.Set(p.ID, *e)
 	} else if cur, ok := a.principals.Get(p.ID); ok && cur.typ == p.Type {
 		a.principals.Delete(p.ID)
