@@ -72,10 +72,10 @@ func (b *Builder[V]) Map() Map[V] {
 // and the number of distinct keys in it.
 func buildNode[V any](entries []slot[V], shift uint) (*node[V], int) {
 	if len(entries) <= leafMax || shift < minShift+kidBits {
-		// Six sevenths full: between the fill of a leaf an Editor has
-		// just grown (four fifths) and the most it lets one hold (seven
-		// eighths).
-		nd := &node[V]{slots: make([]slot[V], len(entries)+len(entries)/6+2)}
+		// About six sevenths full: between the fill of a leaf an Editor
+		// has just grown (four fifths) and the most it lets one hold
+		// (seven eighths); a leaf of one entry has two slots.
+		nd := &node[V]{slots: make([]slot[V], len(entries)+len(entries)/6+1)}
 		for _, e := range entries {
 			if s := probe(nd.slots, e.hash, e.key); s != nil {
 				s.val = e.val
