@@ -327,6 +327,7 @@ func (a *applier) readStore(ctx context.Context, tx Tx) error {
 		for i := range apps {
 			a.putApplication(mo, apps[i].ID, &apps[i])
 		}
+		// Copies, the build's own: it sorts their member lists in place.
 		groups, err := tx.ListGroups(ctx, o.ID)
 		if err != nil {
 			return err
