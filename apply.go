@@ -139,7 +139,7 @@ func (a *applier) setHolderPolicy(mo *mOrg, h Principal, id string, cp *cpolicy)
 	if !found && cp == nil {
 		return
 	}
-	if len(list) > 0 && !a.ownedLists[&list[0]] {
+	if len(list) > 0 && !a.full && !a.ownedLists[&list[0]] {
 		list = slices.Clone(list) // the published snapshot shares the old list
 	}
 	switch {
@@ -152,6 +152,10 @@ func (a *applier) setHolderPolicy(mo *mOrg, h Principal, id string, cp *cpolicy)
 	}
 	if len(list) == 0 {
 		delete(mo.byHolder, h)
+		return
+	}
+	if a.full {
+		mo.byHolder[h] = list // a whole build's lists are all its own
 		return
 	}
 	if a.ownedLists == nil {
@@ -280,7 +284,13 @@ func (a *applier) putGroup(mo *mOrg, id string, g *Group) {
 		// The index keeps the members sorted, for WhoCan's merges; the
 		// store's lists are left as they are.
 		now = *g
-		now.UserIDs, now.ApplicationIDs = sortedCopy(g.UserIDs), sortedCopy(g.ApplicationIDs)
+		if a.full {
+			// A whole build reads the groups from Tx lists, which are its
+			// own copies: sorted where they are.
+			now.UserIDs, now.ApplicationIDs = sortedOwn(g.UserIDs), sortedOwn(g.ApplicationIDs)
+		} else {
+			now.UserIDs, now.ApplicationIDs = sortedCopy(g.UserIDs), sortedCopy(g.ApplicationIDs)
+		}
 		mo.groups[id] = now
 		if !existed {
 			seq = mo.newGroupSeq()
@@ -404,6 +414,15 @@ func (a *applier) markRegroup(mo *mOrg, seq int32) {
 		a.regroup[mo] = map[int32]bool{}
 	}
 	a.regroup[mo][seq] = true
+}
+
+// sortedOwn sorts ids, which the caller owns, and drops repeats.
+func sortedOwn(ids []string) []string {
+	if len(ids) == 0 {
+		return nil
+	}
+	slices.Sort(ids)
+	return slices.Clip(slices.Compact(ids))
 }
 
 // sortedCopy returns ids sorted, without repeats, in a new slice.

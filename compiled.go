@@ -128,7 +128,8 @@ func (mo *mOrg) compilePolicy(p *Policy) *cpolicy {
 	if n == 0 {
 		return cp
 	}
-	nums := make([]int32, n+2, n+2+4*n)
+	nums := append(mo.m.nums[:0], make([]int32, n+2)...)
+	defer func() { mo.m.nums = nums[:0] }()
 	nums[0] = int32(n)
 	for i := range p.Rules {
 		r := &p.Rules[i]

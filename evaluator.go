@@ -266,6 +266,17 @@ func (a *applier) readStore(ctx context.Context, tx Tx) error {
 	if err != nil {
 		return err
 	}
+	// The write rules' transaction copies every entity it lists, for a
+	// caller that may change or keep it. The build keeps nothing of the
+	// users, applications, policies and keys but their strings, so it
+	// reads those lists from the store's own view, without the copies.
+	var view View
+	vctx := ctx
+	if wt, ok := tx.(*WriteTx); ok && wt.view != nil {
+		if c, err := wt.begin(ctx, false); err == nil {
+			view, vctx = wt.view, c
+		}
+	}
 	for _, o := range orgs {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -289,20 +300,34 @@ func (a *applier) readStore(ctx context.Context, tx Tx) error {
 		for _, v := range projects {
 			a.putProject(mo, v.ID)
 		}
-		users, err := tx.ListUsers(ctx, o.ID)
+		var users []User
+		if view != nil {
+			users, err = view.Users(vctx, o.ID)
+		} else {
+			users, err = tx.ListUsers(ctx, o.ID)
+		}
 		if err != nil {
 			return err
+		}
+		var apps []Application
+		if view != nil {
+			apps, err = view.Applications(vctx, o.ID)
+		} else {
+			apps, err = tx.ListApplications(ctx, o.ID)
+		}
+		if err != nil {
+			return err
+		}
+		if len(mo.principals) == 0 {
+			mo.principals = make(map[string]pinfo, len(users)+len(apps)) // sized once
 		}
 		for i := range users {
 			a.putUser(mo, users[i].ID, &users[i])
 		}
-		apps, err := tx.ListApplications(ctx, o.ID)
-		if err != nil {
-			return err
-		}
 		for i := range apps {
 			a.putApplication(mo, apps[i].ID, &apps[i])
 		}
+		// Copies, the build's own: it sorts their member lists in place.
 		groups, err := tx.ListGroups(ctx, o.ID)
 		if err != nil {
 			return err
@@ -310,14 +335,27 @@ func (a *applier) readStore(ctx context.Context, tx Tx) error {
 		for i := range groups {
 			a.putGroup(mo, groups[i].ID, &groups[i])
 		}
-		policies, err := tx.ListPolicies(ctx, o.ID)
+		var policies []Policy
+		if view != nil {
+			policies, err = view.Policies(vctx, o.ID)
+		} else {
+			policies, err = tx.ListPolicies(ctx, o.ID)
+		}
 		if err != nil {
 			return err
+		}
+		if len(mo.policies) == 0 {
+			mo.policies = make(map[string]*cpolicy, len(policies))
 		}
 		for i := range policies {
 			a.putPolicy(mo, policies[i].ID, &policies[i])
 		}
-		keys, err := tx.ListAPIKeys(ctx, o.ID)
+		var keys []APIKey
+		if view != nil {
+			keys, err = view.APIKeys(vctx, o.ID)
+		} else {
+			keys, err = tx.ListAPIKeys(ctx, o.ID)
+		}
 		if err != nil {
 			return err
 		}

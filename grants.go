@@ -17,6 +17,8 @@ type scratch struct {
 	round    uint32
 	touched  []int32 // the projects of proj in use in this round
 	keys     []uint64
+
+	listed, order, uniq []int32 // pack's working lists
 }
 
 // project returns the bit set of project seq, cleared on first use.
@@ -56,20 +58,22 @@ func (sc *scratch) pack(g *grants) {
 	}
 	slices.Sort(sc.touched)
 	l := max(trim(sc.org), trim(sc.all))
-	var listed []int32 // the projects with a mask
+	listed := sc.listed[:0] // the projects with a mask
 	for _, seq := range sc.touched {
 		if k := trim(sc.proj[seq]); k > 0 {
 			l = max(l, k)
 			listed = append(listed, seq)
 		}
 	}
+	sc.listed = listed
 	if l == 0 {
 		return
 	}
 	// The distinct masks, each once (found by a scan while they are few).
 	var distinct map[string]int
-	var order []int32 // for each listed project, its mask's index
-	var uniq []int32  // a project of each distinct mask
+	order := sc.order[:0] // for each listed project, its mask's index
+	uniq := sc.uniq[:0]   // a project of each distinct mask
+	defer func() { sc.order, sc.uniq = order, uniq }()
 	for _, seq := range listed {
 		m := sc.proj[seq][:trim(sc.proj[seq])]
 		j := -1
@@ -149,10 +153,16 @@ func (sc *scratch) pack(g *grants) {
 // is a group, whose rules every member's Explain reads: it gets a set →
 // rule index whatever its number of rules. nil: no policy.
 func (mo *mOrg) computeGrants(pols []*cpolicy, group bool) *grants {
+	return mo.grantsWith(&mo.m.scratch, pols, group)
+}
+
+// grantsWith is computeGrants in the working space sc. It reads the
+// organization and changes nothing but sc, so that holders may be
+// computed at once, each worker in its own space.
+func (mo *mOrg) grantsWith(sc *scratch, pols []*cpolicy, group bool) *grants {
 	if len(pols) == 0 {
 		return nil
 	}
-	sc := &mo.m.scratch
 	sc.reset()
 	g := &grants{pols: pols, num: -1}
 	rules, named := 0, 0

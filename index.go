@@ -1,6 +1,12 @@
 package iam
 
-import "slices"
+import (
+	"fmt"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+)
 
 // How a change reaches the snapshot: the applier (apply.go) folds its
 // events into the mirror and marks what they affect; finish then derives
@@ -56,7 +62,7 @@ func (a *applier) finish(rev uint64) *snapshot {
 			own[h] = true
 		}
 		for p, orgID := range a.principalD {
-			a.rebuildEntry(p, orgID, own[p])
+			a.rebuildEntry(p, orgID, own[p], nil)
 		}
 	}
 	for mo := range a.combosUsed {
@@ -113,11 +119,15 @@ func (a *applier) finish(rev uint64) *snapshot {
 			mo.freeSeqs = append(mo.freeSeqs, seqs...)
 		}
 	}
+	principals := a.principals.Map()
+	if a.full {
+		principals = a.built.Map() // the editor's map is empty
+	}
 	return &snapshot{
 		rev:        rev,
 		orgs:       a.orgs.Map(),
 		projects:   a.projects.Map(),
-		principals: a.principals.Map(),
+		principals: principals,
 		keys:       a.keys.Map(),
 		secrets:    a.secrets.Map(),
 		rosters:    a.rosters.Map(),
@@ -133,13 +143,66 @@ func (a *applier) deriveAll() {
 		for _, id := range sortedKeys(mo.groups) {
 			a.groupGrants(mo, id)
 		}
-		for _, id := range sortedKeys(mo.principals) {
-			a.rebuildEntry(Principal{Type: mo.principals[id].typ, ID: id}, orgID, true)
+		ids := sortedKeys(mo.principals)
+		a.built.Grow(len(ids) + len(mo.groups))
+		holders := make([]Principal, len(ids))
+		for i, id := range ids {
+			holders[i] = Principal{Type: mo.principals[id].typ, ID: id}
+		}
+		own := mo.allGrants(holders)
+		for i, p := range holders {
+			a.rebuildEntry(p, orgID, true, own[i])
 		}
 		for _, id := range sortedKeys(mo.groups) {
-			a.rebuildEntry(GroupPrincipal(id), orgID, true)
+			a.rebuildEntry(GroupPrincipal(id), orgID, true, nil)
 		}
 	}
+}
+
+// allGrants computes the own grants of each of holders (users and
+// applications of mo), in its place. Each holder's grants depend only on
+// its policies and the organization's tables, which nothing changes
+// meanwhile, so the holders are split among workers, one per processor,
+// each in its own working space: the result is the same as one by one.
+func (mo *mOrg) allGrants(holders []Principal) []*grants {
+	out := make([]*grants, len(holders))
+	const chunk = 256
+	workers := min(runtime.GOMAXPROCS(0), (len(holders)+chunk-1)/chunk)
+	if workers <= 1 {
+		for i, p := range holders {
+			out[i] = mo.computeGrants(mo.byHolder[p], false)
+		}
+		return out
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	var failure atomic.Value
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() {
+				if p := recover(); p != nil {
+					failure.CompareAndSwap(nil, fmt.Sprint(p))
+				}
+			}()
+			var sc scratch
+			for {
+				lo := int(next.Add(chunk)) - chunk
+				if lo >= len(holders) {
+					return
+				}
+				for i := lo; i < min(lo+chunk, len(holders)); i++ {
+					out[i] = mo.grantsWith(&sc, mo.byHolder[holders[i]], false)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if p := failure.Load(); p != nil {
+		panic(p) // the build recovers it and fails
+	}
+	return out
 }
 
 // groupGrants computes the grants of group id of mo.
@@ -160,7 +223,9 @@ func (a *applier) groupGrants(mo *mOrg, id string) {
 // rebuildEntry derives the entry of principal p of organization orgID:
 // its flags, its own grants (computed again when ownDirty, else kept), its
 // group combination, and its place in the roster and the reverse index.
-func (a *applier) rebuildEntry(p Principal, orgID string, ownDirty bool) {
+// computed, when not nil, is its own grants computed already (deriveAll
+// computes them beforehand).
+func (a *applier) rebuildEntry(p Principal, orgID string, ownDirty bool, computed *grants) {
 	mo := a.m.orgs[orgID]
 	if mo == nil {
 		// Its organization was deleted in this change.
@@ -187,9 +252,13 @@ func (a *applier) rebuildEntry(p Principal, orgID string, ownDirty bool) {
 	case PrincipalUser, PrincipalApplication:
 		if info, ok := mo.principals[p.ID]; ok && info.typ == p.Type {
 			e = &principalEntry{org: mo.num, typ: p.Type, locked: info.locked, owner: info.owner, managed: info.managed}
-			if had && !ownDirty {
+			switch {
+			case had && !ownDirty:
 				e.own, key = old.own, oldKey // the copy of p.ID next to its masks
-			} else {
+			case computed != nil:
+				e.own = computed
+				key = e.own.colocate(p.ID)
+			default:
 				e.own = mo.computeGrants(mo.byHolder[p], false)
 				key = e.own.colocate(p.ID)
 			}
@@ -214,7 +283,9 @@ func (a *applier) rebuildEntry(p Principal, orgID string, ownDirty bool) {
 			a.roster(orgID).reindex(mo, p, before, after)
 		}
 	}
-	if e != nil {
+	if e != nil && a.full {
+		a.built.Set(key, *e)
+	} else if e != nil {
 		a.principals.Set(key, *e)
 	} else if cur, ok := a.principals.Get(p.ID); ok && cur.typ == p.Type {
 		a.principals.Delete(p.ID)

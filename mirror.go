@@ -21,7 +21,8 @@ type mirror struct {
 	compiled   map[string]Condition // by expression
 	masks      maskTable
 	scratch    scratch
-	nextOrg    int32 // the number of the next organization
+	nums       []int32 // compilePolicy's working space
+	nextOrg    int32   // the number of the next organization
 }
 
 func newMirror(engine ConditionEngine) *mirror {
@@ -180,8 +181,10 @@ type applier struct {
 	combosUsed map[*mOrg]bool             // organizations whose combinations were acquired or released
 
 	// full: the applier builds a whole index from an empty one. It then
-	// marks nothing per entity: finish derives every entry of the mirror.
-	full bool
+	// marks nothing per entity: finish derives every entry of the mirror,
+	// gathering the principals' entries in built to make their map at once.
+	full  bool
+	built cowmap.Builder[principalEntry]
 }
 
 func (m *mirror) newApplier(s *snapshot) *applier {
