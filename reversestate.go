@@ -52,6 +52,13 @@ func reverseState(e *Evaluator) string {
 				}
 			}
 		}))
+		fmt.Fprintf(&b, "  managed apps %v\n", keys(func(y func(string) bool) {
+			for k := range r.managed.All() {
+				if !y(k) {
+					return
+				}
+			}
+		}))
 		b.WriteString(reverseIndexState(r))
 		for k, seq := range r.projects.All() {
 			fmt.Fprintf(&b, "  project %s\n", k)

@@ -294,6 +294,7 @@ type roster struct {
 	owner    string                  // the owner's user ID, or ""
 	users    cowmap.Sorted[struct{}] // users that are not locked
 	apps     cowmap.Sorted[struct{}] // applications that are not managed
+	managed  cowmap.Sorted[struct{}] // managed applications
 	projects cowmap.Sorted[int32]    // project ID → sequence number
 
 	// The reverse index of the users' and applications' own grants, for

@@ -43,8 +43,9 @@ func (e *Evaluator) WhoCan(ctx context.Context, req Request) ([]Principal, error
 		allApps = allApps || m.allApps
 	}
 	// Candidates, as sorted lists: the granting groups' members (kept
-	// sorted by the index), the holders that grant, the owner.
-	var userLists, appLists [][]string
+	// sorted by the index), the holders that grant, the owner. A granting
+	// group that holds all users (applications) answers for every user
+	// (non-managed application), whose lists are then left out.
 	var holderUsers, holderApps []string
 	for _, p := range q.granting(r, e, &req, allUsers) {
 		if p.Type == PrincipalUser {
@@ -55,38 +56,38 @@ func (e *Evaluator) WhoCan(ctx context.Context, req Request) ([]Principal, error
 	}
 	slices.Sort(holderUsers)
 	slices.Sort(holderApps)
-	userLists = append(userLists, holderUsers)
-	appLists = append(appLists, holderApps)
-	if r.owner != "" {
-		userLists = append(userLists, []string{r.owner})
-	}
-	for _, seq := range granting {
-		m := &org.members[seq]
-		userLists = append(userLists, m.users)
-		appLists = append(appLists, m.apps)
-	}
-	// The candidates that are users of the organization and not locked:
-	// those in the roster's list (all of it when a granting group holds
-	// all users).
-	var users []string
-	nUsers := r.users.Len()
+	var userLists [][]string
 	if !allUsers {
-		users, _ = intersect(mergeSorted(userLists), r.users)
-		nUsers = len(users)
-	}
-	// Applications: the non-managed ones in the roster's list (all of
-	// them when a granting group holds all applications), and the managed
-	// ones granted otherwise.
-	in, rest := intersect(mergeSorted(appLists), r.apps)
-	managed := rest[:0:0]
-	for _, id := range rest {
-		if pe, ok := s.principals.Ref(id); ok && pe.typ == PrincipalApplication && pe.org == org.num && pe.managed {
-			managed = append(managed, id)
+		userLists = append(userLists, holderUsers)
+		if r.owner != "" {
+			userLists = append(userLists, []string{r.owner})
 		}
 	}
-	nApps := len(in) + len(managed)
+	appLists := [][]string{holderApps}
+	for _, seq := range granting {
+		m := &org.members[seq]
+		if !allUsers {
+			userLists = append(userLists, m.users)
+		}
+		appLists = append(appLists, m.apps)
+	}
+	// The answer: the candidates that are users of the organization and
+	// not locked (all of those when a group holding all users grants),
+	// then the candidates that are its applications, managed ones
+	// included (all the non-managed ones when a group holding all
+	// applications grants, and the managed ones among the candidates).
+	managed := rosterKeys(r.managed)
+	var extra []string // the managed applications granted, when allApps
 	if allApps {
-		nApps = r.apps.Len() + len(managed)
+		extra = among(appLists, managed)
+	}
+	nUsers := r.users.Len()
+	if !allUsers {
+		nUsers = min(nUsers, total(userLists))
+	}
+	nApps := r.apps.Len() + len(extra)
+	if !allApps {
+		nApps = min(r.apps.Len()+len(managed), total(appLists))
 	}
 	out := make([]Principal, 0, nUsers+nApps)
 	if allUsers {
@@ -95,46 +96,162 @@ func (e *Evaluator) WhoCan(ctx context.Context, req Request) ([]Principal, error
 				out = append(out, UserPrincipal(id))
 			}
 		})
-	}
-	for _, id := range users {
-		out = append(out, UserPrincipal(id))
+	} else {
+		out = appendUnion(out, PrincipalUser, userLists, r.users, nil)
 	}
 	if !allApps {
-		for _, id := range mergeSorted([][]string{in, managed}) {
-			out = append(out, ApplicationPrincipal(id))
-		}
-		return out, nil
+		return appendUnion(out, PrincipalApplication, appLists, r.apps, managed), nil
 	}
 	r.apps.EachChunk(func(ids []string) {
 		for _, id := range ids {
-			for len(managed) > 0 && managed[0] < id {
-				out, managed = append(out, ApplicationPrincipal(managed[0])), managed[1:]
+			for len(extra) > 0 && extra[0] < id {
+				out, extra = append(out, ApplicationPrincipal(extra[0])), extra[1:]
 			}
 			out = append(out, ApplicationPrincipal(id))
 		}
 	})
-	for _, id := range managed {
+	for _, id := range extra {
 		out = append(out, ApplicationPrincipal(id))
 	}
 	return out, nil
 }
 
-// mergeSorted merges sorted lists into one sorted list without repeats,
-// two by two.
-func mergeSorted(lists [][]string) []string {
-	lists = slices.DeleteFunc(slices.Clone(lists), func(l []string) bool { return len(l) == 0 })
-	if len(lists) == 0 {
+// total returns the number of IDs lists hold, repeats counted.
+func total(lists [][]string) int {
+	n := 0
+	for _, l := range lists {
+		n += len(l)
+	}
+	return n
+}
+
+// rosterKeys returns the keys of m in order (nil when none).
+func rosterKeys(m cowmap.Sorted[struct{}]) []string {
+	if m.Len() == 0 {
 		return nil
 	}
+	out := make([]string, 0, m.Len())
+	m.EachChunk(func(keys []string) { out = append(out, keys...) })
+	return out
+}
+
+// among returns, sorted and without repeats, the IDs of sorted set that
+// some sorted list of lists holds, by a galloping walk of each list
+// against set: the work is that of the shorter side of each pair.
+func among(lists [][]string, set []string) []string {
+	if len(set) == 0 {
+		return nil
+	}
+	var out []string
+	for _, l := range lists {
+		a, b := l, set
+		for len(a) > 0 && len(b) > 0 {
+			if len(a) > len(b) {
+				a, b = b, a
+			}
+			// a is the shorter: find a[0] in b.
+			i := gallop(b, a[0])
+			if i < len(b) && b[i] == a[0] {
+				out = append(out, a[0])
+				i++
+			}
+			a, b = a[1:], b[i:]
+		}
+	}
+	if len(lists) > 1 {
+		slices.Sort(out)
+		out = slices.Compact(out)
+	}
+	return out
+}
+
+// gallop returns the index of the first ID of sorted ids that is not
+// below id, in time logarithmic in that index.
+func gallop(ids []string, id string) int {
+	hi := 1
+	for hi < len(ids) && ids[hi-1] < id {
+		hi *= 2
+	}
+	lo := hi / 2
+	hi = min(hi, len(ids))
+	i, _ := slices.BinarySearch(ids[lo:hi], id)
+	return lo + i
+}
+
+// appendUnion appends to out, as principals of type t, sorted and once
+// each, the IDs that some sorted list of lists holds and that set or
+// sorted extra holds. The lists are merged two by two into a buffer of
+// their size; the members of set are then found by a walk through both
+// when the candidates are many, or a lookup each when they are few.
+func appendUnion(out []Principal, t PrincipalType, lists [][]string, set cowmap.Sorted[struct{}], extra []string) []Principal {
+	ids := mergeSorted(lists)
+	keep := func(id string) {
+		if len(extra) > 0 {
+			i := gallop(extra, id)
+			extra = extra[i:]
+			if len(extra) > 0 && extra[0] == id {
+				out = append(out, Principal{Type: t, ID: id})
+				return
+			}
+		}
+	}
+	if len(ids)*16 < set.Len() {
+		for _, id := range ids {
+			if _, ok := set.Get(id); ok {
+				out = append(out, Principal{Type: t, ID: id})
+			} else {
+				keep(id)
+			}
+		}
+		return out
+	}
+	set.EachChunk(func(keys []string) {
+		for _, k := range keys {
+			if len(ids) == 0 {
+				return
+			}
+			for len(ids) > 0 && ids[0] < k {
+				keep(ids[0])
+				ids = ids[1:]
+			}
+			if len(ids) > 0 && ids[0] == k {
+				out = append(out, Principal{Type: t, ID: k})
+				ids = ids[1:]
+			}
+		}
+	})
+	for _, id := range ids {
+		keep(id)
+	}
+	return out
+}
+
+// mergeSorted merges sorted lists, each without repeats, into one sorted
+// list without repeats, two by two, between two buffers of their total
+// size. The result may be one of the lists itself: it must not be
+// modified.
+func mergeSorted(lists [][]string) []string {
+	lists = slices.DeleteFunc(slices.Clone(lists), func(l []string) bool { return len(l) == 0 })
+	switch len(lists) {
+	case 0:
+		return nil
+	case 1:
+		return lists[0]
+	}
+	n := total(lists)
+	buf, spare := make([]string, 0, n), make([]string, 0, n)
 	for len(lists) > 1 {
 		next := lists[:0]
+		m := buf[:0]
 		for i := 0; i < len(lists); i += 2 {
+			start := len(m)
 			if i+1 == len(lists) {
-				next = append(next, lists[i])
+				// Copied too: the next round writes the other buffer.
+				m = append(m, lists[i]...)
+				next = append(next, m[start:len(m):len(m)])
 				break
 			}
 			a, b := lists[i], lists[i+1]
-			m := make([]string, 0, len(a)+len(b))
 			for len(a) > 0 && len(b) > 0 {
 				switch {
 				case a[0] < b[0]:
@@ -145,39 +262,13 @@ func mergeSorted(lists [][]string) []string {
 					m, a, b = append(m, a[0]), a[1:], b[1:]
 				}
 			}
-			next = append(next, append(append(m, a...), b...))
+			m = append(append(m, a...), b...)
+			next = append(next, m[start:len(m):len(m)])
 		}
 		lists = next
+		buf, spare = spare, buf
 	}
-	return slices.Compact(lists[0])
-}
-
-// intersect splits sorted ids into those set holds and the others, by a
-// walk through both when ids are many and a lookup each when they are few.
-func intersect(ids []string, set cowmap.Sorted[struct{}]) (in, out []string) {
-	if len(ids)*16 < set.Len() {
-		for _, id := range ids {
-			if _, ok := set.Get(id); ok {
-				in = append(in, id)
-			} else {
-				out = append(out, id)
-			}
-		}
-		return in, out
-	}
-	in = make([]string, 0, len(ids))
-	for id := range set.All() {
-		for len(ids) > 0 && ids[0] < id {
-			out, ids = append(out, ids[0]), ids[1:]
-		}
-		if len(ids) == 0 {
-			break
-		}
-		if ids[0] == id {
-			in, ids = append(in, id), ids[1:]
-		}
-	}
-	return in, append(out, ids...)
+	return lists[0]
 }
 
 // granting returns the users and applications whose own grants allow the
