@@ -111,7 +111,7 @@ func reverseIndexState(r *roster) string {
 	for bit := range r.granted.Len() {
 		byScope := map[int32][]int32{}
 		for e := range r.granted.At(bit).All() {
-			byScope[int32(e>>32)] = append(byScope[int32(e>>32)], int32(uint32(e)))
+			byScope[int32(e>>32)] = append(byScope[int32(e>>32)], entryHolder(e))
 		}
 		for scope, nums := range byScope {
 			where := project[scope]

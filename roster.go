@@ -289,6 +289,9 @@ func (r *rosterEdit) done(owner string) *roster {
 	}
 	out := *r.base
 	out.owner = owner
+	if made || r.users != nil || r.apps != nil || r.managed != nil {
+		out.asPrincipals = &principalLists{} // what is cached is the base's
+	}
 	if r.users != nil {
 		out.users = r.users.Map()
 	}

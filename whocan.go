@@ -3,6 +3,9 @@ package iam
 import (
 	"context"
 	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/iamkit/iam/internal/cowmap"
 )
@@ -69,7 +72,9 @@ func (e *Evaluator) WhoCan(ctx context.Context, req Request) ([]Principal, error
 		if !allUsers {
 			userLists = append(userLists, m.users)
 		}
-		appLists = append(appLists, m.apps)
+		if !allApps {
+			appLists = append(appLists, m.apps)
+		}
 	}
 	// The answer: the candidates that are users of the organization and
 	// not locked (all of those when a group holding all users grants),
@@ -78,8 +83,14 @@ func (e *Evaluator) WhoCan(ctx context.Context, req Request) ([]Principal, error
 	// applications grants, and the managed ones among the candidates).
 	managed := rosterKeys(r.managed)
 	var extra []string // the managed applications granted, when allApps
-	if allApps {
-		extra = among(appLists, managed)
+	if allApps && len(managed) > 0 {
+		byGroup := r.managedMembers(org, managed)
+		for _, seq := range granting {
+			extra = append(extra, byGroup[seq]...)
+		}
+		extra = append(extra, among([][]string{holderApps}, managed)...)
+		slices.Sort(extra)
+		extra = slices.Compact(extra)
 	}
 	nUsers := r.users.Len()
 	if !allUsers {
@@ -91,29 +102,95 @@ func (e *Evaluator) WhoCan(ctx context.Context, req Request) ([]Principal, error
 	}
 	out := make([]Principal, 0, nUsers+nApps)
 	if allUsers {
-		r.users.EachChunk(func(ids []string) {
-			for _, id := range ids {
-				out = append(out, UserPrincipal(id))
-			}
-		})
+		out = append(out, r.userPrincipals()...)
 	} else {
 		out = appendUnion(out, PrincipalUser, userLists, r.users, nil)
 	}
 	if !allApps {
 		return appendUnion(out, PrincipalApplication, appLists, r.apps, managed), nil
 	}
-	r.apps.EachChunk(func(ids []string) {
-		for _, id := range ids {
-			for len(extra) > 0 && extra[0] < id {
-				out, extra = append(out, ApplicationPrincipal(extra[0])), extra[1:]
-			}
-			out = append(out, ApplicationPrincipal(id))
+	// The managed applications granted go between the others (never
+	// among them: a managed application is not in r.apps).
+	apps := r.appPrincipals()
+	for _, id := range extra {
+		i, _ := slices.BinarySearchFunc(apps, id, func(p Principal, id string) int { return strings.Compare(p.ID, id) })
+		out = append(append(out, apps[:i]...), ApplicationPrincipal(id))
+		apps = apps[i:]
+	}
+	return append(out, apps...), nil
+}
+
+// principalLists is a roster's users and non-managed applications as
+// principals, each list made at the first WhoCan that a group holding all
+// of them answers, and kept with the roster's lists: such an answer is
+// then a copy, much cheaper than making each principal again. A roster
+// whose users or applications change gets a new, empty one.
+type principalLists struct {
+	usersOnce, appsOnce sync.Once
+	users, apps         []Principal
+	groups              atomic.Pointer[groupsManaged]
+}
+
+// groupsManaged is, for one orgIndex, the managed applications that each
+// group lists (by group sequence number).
+type groupsManaged struct {
+	org  *orgIndex
+	apps [][]string
+}
+
+// managedMembers returns, by group sequence number, the applications of
+// managed (sorted, r's managed applications) that org's groups list,
+// sorted. The lists are kept for the next query of the same org and
+// roster lists.
+func (r *roster) managedMembers(org *orgIndex, managed []string) [][]string {
+	c := r.asPrincipals
+	if c != nil {
+		if gm := c.groups.Load(); gm != nil && gm.org == org {
+			return gm.apps
+		}
+	}
+	gm := &groupsManaged{org: org, apps: make([][]string, len(org.members))}
+	for seq := range org.members {
+		gm.apps[seq] = among([][]string{org.members[seq].apps}, managed)
+	}
+	if c != nil {
+		c.groups.Store(gm)
+	}
+	return gm.apps
+}
+
+// userPrincipals returns r's users as principals, sorted by ID: a list
+// shared by every caller, which must not be modified.
+func (r *roster) userPrincipals() []Principal {
+	c := r.asPrincipals
+	if c == nil {
+		return principalsOf(r.users, PrincipalUser)
+	}
+	c.usersOnce.Do(func() { c.users = principalsOf(r.users, PrincipalUser) })
+	return c.users
+}
+
+// appPrincipals returns r's non-managed applications as principals,
+// sorted by ID: a list shared by every caller, which must not be
+// modified.
+func (r *roster) appPrincipals() []Principal {
+	c := r.asPrincipals
+	if c == nil {
+		return principalsOf(r.apps, PrincipalApplication)
+	}
+	c.appsOnce.Do(func() { c.apps = principalsOf(r.apps, PrincipalApplication) })
+	return c.apps
+}
+
+// principalsOf returns the keys of ids as principals of type t.
+func principalsOf(ids cowmap.Sorted[struct{}], t PrincipalType) []Principal {
+	out := make([]Principal, 0, ids.Len())
+	ids.EachChunk(func(keys []string) {
+		for _, id := range keys {
+			out = append(out, Principal{Type: t, ID: id})
 		}
 	})
-	for _, id := range extra {
-		out = append(out, ApplicationPrincipal(id))
-	}
-	return out, nil
+	return out
 }
 
 // total returns the number of IDs lists hold, repeats counted.
@@ -279,7 +356,8 @@ func mergeSorted(lists [][]string) []string {
 // conditional rules, whose conditions are evaluated. The work is that of
 // the holders that grant, never of the whole organization.
 //
-// appsOnly leaves the users out (users have even numbers).
+// appsOnly leaves the users out (users have even numbers, and their
+// entries follow the applications' in each scope).
 func (q *query) granting(r *roster, e *Evaluator, req *Request, appsOnly bool) []Principal {
 	var scopes []int32
 	switch {
@@ -305,9 +383,9 @@ func (q *query) granting(r *roster, e *Evaluator, req *Request, appsOnly bool) [
 		}
 		set := r.granted.At(int(c))
 		for _, scope := range scopes {
-			lo, hi := scopeRange(scope)
+			lo, hi := scopeRange(scope, appsOnly)
 			for e := range set.Range(&lo, hi) {
-				num := int32(uint32(e))
+				num := entryHolder(e)
 				if !mark(num) {
 					continue
 				}
