@@ -2,6 +2,7 @@ package iam
 
 import (
 	"context"
+	"math/bits"
 	"slices"
 	"strings"
 	"sync"
@@ -59,21 +60,10 @@ func (e *Evaluator) WhoCan(ctx context.Context, req Request) ([]Principal, error
 	}
 	slices.Sort(holderUsers)
 	slices.Sort(holderApps)
-	var userLists [][]string
-	if !allUsers {
-		userLists = append(userLists, holderUsers)
-		if r.owner != "" {
-			userLists = append(userLists, []string{r.owner})
-		}
-	}
 	appLists := [][]string{holderApps}
-	for _, seq := range granting {
-		m := &org.members[seq]
-		if !allUsers {
-			userLists = append(userLists, m.users)
-		}
-		if !allApps {
-			appLists = append(appLists, m.apps)
+	if !allApps {
+		for _, seq := range granting {
+			appLists = append(appLists, org.members[seq].apps)
 		}
 	}
 	// The answer: the candidates that are users of the organization and
@@ -93,18 +83,28 @@ func (e *Evaluator) WhoCan(ctx context.Context, req Request) ([]Principal, error
 		extra = slices.Compact(extra)
 	}
 	nUsers := r.users.Len()
-	if !allUsers {
-		nUsers = min(nUsers, total(userLists))
-	}
 	nApps := r.apps.Len() + len(extra)
 	if !allApps {
 		nApps = min(r.apps.Len()+len(managed), total(appLists))
 	}
+	// Without a group of all users: the users granted are marked by
+	// their rank in the roster's sorted list, then listed in rank order.
+	var users []Principal
+	var marked []uint64
+	if allUsers {
+		users = r.userPrincipals()
+	} else {
+		users, marked, nUsers = r.markUsers(org, granting, holderUsers)
+	}
 	out := make([]Principal, 0, nUsers+nApps)
 	if allUsers {
-		out = append(out, r.userPrincipals()...)
+		out = append(out, users...)
 	} else {
-		out = appendUnion(out, PrincipalUser, userLists, r.users, nil)
+		for w, word := range marked {
+			for ; word != 0; word &= word - 1 {
+				out = append(out, users[w*64+bits.TrailingZeros64(word)])
+			}
+		}
 	}
 	if !allApps {
 		return appendUnion(out, PrincipalApplication, appLists, r.apps, managed), nil
@@ -113,7 +113,7 @@ func (e *Evaluator) WhoCan(ctx context.Context, req Request) ([]Principal, error
 	// among them: a managed application is not in r.apps).
 	apps := r.appPrincipals()
 	for _, id := range extra {
-		i, _ := slices.BinarySearchFunc(apps, id, func(p Principal, id string) int { return strings.Compare(p.ID, id) })
+		i, _ := slices.BinarySearchFunc(apps, id, comparePrincipalID)
 		out = append(append(out, apps[:i]...), ApplicationPrincipal(id))
 		apps = apps[i:]
 	}
@@ -129,6 +129,7 @@ type principalLists struct {
 	usersOnce, appsOnce sync.Once
 	users, apps         []Principal
 	groups              atomic.Pointer[groupsManaged]
+	ranks               atomic.Pointer[groupRanks]
 }
 
 // groupsManaged is, for one orgIndex, the managed applications that each
@@ -191,6 +192,84 @@ func principalsOf(ids cowmap.Sorted[struct{}], t PrincipalType) []Principal {
 		}
 	})
 	return out
+}
+
+// markUsers marks, by their rank in r's users (returned, sorted by ID),
+// the users that the granting groups list, those of holders (sorted) and
+// the owner, the locked ones left out, and returns how many it marked.
+func (r *roster) markUsers(org *orgIndex, granting []int32, holders []string) (users []Principal, marked []uint64, n int) {
+	users = r.userPrincipals()
+	marked = make([]uint64, (len(users)+63)/64)
+	mark := func(i int32) { marked[i/64] |= 1 << (i % 64) }
+	ranks := r.userRanks(org, users)
+	for _, seq := range granting {
+		for _, i := range ranks[seq] {
+			mark(i)
+		}
+	}
+	for _, id := range append(holders, r.owner) {
+		if i, ok := slices.BinarySearchFunc(users, id, comparePrincipalID); ok {
+			mark(int32(i))
+		}
+	}
+	for _, w := range marked {
+		n += bits.OnesCount64(w)
+	}
+	return users, marked, n
+}
+
+// comparePrincipalID compares p's ID with id.
+func comparePrincipalID(p Principal, id string) int { return strings.Compare(p.ID, id) }
+
+// groupRanks is, for one orgIndex, the ranks in a roster's users (sorted
+// by ID) of the users that each group lists, locked ones left out (by
+// group sequence number).
+type groupRanks struct {
+	org   *orgIndex
+	users [][]int32
+}
+
+// userRanks returns, by group sequence number, the ranks in users (r's,
+// sorted by ID) of the users that org's groups list. They are kept for
+// the next query of the same org and roster lists.
+func (r *roster) userRanks(org *orgIndex, users []Principal) [][]int32 {
+	c := r.asPrincipals
+	if c != nil {
+		if gr := c.ranks.Load(); gr != nil && gr.org == org {
+			return gr.users
+		}
+	}
+	gr := &groupRanks{org: org, users: make([][]int32, len(org.members))}
+	for seq := range org.members {
+		var ranks []int32
+		rest, base := users, 0
+		for _, id := range org.members[seq].users {
+			i, ok := gallopBy(rest, id)
+			if ok {
+				ranks = append(ranks, int32(base+i))
+			}
+			rest, base = rest[i:], base+i
+		}
+		gr.users[seq] = ranks
+	}
+	if c != nil {
+		c.ranks.Store(gr)
+	}
+	return gr.users
+}
+
+// gallopBy returns the index of the first principal of ps (sorted by ID)
+// whose ID is not below id, and whether it is id, in time logarithmic in
+// that index.
+func gallopBy(ps []Principal, id string) (int, bool) {
+	hi := 1
+	for hi < len(ps) && ps[hi-1].ID < id {
+		hi *= 2
+	}
+	lo := hi / 2
+	hi = min(hi, len(ps))
+	i, ok := slices.BinarySearchFunc(ps[lo:hi], id, comparePrincipalID)
+	return lo + i, ok
 }
 
 // total returns the number of IDs lists hold, repeats counted.

@@ -12,12 +12,14 @@ import (
 // whoCanWorld is acme with a group of all users and all applications and
 // an explicit group, both granted InstancesReadOnly on project p; a
 // managed application "mgd" in the explicit group and one "loner" in no
-// group; a group of all users alone granted it on project q.
+// group; a group of all users alone granted it on project q; a group
+// listing ana granted it on project r.
 func whoCanWorld(t *testing.T) (*world, iam.Request) {
 	t.Helper()
 	w := newWorld(t)
 	p := w.project(w.org, "p")
 	q := w.project(w.org, "q")
+	pr := w.project(w.org, "r")
 	w.user(w.org, "ana")
 	w.user(w.org, "bob")
 	w.app(w.org, "bot", false)
@@ -29,6 +31,8 @@ func whoCanWorld(t *testing.T) (*world, iam.Request) {
 	w.policy(w.org, "pol-ops", iam.GroupPrincipal("ops"), onProjects(ids(p), "InstancesReadOnly"))
 	w.group(iam.Group{ID: "users", OrganizationID: w.org, AllUsers: true})
 	w.policy(w.org, "pol-users", iam.GroupPrincipal("users"), onProjects(ids(q), "InstancesReadOnly"))
+	w.group(iam.Group{ID: "devs", OrganizationID: w.org, UserIDs: ids("ana")})
+	w.policy(w.org, "pol-devs", iam.GroupPrincipal("devs"), onProjects(ids(pr), "InstancesReadOnly"))
 	return w, iam.Request{ProjectID: p, Permission: "InstancesServerList"}
 }
 
@@ -40,6 +44,8 @@ func TestWhoCanAnswerIsTheCallersOwn(t *testing.T) {
 	w, inP := whoCanWorld(t)
 	inQ := inP
 	inQ.ProjectID = "q"
+	inR := inP
+	inR.ProjectID = "r"
 	u, a := iam.UserPrincipal, iam.ApplicationPrincipal
 	for _, c := range []struct {
 		req  iam.Request
@@ -47,6 +53,7 @@ func TestWhoCanAnswerIsTheCallersOwn(t *testing.T) {
 	}{
 		{inP, []iam.Principal{u("acme-owner"), u("ana"), u("bob"), a("bot"), a("mgd")}},
 		{inQ, []iam.Principal{u("acme-owner"), u("ana"), u("bob")}}, // users only
+		{inR, []iam.Principal{u("acme-owner"), u("ana")}},
 	} {
 		got, err := w.ev.WhoCan(w.ctx, c.req)
 		require.NoError(t, err)
@@ -73,12 +80,28 @@ func TestWhoCanFollowsEveryRosterWrite(t *testing.T) {
 		require.NoError(t, err)
 		return got
 	}
+	inR := req
+	inR.ProjectID = "r"
+	devs := func() []iam.Principal {
+		t.Helper()
+		got, err := w.ev.WhoCan(w.ctx, inR)
+		require.NoError(t, err)
+		return got
+	}
 	u, a := iam.UserPrincipal, iam.ApplicationPrincipal
 	assert.Equal(t, []iam.Principal{u("acme-owner"), u("ana"), u("bob"), a("bot"), a("mgd")}, who())
-	// A new user, a new application.
+	assert.Equal(t, []iam.Principal{u("acme-owner"), u("ana")}, devs())
+	// A new user, a new application; the user joins the explicit group.
 	w.user(w.org, "cy")
 	w.app(w.org, "app2", false)
 	assert.Equal(t, []iam.Principal{u("acme-owner"), u("ana"), u("bob"), u("cy"), a("app2"), a("bot"), a("mgd")}, who())
+	assert.Equal(t, []iam.Principal{u("acme-owner"), u("ana")}, devs())
+	g, err := w.store.GetGroup(w.ctx, "devs")
+	require.NoError(t, err)
+	g.UserIDs = ids("ana", "cy")
+	_, err = w.store.UpdateGroup(w.ctx, g)
+	require.NoError(t, err)
+	assert.Equal(t, []iam.Principal{u("acme-owner"), u("ana"), u("cy")}, devs())
 	// A locked user leaves; a managed application that no group lists
 	// leaves.
 	ana, err := w.store.GetUser(w.ctx, "ana")
@@ -92,6 +115,7 @@ func TestWhoCanFollowsEveryRosterWrite(t *testing.T) {
 	_, err = w.store.UpdateApplication(w.ctx, bot)
 	require.NoError(t, err)
 	assert.Equal(t, []iam.Principal{u("acme-owner"), u("bob"), u("cy"), a("app2"), a("mgd")}, who())
+	assert.Equal(t, []iam.Principal{u("acme-owner"), u("cy")}, devs())
 	// A managed application joins the granting group; the one it held
 	// stops being managed, and stays through the group of all.
 	mgd, err := w.store.GetApplication(w.ctx, "mgd")
@@ -112,4 +136,5 @@ func TestWhoCanFollowsEveryRosterWrite(t *testing.T) {
 	require.NoError(t, w.store.DeleteApplication(w.ctx, "loner"))
 	require.NoError(t, w.store.DeleteUser(w.ctx, "cy"))
 	assert.Equal(t, []iam.Principal{u("acme-owner"), u("bob"), a("app2"), a("bot"), a("mgd")}, who())
+	assert.Equal(t, []iam.Principal{u("acme-owner")}, devs())
 }
