@@ -60,20 +60,16 @@ func (e *Evaluator) WhoCan(ctx context.Context, req Request) ([]Principal, error
 	}
 	slices.Sort(holderUsers)
 	slices.Sort(holderApps)
-	appLists := [][]string{holderApps}
-	if !allApps {
-		for _, seq := range granting {
-			appLists = append(appLists, org.members[seq].apps)
-		}
-	}
-	// The answer: the candidates that are users of the organization and
-	// not locked (all of those when a group holding all users grants),
-	// then the candidates that are its applications, managed ones
-	// included (all the non-managed ones when a group holding all
-	// applications grants, and the managed ones among the candidates).
+	// The answer: the users of the organization that are not locked and
+	// the applications that are not managed, all of them when a group
+	// holding all of them grants, else those that granting groups list
+	// and the holders that grant (users: the owner too), marked by their
+	// rank in the roster's sorted lists then listed in rank order; with
+	// the managed applications that granting groups list or that grant
+	// as holders between the applications.
 	managed := rosterKeys(r.managed)
-	var extra []string // the managed applications granted, when allApps
-	if allApps && len(managed) > 0 {
+	var extra []string // the managed applications granted
+	if len(managed) > 0 {
 		byGroup := r.managedMembers(org, managed)
 		for _, seq := range granting {
 			extra = append(extra, byGroup[seq]...)
@@ -82,36 +78,30 @@ func (e *Evaluator) WhoCan(ctx context.Context, req Request) ([]Principal, error
 		slices.Sort(extra)
 		extra = slices.Compact(extra)
 	}
-	nUsers := r.users.Len()
-	nApps := r.apps.Len() + len(extra)
+	users, apps := r.userPrincipals(), r.appPrincipals()
+	var ranks *groupRanks
+	if !allUsers || !allApps {
+		ranks = r.ranks(org, users, apps)
+	}
+	var userMarks, appMarks []uint64
+	nUsers, nApps := len(users), len(apps)
+	if !allUsers {
+		userMarks, nUsers = mark(users, ranks.users, granting, append(holderUsers, r.owner))
+	}
 	if !allApps {
-		nApps = min(r.apps.Len()+len(managed), total(appLists))
+		appMarks, nApps = mark(apps, ranks.apps, granting, holderApps)
 	}
-	// Without a group of all users: the users granted are marked by
-	// their rank in the roster's sorted list, then listed in rank order.
-	var users []Principal
-	var marked []uint64
-	if allUsers {
-		users = r.userPrincipals()
-	} else {
-		users, marked, nUsers = r.markUsers(org, granting, holderUsers)
-	}
-	out := make([]Principal, 0, nUsers+nApps)
+	out := make([]Principal, 0, nUsers+nApps+len(extra))
 	if allUsers {
 		out = append(out, users...)
 	} else {
-		for w, word := range marked {
-			for ; word != 0; word &= word - 1 {
-				out = append(out, users[w*64+bits.TrailingZeros64(word)])
-			}
-		}
+		out = appendMarked(out, users, userMarks, nil, PrincipalUser)
 	}
 	if !allApps {
-		return appendUnion(out, PrincipalApplication, appLists, r.apps, managed), nil
+		return appendMarked(out, apps, appMarks, extra, PrincipalApplication), nil
 	}
-	// The managed applications granted go between the others (never
-	// among them: a managed application is not in r.apps).
-	apps := r.appPrincipals()
+	// The managed applications go between the others (never among them:
+	// a managed application is not in r.apps).
 	for _, id := range extra {
 		i, _ := slices.BinarySearchFunc(apps, id, comparePrincipalID)
 		out = append(append(out, apps[:i]...), ApplicationPrincipal(id))
@@ -120,11 +110,13 @@ func (e *Evaluator) WhoCan(ctx context.Context, req Request) ([]Principal, error
 	return append(out, apps...), nil
 }
 
-// principalLists is a roster's users and non-managed applications as
-// principals, each list made at the first WhoCan that a group holding all
-// of them answers, and kept with the roster's lists: such an answer is
-// then a copy, much cheaper than making each principal again. A roster
-// whose users or applications change gets a new, empty one.
+// principalLists is what WhoCan keeps of a roster's lists, made at the
+// first WhoCan that needs it: the users and non-managed applications as
+// principals, sorted by ID (an answer that a group holding all of them
+// gives is then a copy, much cheaper than making each principal again;
+// other answers mark their ranks), and for the groups of one orgIndex
+// their members' ranks and managed applications. A roster whose users,
+// applications or managed applications change gets a new, empty one.
 type principalLists struct {
 	usersOnce, appsOnce sync.Once
 	users, apps         []Principal
@@ -194,68 +186,91 @@ func principalsOf(ids cowmap.Sorted[struct{}], t PrincipalType) []Principal {
 	return out
 }
 
-// markUsers marks, by their rank in r's users (returned, sorted by ID),
-// the users that the granting groups list, those of holders (sorted) and
-// the owner, the locked ones left out, and returns how many it marked.
-func (r *roster) markUsers(org *orgIndex, granting []int32, holders []string) (users []Principal, marked []uint64, n int) {
-	users = r.userPrincipals()
-	marked = make([]uint64, (len(users)+63)/64)
-	mark := func(i int32) { marked[i/64] |= 1 << (i % 64) }
-	ranks := r.userRanks(org, users)
+// mark marks, by their rank in list (sorted by ID), the principals that
+// the granting groups list (ranks, by group sequence number) and those of
+// ids, and returns how many it marked.
+func mark(list []Principal, ranks [][]int32, granting []int32, ids []string) (marked []uint64, n int) {
+	marked = make([]uint64, (len(list)+63)/64)
 	for _, seq := range granting {
 		for _, i := range ranks[seq] {
-			mark(i)
+			marked[i/64] |= 1 << (i % 64)
 		}
 	}
-	for _, id := range append(holders, r.owner) {
-		if i, ok := slices.BinarySearchFunc(users, id, comparePrincipalID); ok {
-			mark(int32(i))
+	for _, id := range ids {
+		if i, ok := slices.BinarySearchFunc(list, id, comparePrincipalID); ok {
+			marked[i/64] |= 1 << (i % 64)
 		}
 	}
 	for _, w := range marked {
 		n += bits.OnesCount64(w)
 	}
-	return users, marked, n
+	return marked, n
+}
+
+// appendMarked appends to out the principals of list marked, in order,
+// with the principals of type t of extra (sorted IDs, none in list)
+// between them.
+func appendMarked(out, list []Principal, marked []uint64, extra []string, t PrincipalType) []Principal {
+	for w, word := range marked {
+		for ; word != 0; word &= word - 1 {
+			p := list[w*64+bits.TrailingZeros64(word)]
+			for len(extra) > 0 && extra[0] < p.ID {
+				out, extra = append(out, Principal{Type: t, ID: extra[0]}), extra[1:]
+			}
+			out = append(out, p)
+		}
+	}
+	for _, id := range extra {
+		out = append(out, Principal{Type: t, ID: id})
+	}
+	return out
 }
 
 // comparePrincipalID compares p's ID with id.
 func comparePrincipalID(p Principal, id string) int { return strings.Compare(p.ID, id) }
 
-// groupRanks is, for one orgIndex, the ranks in a roster's users (sorted
-// by ID) of the users that each group lists, locked ones left out (by
-// group sequence number).
+// groupRanks is, for one orgIndex, the ranks in a roster's users and
+// non-managed applications (sorted by ID) of those that each group lists
+// (by group sequence number).
 type groupRanks struct {
-	org   *orgIndex
-	users [][]int32
+	org         *orgIndex
+	users, apps [][]int32
 }
 
-// userRanks returns, by group sequence number, the ranks in users (r's,
-// sorted by ID) of the users that org's groups list. They are kept for
-// the next query of the same org and roster lists.
-func (r *roster) userRanks(org *orgIndex, users []Principal) [][]int32 {
+// ranks returns the ranks in users and apps (r's, sorted by ID) of the
+// users and applications that org's groups list. They are kept for the
+// next query of the same org and roster lists.
+func (r *roster) ranks(org *orgIndex, users, apps []Principal) *groupRanks {
 	c := r.asPrincipals
 	if c != nil {
 		if gr := c.ranks.Load(); gr != nil && gr.org == org {
-			return gr.users
+			return gr
 		}
 	}
-	gr := &groupRanks{org: org, users: make([][]int32, len(org.members))}
+	gr := &groupRanks{org: org, users: make([][]int32, len(org.members)), apps: make([][]int32, len(org.members))}
 	for seq := range org.members {
-		var ranks []int32
-		rest, base := users, 0
-		for _, id := range org.members[seq].users {
-			i, ok := gallopBy(rest, id)
-			if ok {
-				ranks = append(ranks, int32(base+i))
-			}
-			rest, base = rest[i:], base+i
-		}
-		gr.users[seq] = ranks
+		gr.users[seq] = ranksIn(users, org.members[seq].users)
+		gr.apps[seq] = ranksIn(apps, org.members[seq].apps)
 	}
 	if c != nil {
 		c.ranks.Store(gr)
 	}
-	return gr.users
+	return gr
+}
+
+// ranksIn returns the ranks in list (sorted by ID) of the IDs of sorted
+// ids that it holds, by a galloping walk.
+func ranksIn(list []Principal, ids []string) []int32 {
+	var out []int32
+	rest, base := list, 0
+	for _, id := range ids {
+		i, ok := gallopBy(rest, id)
+		if ok {
+			out = append(out, int32(base+i))
+		}
+		rest, base = rest[i:], base+i
+	}
+	return out
 }
 
 // gallopBy returns the index of the first principal of ps (sorted by ID)
@@ -270,15 +285,6 @@ func gallopBy(ps []Principal, id string) (int, bool) {
 	hi = min(hi, len(ps))
 	i, ok := slices.BinarySearchFunc(ps[lo:hi], id, comparePrincipalID)
 	return lo + i, ok
-}
-
-// total returns the number of IDs lists hold, repeats counted.
-func total(lists [][]string) int {
-	n := 0
-	for _, l := range lists {
-		n += len(l)
-	}
-	return n
 }
 
 // rosterKeys returns the keys of m in order (nil when none).
@@ -332,99 +338,6 @@ func gallop(ids []string, id string) int {
 	hi = min(hi, len(ids))
 	i, _ := slices.BinarySearch(ids[lo:hi], id)
 	return lo + i
-}
-
-// appendUnion appends to out, as principals of type t, sorted and once
-// each, the IDs that some sorted list of lists holds and that set or
-// sorted extra holds. The lists are merged two by two into a buffer of
-// their size; the members of set are then found by a walk through both
-// when the candidates are many, or a lookup each when they are few.
-func appendUnion(out []Principal, t PrincipalType, lists [][]string, set cowmap.Sorted[struct{}], extra []string) []Principal {
-	ids := mergeSorted(lists)
-	keep := func(id string) {
-		if len(extra) > 0 {
-			i := gallop(extra, id)
-			extra = extra[i:]
-			if len(extra) > 0 && extra[0] == id {
-				out = append(out, Principal{Type: t, ID: id})
-				return
-			}
-		}
-	}
-	if len(ids)*16 < set.Len() {
-		for _, id := range ids {
-			if _, ok := set.Get(id); ok {
-				out = append(out, Principal{Type: t, ID: id})
-			} else {
-				keep(id)
-			}
-		}
-		return out
-	}
-	set.EachChunk(func(keys []string) {
-		for _, k := range keys {
-			if len(ids) == 0 {
-				return
-			}
-			for len(ids) > 0 && ids[0] < k {
-				keep(ids[0])
-				ids = ids[1:]
-			}
-			if len(ids) > 0 && ids[0] == k {
-				out = append(out, Principal{Type: t, ID: k})
-				ids = ids[1:]
-			}
-		}
-	})
-	for _, id := range ids {
-		keep(id)
-	}
-	return out
-}
-
-// mergeSorted merges sorted lists, each without repeats, into one sorted
-// list without repeats, two by two, between two buffers of their total
-// size. The result may be one of the lists itself: it must not be
-// modified.
-func mergeSorted(lists [][]string) []string {
-	lists = slices.DeleteFunc(slices.Clone(lists), func(l []string) bool { return len(l) == 0 })
-	switch len(lists) {
-	case 0:
-		return nil
-	case 1:
-		return lists[0]
-	}
-	n := total(lists)
-	buf, spare := make([]string, 0, n), make([]string, 0, n)
-	for len(lists) > 1 {
-		next := lists[:0]
-		m := buf[:0]
-		for i := 0; i < len(lists); i += 2 {
-			start := len(m)
-			if i+1 == len(lists) {
-				// Copied too: the next round writes the other buffer.
-				m = append(m, lists[i]...)
-				next = append(next, m[start:len(m):len(m)])
-				break
-			}
-			a, b := lists[i], lists[i+1]
-			for len(a) > 0 && len(b) > 0 {
-				switch {
-				case a[0] < b[0]:
-					m, a = append(m, a[0]), a[1:]
-				case b[0] < a[0]:
-					m, b = append(m, b[0]), b[1:]
-				default:
-					m, a, b = append(m, a[0]), a[1:], b[1:]
-				}
-			}
-			m = append(append(m, a...), b...)
-			next = append(next, m[start:len(m):len(m)])
-		}
-		lists = next
-		buf, spare = spare, buf
-	}
-	return lists[0]
 }
 
 // granting returns the users and applications whose own grants allow the

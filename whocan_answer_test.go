@@ -13,7 +13,7 @@ import (
 // an explicit group, both granted InstancesReadOnly on project p; a
 // managed application "mgd" in the explicit group and one "loner" in no
 // group; a group of all users alone granted it on project q; a group
-// listing ana granted it on project r.
+// listing ana and bot granted it on project r.
 func whoCanWorld(t *testing.T) (*world, iam.Request) {
 	t.Helper()
 	w := newWorld(t)
@@ -31,7 +31,7 @@ func whoCanWorld(t *testing.T) (*world, iam.Request) {
 	w.policy(w.org, "pol-ops", iam.GroupPrincipal("ops"), onProjects(ids(p), "InstancesReadOnly"))
 	w.group(iam.Group{ID: "users", OrganizationID: w.org, AllUsers: true})
 	w.policy(w.org, "pol-users", iam.GroupPrincipal("users"), onProjects(ids(q), "InstancesReadOnly"))
-	w.group(iam.Group{ID: "devs", OrganizationID: w.org, UserIDs: ids("ana")})
+	w.group(iam.Group{ID: "devs", OrganizationID: w.org, UserIDs: ids("ana"), ApplicationIDs: ids("bot")})
 	w.policy(w.org, "pol-devs", iam.GroupPrincipal("devs"), onProjects(ids(pr), "InstancesReadOnly"))
 	return w, iam.Request{ProjectID: p, Permission: "InstancesServerList"}
 }
@@ -53,7 +53,7 @@ func TestWhoCanAnswerIsTheCallersOwn(t *testing.T) {
 	}{
 		{inP, []iam.Principal{u("acme-owner"), u("ana"), u("bob"), a("bot"), a("mgd")}},
 		{inQ, []iam.Principal{u("acme-owner"), u("ana"), u("bob")}}, // users only
-		{inR, []iam.Principal{u("acme-owner"), u("ana")}},
+		{inR, []iam.Principal{u("acme-owner"), u("ana"), a("bot")}},
 	} {
 		got, err := w.ev.WhoCan(w.ctx, c.req)
 		require.NoError(t, err)
@@ -90,18 +90,18 @@ func TestWhoCanFollowsEveryRosterWrite(t *testing.T) {
 	}
 	u, a := iam.UserPrincipal, iam.ApplicationPrincipal
 	assert.Equal(t, []iam.Principal{u("acme-owner"), u("ana"), u("bob"), a("bot"), a("mgd")}, who())
-	assert.Equal(t, []iam.Principal{u("acme-owner"), u("ana")}, devs())
+	assert.Equal(t, []iam.Principal{u("acme-owner"), u("ana"), a("bot")}, devs())
 	// A new user, a new application; the user joins the explicit group.
 	w.user(w.org, "cy")
 	w.app(w.org, "app2", false)
 	assert.Equal(t, []iam.Principal{u("acme-owner"), u("ana"), u("bob"), u("cy"), a("app2"), a("bot"), a("mgd")}, who())
-	assert.Equal(t, []iam.Principal{u("acme-owner"), u("ana")}, devs())
+	assert.Equal(t, []iam.Principal{u("acme-owner"), u("ana"), a("bot")}, devs())
 	g, err := w.store.GetGroup(w.ctx, "devs")
 	require.NoError(t, err)
 	g.UserIDs = ids("ana", "cy")
 	_, err = w.store.UpdateGroup(w.ctx, g)
 	require.NoError(t, err)
-	assert.Equal(t, []iam.Principal{u("acme-owner"), u("ana"), u("cy")}, devs())
+	assert.Equal(t, []iam.Principal{u("acme-owner"), u("ana"), u("cy"), a("bot")}, devs())
 	// A locked user leaves; a managed application that no group lists
 	// leaves.
 	ana, err := w.store.GetUser(w.ctx, "ana")
@@ -115,7 +115,7 @@ func TestWhoCanFollowsEveryRosterWrite(t *testing.T) {
 	_, err = w.store.UpdateApplication(w.ctx, bot)
 	require.NoError(t, err)
 	assert.Equal(t, []iam.Principal{u("acme-owner"), u("bob"), u("cy"), a("app2"), a("mgd")}, who())
-	assert.Equal(t, []iam.Principal{u("acme-owner"), u("cy")}, devs())
+	assert.Equal(t, []iam.Principal{u("acme-owner"), u("cy"), a("bot")}, devs()) // listed, so managed too
 	// A managed application joins the granting group; the one it held
 	// stops being managed, and stays through the group of all.
 	mgd, err := w.store.GetApplication(w.ctx, "mgd")
@@ -136,5 +136,5 @@ func TestWhoCanFollowsEveryRosterWrite(t *testing.T) {
 	require.NoError(t, w.store.DeleteApplication(w.ctx, "loner"))
 	require.NoError(t, w.store.DeleteUser(w.ctx, "cy"))
 	assert.Equal(t, []iam.Principal{u("acme-owner"), u("bob"), a("app2"), a("bot"), a("mgd")}, who())
-	assert.Equal(t, []iam.Principal{u("acme-owner")}, devs())
+	assert.Equal(t, []iam.Principal{u("acme-owner"), a("bot")}, devs())
 }
