@@ -227,7 +227,7 @@ func reverseIndexDump(r *roster, cat *catalogue, scope func(int32) string) strin
 		byScope := map[int32][]string{}
 		for e := range r.granted.At(bit).All() {
 			sc := int32(e >> 32)
-			byScope[sc] = append(byScope[sc], holder(int32(uint32(e))))
+			byScope[sc] = append(byScope[sc], holder(entryHolder(e)))
 		}
 		for sc, hs := range byScope {
 			slices.Sort(hs)

@@ -52,6 +52,13 @@ func reverseState(e *Evaluator) string {
 				}
 			}
 		}))
+		fmt.Fprintf(&b, "  managed apps %v\n", keys(func(y func(string) bool) {
+			for k := range r.managed.All() {
+				if !y(k) {
+					return
+				}
+			}
+		}))
 		b.WriteString(reverseIndexState(r))
 		for k, seq := range r.projects.All() {
 			fmt.Fprintf(&b, "  project %s\n", k)
@@ -104,7 +111,7 @@ func reverseIndexState(r *roster) string {
 	for bit := range r.granted.Len() {
 		byScope := map[int32][]int32{}
 		for e := range r.granted.At(bit).All() {
-			byScope[int32(e>>32)] = append(byScope[int32(e>>32)], int32(uint32(e)))
+			byScope[int32(e>>32)] = append(byScope[int32(e>>32)], entryHolder(e))
 		}
 		for scope, nums := range byScope {
 			where := project[scope]

@@ -15,6 +15,7 @@ import (
 type rosterEdit struct {
 	base        *roster
 	users, apps *cowmap.SortedEditor[struct{}]
+	managed     *cowmap.SortedEditor[struct{}]
 	projects    *cowmap.SortedEditor[int32]
 	holders     *cowmap.VecEditor[*grants]
 	granted     *cowmap.VecEditor[cowmap.Set[uint64]]
@@ -27,6 +28,7 @@ type rosterEdit struct {
 	// lists are gathered, then sorted and made at once.
 	bulk            bool
 	userIDs, appIDs []string
+	managedIDs      []string
 	adds            map[int32][]uint64 // entries of the granted sets, by bit
 	conditionalNums []int32
 }
@@ -78,6 +80,8 @@ func (r *rosterEdit) note(p Principal, e *principalEntry) {
 			r.userIDs = append(r.userIDs, p.ID)
 		case p.Type == PrincipalApplication && !e.managed:
 			r.appIDs = append(r.appIDs, p.ID)
+		case p.Type == PrincipalApplication:
+			r.managedIDs = append(r.managedIDs, p.ID)
 		}
 		return
 	}
@@ -86,6 +90,7 @@ func (r *rosterEdit) note(p Principal, e *principalEntry) {
 		put(r.base.users, &r.users, p.ID, struct{}{}, e != nil && !e.locked)
 	case PrincipalApplication:
 		put(r.base.apps, &r.apps, p.ID, struct{}{}, e != nil && !e.managed)
+		put(r.base.managed, &r.managed, p.ID, struct{}{}, e != nil && e.managed)
 	}
 }
 
@@ -211,11 +216,14 @@ func (r *rosterEdit) set(bit int32) *cowmap.SetEditor[uint64] {
 func (r *rosterEdit) finishBulk() {
 	slices.Sort(r.userIDs)
 	slices.Sort(r.appIDs)
+	slices.Sort(r.managedIDs)
 	// Exact copies: the gathered slices have spare room.
 	users, apps := slices.Clone(slices.Compact(r.userIDs)), slices.Clone(slices.Compact(r.appIDs))
+	managed := slices.Clone(slices.Compact(r.managedIDs))
 	out := *r.base
 	out.users = cowmap.SortedOf(users, make([]struct{}, len(users)))
 	out.apps = cowmap.SortedOf(apps, make([]struct{}, len(apps)))
+	out.managed = cowmap.SortedOf(managed, make([]struct{}, len(managed)))
 	slices.Sort(r.conditionalNums)
 	out.conditional = cowmap.SetOf(slices.Clone(slices.Compact(r.conditionalNums)))
 	if len(r.adds) > 0 {
@@ -228,8 +236,8 @@ func (r *rosterEdit) finishBulk() {
 		}
 	}
 	r.base, r.bulk = &out, false
-	r.userIDs, r.appIDs, r.adds, r.conditionalNums = nil, nil, nil, nil
-	r.users, r.apps = nil, nil
+	r.userIDs, r.appIDs, r.managedIDs, r.adds, r.conditionalNums = nil, nil, nil, nil, nil
+	r.users, r.apps, r.managed = nil, nil, nil
 }
 
 // grantKeys appends to out, sorted and without repeats, the keys (set
@@ -275,17 +283,23 @@ func (r *rosterEdit) done(owner string) *roster {
 	if r.bulk {
 		r.finishBulk()
 	}
-	if !made && r.users == nil && r.apps == nil && r.projects == nil && r.holders == nil && r.granted == nil &&
+	if !made && r.users == nil && r.apps == nil && r.managed == nil && r.projects == nil && r.holders == nil && r.granted == nil &&
 		r.conditional == nil && !r.reset && owner == r.base.owner && r.base != emptyRoster {
 		return nil
 	}
 	out := *r.base
 	out.owner = owner
+	if made || r.users != nil || r.apps != nil || r.managed != nil {
+		out.asPrincipals = &principalLists{} // what is cached is the base's
+	}
 	if r.users != nil {
 		out.users = r.users.Map()
 	}
 	if r.apps != nil {
 		out.apps = r.apps.Map()
+	}
+	if r.managed != nil {
+		out.managed = r.managed.Map()
 	}
 	if r.projects != nil {
 		out.projects = r.projects.Map()

@@ -291,10 +291,14 @@ func (g *grants) rule(ref ruleRef) crule { return g.pols[ref.pol].rule(int(ref.r
 // rebuilds the orgIndex that every project entry points to. Each list is
 // an immutable ordered map or set, which an edit copies only in part.
 type roster struct {
-	owner    string                  // the owner's user ID, or ""
-	users    cowmap.Sorted[struct{}] // users that are not locked
-	apps     cowmap.Sorted[struct{}] // applications that are not managed
-	projects cowmap.Sorted[int32]    // project ID → sequence number
+	owner   string                  // the owner's user ID, or ""
+	users   cowmap.Sorted[struct{}] // users that are not locked
+	apps    cowmap.Sorted[struct{}] // applications that are not managed
+	managed cowmap.Sorted[struct{}] // managed applications
+	// asPrincipals caches users and apps as principals for WhoCan (see
+	// principalLists); nil: none (a roster whose lists never changed).
+	asPrincipals *principalLists
+	projects     cowmap.Sorted[int32] // project ID → sequence number
 
 	// The reverse index of the users' and applications' own grants, for
 	// WhoCan: each holder (a user or application that policies name) has
@@ -329,14 +333,33 @@ const (
 
 // grantEntry is the reverse index's entry of holder num granted a set in
 // scope (a project's sequence number, scopeOrg or scopeAll): entries sort
-// by scope, then holder, so that the holders of one scope are a range.
-func grantEntry(scope, num int32) uint64 { return uint64(uint32(scope))<<32 | uint64(uint32(num)) }
+// by scope, then applications before users (userEntry), then holder, so
+// that the holders of one scope are a range, and its applications the
+// start of that range.
+func grantEntry(scope, num int32) uint64 {
+	e := uint64(uint32(scope))<<32 | uint64(uint32(num))
+	if num&1 == 0 { // a user
+		e |= userEntry
+	}
+	return e
+}
 
-// scopeRange returns the bounds of scope's entries (hi nil: to the end).
-func scopeRange(scope int32) (lo uint64, hi *uint64) {
-	lo = grantEntry(scope, 0)
-	if uint32(scope) != ^uint32(0) {
-		h := grantEntry(scope+1, 0)
+// userEntry marks the entries of users (see grantEntry).
+const userEntry = 1 << 31
+
+// entryHolder returns the holder number of entry e.
+func entryHolder(e uint64) int32 { return int32(uint32(e) &^ userEntry) }
+
+// scopeRange returns the bounds of scope's entries, or of its
+// applications' only (hi nil: to the end).
+func scopeRange(scope int32, appsOnly bool) (lo uint64, hi *uint64) {
+	lo = uint64(uint32(scope)) << 32
+	switch {
+	case appsOnly:
+		h := lo | userEntry
+		hi = &h
+	case uint32(scope) != ^uint32(0):
+		h := uint64(uint32(scope+1)) << 32
 		hi = &h
 	}
 	return lo, hi

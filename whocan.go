@@ -2,7 +2,11 @@ package iam
 
 import (
 	"context"
+	"math/bits"
 	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/iamkit/iam/internal/cowmap"
 )
@@ -43,8 +47,9 @@ func (e *Evaluator) WhoCan(ctx context.Context, req Request) ([]Principal, error
 		allApps = allApps || m.allApps
 	}
 	// Candidates, as sorted lists: the granting groups' members (kept
-	// sorted by the index), the holders that grant, the owner.
-	var userLists, appLists [][]string
+	// sorted by the index), the holders that grant, the owner. A granting
+	// group that holds all users (applications) answers for every user
+	// (non-managed application), whose lists are then left out.
 	var holderUsers, holderApps []string
 	for _, p := range q.granting(r, e, &req, allUsers) {
 		if p.Type == PrincipalUser {
@@ -55,129 +60,284 @@ func (e *Evaluator) WhoCan(ctx context.Context, req Request) ([]Principal, error
 	}
 	slices.Sort(holderUsers)
 	slices.Sort(holderApps)
-	userLists = append(userLists, holderUsers)
-	appLists = append(appLists, holderApps)
-	if r.owner != "" {
-		userLists = append(userLists, []string{r.owner})
-	}
-	for _, seq := range granting {
-		m := &org.members[seq]
-		userLists = append(userLists, m.users)
-		appLists = append(appLists, m.apps)
-	}
-	// The candidates that are users of the organization and not locked:
-	// those in the roster's list (all of it when a granting group holds
-	// all users).
-	var users []string
-	nUsers := r.users.Len()
-	if !allUsers {
-		users, _ = intersect(mergeSorted(userLists), r.users)
-		nUsers = len(users)
-	}
-	// Applications: the non-managed ones in the roster's list (all of
-	// them when a granting group holds all applications), and the managed
-	// ones granted otherwise.
-	in, rest := intersect(mergeSorted(appLists), r.apps)
-	managed := rest[:0:0]
-	for _, id := range rest {
-		if pe, ok := s.principals.Ref(id); ok && pe.typ == PrincipalApplication && pe.org == org.num && pe.managed {
-			managed = append(managed, id)
+	// The answer: the users of the organization that are not locked and
+	// the applications that are not managed, all of them when a group
+	// holding all of them grants, else those that granting groups list
+	// and the holders that grant (users: the owner too), marked by their
+	// rank in the roster's sorted lists then listed in rank order; with
+	// the managed applications that granting groups list or that grant
+	// as holders between the applications.
+	managed := rosterKeys(r.managed)
+	var extra []string // the managed applications granted
+	if len(managed) > 0 {
+		byGroup := r.managedMembers(org, managed)
+		for _, seq := range granting {
+			extra = append(extra, byGroup[seq]...)
 		}
+		extra = append(extra, among([][]string{holderApps}, managed)...)
+		slices.Sort(extra)
+		extra = slices.Compact(extra)
 	}
-	nApps := len(in) + len(managed)
-	if allApps {
-		nApps = r.apps.Len() + len(managed)
+	users, apps := r.userPrincipals(), r.appPrincipals()
+	var ranks *groupRanks
+	if !allUsers || !allApps {
+		ranks = r.ranks(org, users, apps)
 	}
-	out := make([]Principal, 0, nUsers+nApps)
-	if allUsers {
-		r.users.EachChunk(func(ids []string) {
-			for _, id := range ids {
-				out = append(out, UserPrincipal(id))
-			}
-		})
-	}
-	for _, id := range users {
-		out = append(out, UserPrincipal(id))
+	var userMarks, appMarks []uint64
+	nUsers, nApps := len(users), len(apps)
+	if !allUsers {
+		userMarks, nUsers = mark(users, ranks.users, granting, append(holderUsers, r.owner))
 	}
 	if !allApps {
-		for _, id := range mergeSorted([][]string{in, managed}) {
-			out = append(out, ApplicationPrincipal(id))
-		}
-		return out, nil
+		appMarks, nApps = mark(apps, ranks.apps, granting, holderApps)
 	}
-	r.apps.EachChunk(func(ids []string) {
-		for _, id := range ids {
-			for len(managed) > 0 && managed[0] < id {
-				out, managed = append(out, ApplicationPrincipal(managed[0])), managed[1:]
-			}
-			out = append(out, ApplicationPrincipal(id))
+	out := make([]Principal, 0, nUsers+nApps+len(extra))
+	if allUsers {
+		out = append(out, users...)
+	} else {
+		out = appendMarked(out, users, userMarks, nil, PrincipalUser)
+	}
+	if !allApps {
+		return appendMarked(out, apps, appMarks, extra, PrincipalApplication), nil
+	}
+	// The managed applications go between the others (never among them:
+	// a managed application is not in r.apps).
+	for _, id := range extra {
+		i, _ := slices.BinarySearchFunc(apps, id, comparePrincipalID)
+		out = append(append(out, apps[:i]...), ApplicationPrincipal(id))
+		apps = apps[i:]
+	}
+	return append(out, apps...), nil
+}
+
+// principalLists is what WhoCan keeps of a roster's lists, made at the
+// first WhoCan that needs it: the users and non-managed applications as
+// principals, sorted by ID (an answer that a group holding all of them
+// gives is then a copy, much cheaper than making each principal again;
+// other answers mark their ranks), and for the groups of one orgIndex
+// their members' ranks and managed applications. A roster whose users,
+// applications or managed applications change gets a new, empty one.
+type principalLists struct {
+	usersOnce, appsOnce sync.Once
+	users, apps         []Principal
+	groups              atomic.Pointer[groupsManaged]
+	ranks               atomic.Pointer[groupRanks]
+}
+
+// groupsManaged is, for one orgIndex, the managed applications that each
+// group lists (by group sequence number).
+type groupsManaged struct {
+	org  *orgIndex
+	apps [][]string
+}
+
+// managedMembers returns, by group sequence number, the applications of
+// managed (sorted, r's managed applications) that org's groups list,
+// sorted. The lists are kept for the next query of the same org and
+// roster lists.
+func (r *roster) managedMembers(org *orgIndex, managed []string) [][]string {
+	c := r.asPrincipals
+	if c != nil {
+		if gm := c.groups.Load(); gm != nil && gm.org == org {
+			return gm.apps
+		}
+	}
+	gm := &groupsManaged{org: org, apps: make([][]string, len(org.members))}
+	for seq := range org.members {
+		gm.apps[seq] = among([][]string{org.members[seq].apps}, managed)
+	}
+	if c != nil {
+		c.groups.Store(gm)
+	}
+	return gm.apps
+}
+
+// userPrincipals returns r's users as principals, sorted by ID: a list
+// shared by every caller, which must not be modified.
+func (r *roster) userPrincipals() []Principal {
+	c := r.asPrincipals
+	if c == nil {
+		return principalsOf(r.users, PrincipalUser)
+	}
+	c.usersOnce.Do(func() { c.users = principalsOf(r.users, PrincipalUser) })
+	return c.users
+}
+
+// appPrincipals returns r's non-managed applications as principals,
+// sorted by ID: a list shared by every caller, which must not be
+// modified.
+func (r *roster) appPrincipals() []Principal {
+	c := r.asPrincipals
+	if c == nil {
+		return principalsOf(r.apps, PrincipalApplication)
+	}
+	c.appsOnce.Do(func() { c.apps = principalsOf(r.apps, PrincipalApplication) })
+	return c.apps
+}
+
+// principalsOf returns the keys of ids as principals of type t.
+func principalsOf(ids cowmap.Sorted[struct{}], t PrincipalType) []Principal {
+	out := make([]Principal, 0, ids.Len())
+	ids.EachChunk(func(keys []string) {
+		for _, id := range keys {
+			out = append(out, Principal{Type: t, ID: id})
 		}
 	})
-	for _, id := range managed {
-		out = append(out, ApplicationPrincipal(id))
-	}
-	return out, nil
+	return out
 }
 
-// mergeSorted merges sorted lists into one sorted list without repeats,
-// two by two.
-func mergeSorted(lists [][]string) []string {
-	lists = slices.DeleteFunc(slices.Clone(lists), func(l []string) bool { return len(l) == 0 })
-	if len(lists) == 0 {
+// mark marks, by their rank in list (sorted by ID), the principals that
+// the granting groups list (ranks, by group sequence number) and those of
+// ids, and returns how many it marked.
+func mark(list []Principal, ranks [][]int32, granting []int32, ids []string) (marked []uint64, n int) {
+	marked = make([]uint64, (len(list)+63)/64)
+	for _, seq := range granting {
+		for _, i := range ranks[seq] {
+			marked[i/64] |= 1 << (i % 64)
+		}
+	}
+	for _, id := range ids {
+		if i, ok := slices.BinarySearchFunc(list, id, comparePrincipalID); ok {
+			marked[i/64] |= 1 << (i % 64)
+		}
+	}
+	for _, w := range marked {
+		n += bits.OnesCount64(w)
+	}
+	return marked, n
+}
+
+// appendMarked appends to out the principals of list marked, in order,
+// with the principals of type t of extra (sorted IDs, none in list)
+// between them.
+func appendMarked(out, list []Principal, marked []uint64, extra []string, t PrincipalType) []Principal {
+	for w, word := range marked {
+		for ; word != 0; word &= word - 1 {
+			p := list[w*64+bits.TrailingZeros64(word)]
+			for len(extra) > 0 && extra[0] < p.ID {
+				out, extra = append(out, Principal{Type: t, ID: extra[0]}), extra[1:]
+			}
+			out = append(out, p)
+		}
+	}
+	for _, id := range extra {
+		out = append(out, Principal{Type: t, ID: id})
+	}
+	return out
+}
+
+// comparePrincipalID compares p's ID with id.
+func comparePrincipalID(p Principal, id string) int { return strings.Compare(p.ID, id) }
+
+// groupRanks is, for one orgIndex, the ranks in a roster's users and
+// non-managed applications (sorted by ID) of those that each group lists
+// (by group sequence number).
+type groupRanks struct {
+	org         *orgIndex
+	users, apps [][]int32
+}
+
+// ranks returns the ranks in users and apps (r's, sorted by ID) of the
+// users and applications that org's groups list. They are kept for the
+// next query of the same org and roster lists.
+func (r *roster) ranks(org *orgIndex, users, apps []Principal) *groupRanks {
+	c := r.asPrincipals
+	if c != nil {
+		if gr := c.ranks.Load(); gr != nil && gr.org == org {
+			return gr
+		}
+	}
+	gr := &groupRanks{org: org, users: make([][]int32, len(org.members)), apps: make([][]int32, len(org.members))}
+	for seq := range org.members {
+		gr.users[seq] = ranksIn(users, org.members[seq].users)
+		gr.apps[seq] = ranksIn(apps, org.members[seq].apps)
+	}
+	if c != nil {
+		c.ranks.Store(gr)
+	}
+	return gr
+}
+
+// ranksIn returns the ranks in list (sorted by ID) of the IDs of sorted
+// ids that it holds, by a galloping walk.
+func ranksIn(list []Principal, ids []string) []int32 {
+	var out []int32
+	rest, base := list, 0
+	for _, id := range ids {
+		i, ok := gallopBy(rest, id)
+		if ok {
+			out = append(out, int32(base+i))
+		}
+		rest, base = rest[i:], base+i
+	}
+	return out
+}
+
+// gallopBy returns the index of the first principal of ps (sorted by ID)
+// whose ID is not below id, and whether it is id, in time logarithmic in
+// that index.
+func gallopBy(ps []Principal, id string) (int, bool) {
+	hi := 1
+	for hi < len(ps) && ps[hi-1].ID < id {
+		hi *= 2
+	}
+	lo := hi / 2
+	hi = min(hi, len(ps))
+	i, ok := slices.BinarySearchFunc(ps[lo:hi], id, comparePrincipalID)
+	return lo + i, ok
+}
+
+// rosterKeys returns the keys of m in order (nil when none).
+func rosterKeys(m cowmap.Sorted[struct{}]) []string {
+	if m.Len() == 0 {
 		return nil
 	}
-	for len(lists) > 1 {
-		next := lists[:0]
-		for i := 0; i < len(lists); i += 2 {
-			if i+1 == len(lists) {
-				next = append(next, lists[i])
-				break
-			}
-			a, b := lists[i], lists[i+1]
-			m := make([]string, 0, len(a)+len(b))
-			for len(a) > 0 && len(b) > 0 {
-				switch {
-				case a[0] < b[0]:
-					m, a = append(m, a[0]), a[1:]
-				case b[0] < a[0]:
-					m, b = append(m, b[0]), b[1:]
-				default:
-					m, a, b = append(m, a[0]), a[1:], b[1:]
-				}
-			}
-			next = append(next, append(append(m, a...), b...))
-		}
-		lists = next
-	}
-	return slices.Compact(lists[0])
+	out := make([]string, 0, m.Len())
+	m.EachChunk(func(keys []string) { out = append(out, keys...) })
+	return out
 }
 
-// intersect splits sorted ids into those set holds and the others, by a
-// walk through both when ids are many and a lookup each when they are few.
-func intersect(ids []string, set cowmap.Sorted[struct{}]) (in, out []string) {
-	if len(ids)*16 < set.Len() {
-		for _, id := range ids {
-			if _, ok := set.Get(id); ok {
-				in = append(in, id)
-			} else {
-				out = append(out, id)
+// among returns, sorted and without repeats, the IDs of sorted set that
+// some sorted list of lists holds, by a galloping walk of each list
+// against set: the work is that of the shorter side of each pair.
+func among(lists [][]string, set []string) []string {
+	if len(set) == 0 {
+		return nil
+	}
+	var out []string
+	for _, l := range lists {
+		a, b := l, set
+		for len(a) > 0 && len(b) > 0 {
+			if len(a) > len(b) {
+				a, b = b, a
 			}
-		}
-		return in, out
-	}
-	in = make([]string, 0, len(ids))
-	for id := range set.All() {
-		for len(ids) > 0 && ids[0] < id {
-			out, ids = append(out, ids[0]), ids[1:]
-		}
-		if len(ids) == 0 {
-			break
-		}
-		if ids[0] == id {
-			in, ids = append(in, id), ids[1:]
+			// a is the shorter: find a[0] in b.
+			i := gallop(b, a[0])
+			if i < len(b) && b[i] == a[0] {
+				out = append(out, a[0])
+				i++
+			}
+			a, b = a[1:], b[i:]
 		}
 	}
-	return in, append(out, ids...)
+	if len(lists) > 1 {
+		slices.Sort(out)
+		out = slices.Compact(out)
+	}
+	return out
+}
+
+// gallop returns the index of the first ID of sorted ids that is not
+// below id, in time logarithmic in that index.
+func gallop(ids []string, id string) int {
+	hi := 1
+	for hi < len(ids) && ids[hi-1] < id {
+		hi *= 2
+	}
+	lo := hi / 2
+	hi = min(hi, len(ids))
+	i, _ := slices.BinarySearch(ids[lo:hi], id)
+	return lo + i
 }
 
 // granting returns the users and applications whose own grants allow the
@@ -188,7 +348,8 @@ func intersect(ids []string, set cowmap.Sorted[struct{}]) (in, out []string) {
 // conditional rules, whose conditions are evaluated. The work is that of
 // the holders that grant, never of the whole organization.
 //
-// appsOnly leaves the users out (users have even numbers).
+// appsOnly leaves the users out (users have even numbers, and their
+// entries follow the applications' in each scope).
 func (q *query) granting(r *roster, e *Evaluator, req *Request, appsOnly bool) []Principal {
 	var scopes []int32
 	switch {
@@ -214,9 +375,9 @@ func (q *query) granting(r *roster, e *Evaluator, req *Request, appsOnly bool) [
 		}
 		set := r.granted.At(int(c))
 		for _, scope := range scopes {
-			lo, hi := scopeRange(scope)
+			lo, hi := scopeRange(scope, appsOnly)
 			for e := range set.Range(&lo, hi) {
-				num := int32(uint32(e))
+				num := entryHolder(e)
 				if !mark(num) {
 					continue
 				}
