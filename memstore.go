@@ -85,7 +85,7 @@ func (s *MemoryStore) Atomic(ctx context.Context, fn func(tx Tx) error) error {
 	}
 	s.rev++
 	ch := Change{Revision: s.rev, Events: events}
-	s.record(ch)
+	s.record(Change{Revision: s.rev, Events: logged(events, tx.packed)})
 	return s.deliver(ch)
 }
 
@@ -152,7 +152,11 @@ func (s *MemoryStore) Changes(ctx context.Context, after uint64) ([]Change, erro
 	if after+1 < first {
 		return nil, fmt.Errorf("iam: changes after revision %d: the store's log keeps only revisions %d to %d: %w", after, first, s.log[len(s.log)-1].Revision, ErrCompacted)
 	}
-	return slices.Clone(s.log[after+1-first:]), nil
+	out := slices.Clone(s.log[after+1-first:])
+	for i := range out {
+		out[i] = unpackedChange(out[i])
+	}
+	return out, nil
 }
 
 // ConditionEngine returns the engine given with WithConditions, or nil:

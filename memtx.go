@@ -53,9 +53,15 @@ type memOrg struct {
 // map's slots stay the size of an interface, whatever the entity's.
 type entityMap[V any] map[string]any
 
-// get returns the entity id.
+// get returns the entity id; a policy, held packed, is unpacked.
 func (m entityMap[V]) get(id string) (V, bool) {
-	v, ok := m[id].(V)
+	x := m[id]
+	v, ok := x.(V)
+	if !ok {
+		if pp, packed := x.(*packedPolicy); packed {
+			v, ok = any(pp.unpack()).(V)
+		}
+	}
 	return v, ok
 }
 
@@ -258,6 +264,11 @@ type memTx struct {
 
 	listed []memListed // the lists it keeps; see setList
 
+	// The packed form of each policy it put, in the order of the events
+	// that put them: the store's log of changes holds these, as the store
+	// does, rather than a second, larger copy (see MemoryStore.logged).
+	packed []*packedPolicy
+
 	// The organizations this transaction created. What it writes inside
 	// one of them needs no undo, as a rollback drops the organization
 	// whole; only the IDs it registered store-wide are forgotten, by
@@ -420,6 +431,7 @@ func (tx *memTx) rollback() {
 		}
 	}
 	tx.fresh = nil
+	tx.packed = nil
 	for i := len(tx.undo) - 1; i >= 0; i-- {
 		tx.undo[i]()
 	}
@@ -457,7 +469,7 @@ func (tx *memTx) Apply(_ context.Context, ev Event) error {
 	}
 	switch ev.Kind {
 	case KindProject:
-		return memPut(tx, mo, mo.projects, ev, true)
+		return memPut(tx, mo, mo.projects, ev, true, nil)
 	case KindUser:
 		if old, ok := mo.users.get(ev.ID); ok {
 			orgSet(tx, mo, mo.emails, strings.ToLower(old.Email), "", true)
@@ -480,9 +492,9 @@ func (tx *memTx) Apply(_ context.Context, ev Event) error {
 				tx.undo = append(tx.undo, func() { mo.owner = old })
 			}
 		}
-		return memPut(tx, mo, mo.users, ev, true)
+		return memPut(tx, mo, mo.users, ev, true, nil)
 	case KindApplication:
-		return memPut(tx, mo, mo.apps, ev, true)
+		return memPut(tx, mo, mo.apps, ev, true, nil)
 	case KindGroup:
 		if old, ok := mo.groups.get(ev.ID); ok {
 			orgSet(tx, mo, mo.gnames, old.Name, "", true)
@@ -490,20 +502,30 @@ func (tx *memTx) Apply(_ context.Context, ev Event) error {
 		if g, ok := ev.Value.(Group); ok && ev.Op == OpPut {
 			orgSet(tx, mo, mo.gnames, g.Name, g.ID, false)
 		}
-		return memPut(tx, mo, mo.groups, ev, true)
+		return memPut(tx, mo, mo.groups, ev, true, nil)
 	case KindPolicy:
-		return memPut(tx, mo, mo.policies, ev, true)
+		p, ok := ev.Value.(Policy)
+		if !ok || ev.Op != OpPut {
+			return memPut(tx, mo, mo.policies, ev, true, nil)
+		}
+		pp := packPolicy(p)
+		if err := memPut(tx, mo, mo.policies, ev, true, pp); err != nil {
+			return err
+		}
+		tx.packed = append(tx.packed, pp)
+		return nil
 	case KindAPIKey:
-		return memPut(tx, mo, mo.keys, ev, true)
+		return memPut(tx, mo, mo.keys, ev, true, nil)
 	case KindPermissionSet:
-		return memPut(tx, mo, mo.sets, ev, false)
+		return memPut(tx, mo, mo.sets, ev, false, nil)
 	}
 	return badEvent(ev)
 }
 
 // memPut applies ev to m, one map of organization mo; registered says
-// whether the entity's ID is in the store-wide registry.
-func memPut[V any](tx *memTx, mo *memOrg, m entityMap[V], ev Event, registered bool) error {
+// whether the entity's ID is in the store-wide registry. A put holds
+// stored, when not nil (a packed policy), and otherwise the event's value.
+func memPut[V any](tx *memTx, mo *memOrg, m entityMap[V], ev Event, registered bool, stored any) error {
 	_, had := m[ev.ID]
 	if had != (ev.Op == OpPut) && mo.sorted[ev.Kind] != nil {
 		tx.setSorted(mo, ev.Kind, nil) // a key comes or goes
@@ -524,7 +546,10 @@ func memPut[V any](tx *memTx, mo *memOrg, m entityMap[V], ev Event, registered b
 	if registered && !had {
 		orgSet(tx, mo, tx.ids, ev.ID, memRef{kind: ev.Kind, mo: mo}, false)
 	}
-	orgSet(tx, mo, m, ev.ID, ev.Value, false) // the event's copy, shared
+	if stored == nil {
+		stored = ev.Value // the event's copy, shared
+	}
+	orgSet(tx, mo, m, ev.ID, stored, false)
 	return nil
 }
 
