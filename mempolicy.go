@@ -2,20 +2,30 @@ package iam
 
 import "encoding/binary"
 
-// packedPolicy is a policy as a MemoryStore holds it: its rules, most of
+// packedPolicy is a policy as a MemoryStore holds it. Its rules, most of
 // a world's heap when held as []Rule (80 bytes a rule, beside its lists),
-// are packed into one list of their strings (the projects, the permission
-// sets, the organization and the condition of each rule, in that order)
-// and a description of their shape. The strings themselves are shared
-// with the policy that was written.
+// are packed with its optional fields into one list of strings (the name
+// and description when set, the tags, then for each rule its projects,
+// permission sets, organization and condition) and a description of their
+// shape. The strings themselves are shared with the policy written.
 type packedPolicy struct {
-	p     Policy   // without its rules
-	words []string // the rules' strings
-	// shape: 0 for nil rules, else 1 and the number of rules, then for
-	// each rule a byte of flags (ruleHas...) and the numbers of its
-	// projects and of its permission sets, all as uvarints.
-	shape []byte
+	id, org     string
+	principalID string
+	words       []string
+	// shape: a byte of flags (policyHas...), the principal's type, the
+	// number of tags and the number of rules, then for each rule a byte
+	// of flags (ruleHas...) and the numbers of its projects and of its
+	// permission sets; the numbers as uvarints.
+	shape string
 }
+
+// The flags of a packed policy.
+const (
+	policyHasRules       = 1 << iota // Rules is not nil
+	policyHasTags                    // Tags is not nil
+	policyHasName                    // Name is not ""
+	policyHasDescription             // Description is not ""
+)
 
 // The flags of a packed rule.
 const (
@@ -27,13 +37,23 @@ const (
 
 // packPolicy packs p, sharing its strings but none of its slices.
 func packPolicy(p Policy) *packedPolicy {
-	pp := &packedPolicy{p: p}
-	pp.p.Rules = nil
-	if p.Rules == nil {
-		pp.shape = []byte{0}
-		return pp
+	n := len(p.Tags)
+	size := 2 + 2*binary.MaxVarintLen64
+	var flags byte
+	if p.Rules != nil {
+		flags |= policyHasRules
 	}
-	n, size := 0, 1+binary.MaxVarintLen64
+	if p.Tags != nil {
+		flags |= policyHasTags
+	}
+	if p.Name != "" {
+		flags |= policyHasName
+		n++
+	}
+	if p.Description != "" {
+		flags |= policyHasDescription
+		n++
+	}
 	for _, r := range p.Rules {
 		n += len(r.Scope.ProjectIDs) + len(r.PermissionSets)
 		if r.Scope.OrganizationID != "" {
@@ -44,10 +64,21 @@ func packPolicy(p Policy) *packedPolicy {
 		}
 		size += 1 + uvarintLen(len(r.Scope.ProjectIDs)) + uvarintLen(len(r.PermissionSets))
 	}
-	words := make([]string, 0, n)
+	var words []string
+	if n > 0 {
+		words = make([]string, 0, n)
+	}
 	shape := make([]byte, 0, size)
-	shape = append(shape, 1)
+	shape = append(shape, flags, byte(p.Principal.Type))
+	shape = binary.AppendUvarint(shape, uint64(len(p.Tags)))
 	shape = binary.AppendUvarint(shape, uint64(len(p.Rules)))
+	if p.Name != "" {
+		words = append(words, p.Name)
+	}
+	if p.Description != "" {
+		words = append(words, p.Description)
+	}
+	words = append(words, p.Tags...)
 	for _, r := range p.Rules {
 		var flags byte
 		if r.Scope.ProjectIDs != nil {
@@ -74,9 +105,7 @@ func packPolicy(p Policy) *packedPolicy {
 			words = append(words, r.Condition)
 		}
 	}
-	pp.words = words
-	pp.shape = shape
-	return pp
+	return &packedPolicy{id: p.ID, org: p.OrganizationID, principalID: p.Principal.ID, words: words, shape: string(shape)}
 }
 
 func uvarintLen(n int) int {
@@ -84,23 +113,22 @@ func uvarintLen(n int) int {
 	return len(binary.AppendUvarint(b[:0], uint64(n)))
 }
 
-// unpack returns the policy. Its rules are new, but their lists are
-// slices (clipped) of the packed strings: like every list the store holds,
-// they are never modified in place.
+// unpack returns the policy. Its rules are new, but its lists are slices
+// (clipped) of the packed strings: like every list the store holds, they
+// are never modified in place.
 func (pp *packedPolicy) unpack() Policy {
-	p := pp.p
-	shape := pp.shape
-	if shape[0] == 0 {
-		return p
-	}
+	shape, words := pp.shape, pp.words
 	next := func() int {
-		v, n := binary.Uvarint(shape)
-		shape = shape[n:]
-		return int(v)
+		var v uint64
+		for s := uint(0); ; s += 7 {
+			b := shape[0]
+			shape = shape[1:]
+			v |= uint64(b&0x7f) << s
+			if b < 0x80 {
+				return int(v)
+			}
+		}
 	}
-	shape = shape[1:]
-	rules := make([]Rule, next())
-	words := pp.words
 	take := func(n int, has bool) []string {
 		if !has {
 			return nil
@@ -112,23 +140,35 @@ func (pp *packedPolicy) unpack() Policy {
 		words = words[n:]
 		return l
 	}
-	for i := range rules {
+	word := func(has bool) string {
+		if !has {
+			return ""
+		}
+		w := words[0]
+		words = words[1:]
+		return w
+	}
+	flags := shape[0]
+	p := Policy{ID: pp.id, OrganizationID: pp.org, Principal: Principal{Type: PrincipalType(shape[1]), ID: pp.principalID}}
+	shape = shape[2:]
+	ntags, nrules := next(), next()
+	p.Name = word(flags&policyHasName != 0)
+	p.Description = word(flags&policyHasDescription != 0)
+	p.Tags = take(ntags, flags&policyHasTags != 0)
+	if flags&policyHasRules == 0 {
+		return p
+	}
+	p.Rules = make([]Rule, nrules)
+	for i := range p.Rules {
 		flags := shape[0]
 		shape = shape[1:]
 		np, ns := next(), next()
-		r := &rules[i]
+		r := &p.Rules[i]
 		r.Scope.ProjectIDs = take(np, flags&ruleHasProjects != 0)
 		r.PermissionSets = take(ns, flags&ruleHasSets != 0)
-		if flags&ruleHasOrg != 0 {
-			r.Scope.OrganizationID = words[0]
-			words = words[1:]
-		}
-		if flags&ruleHasCondition != 0 {
-			r.Condition = words[0]
-			words = words[1:]
-		}
+		r.Scope.OrganizationID = word(flags&ruleHasOrg != 0)
+		r.Condition = word(flags&ruleHasCondition != 0)
 	}
-	p.Rules = rules
 	return p
 }
 

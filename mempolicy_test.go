@@ -12,7 +12,8 @@ import (
 func TestPackedPolicyReadsBackAsWritten(t *testing.T) {
 	policies := []Policy{
 		{ID: "a", OrganizationID: "o", Name: "n", Tags: []string{"t"}},
-		{ID: "b", OrganizationID: "o", Rules: []Rule{}},
+		{ID: "b", OrganizationID: "o", Description: "d", Rules: []Rule{}, Tags: []string{}},
+		{ID: "d", OrganizationID: "o", Principal: Principal{Type: PrincipalGroup, ID: "g"}, Tags: []string{"t1", "t2"}, Rules: []Rule{{Scope: OrganizationScope("o"), PermissionSets: []string{"S"}}}},
 		{ID: "c", OrganizationID: "o", Principal: Principal{Type: PrincipalUser, ID: "u"}, Rules: []Rule{
 			{Scope: ProjectsScope("p1", "p2", "p3"), PermissionSets: []string{"A", "B"}},
 			{Scope: OrganizationScope("o"), PermissionSets: []string{"C"}, Condition: "x == 1"},
