@@ -68,7 +68,11 @@ func packPolicy(p Policy) *packedPolicy {
 	if n > 0 {
 		words = make([]string, 0, n)
 	}
-	shape := make([]byte, 0, size)
+	var buf [64]byte // most shapes fit: one allocation, the string's
+	shape := buf[:0]
+	if size > len(buf) {
+		shape = make([]byte, 0, size)
+	}
 	shape = append(shape, flags, byte(p.Principal.Type))
 	shape = binary.AppendUvarint(shape, uint64(len(p.Tags)))
 	shape = binary.AppendUvarint(shape, uint64(len(p.Rules)))
@@ -117,6 +121,53 @@ func uvarintLen(n int) int {
 // (clipped) of the packed strings: like every list the store holds, they
 // are never modified in place.
 func (pp *packedPolicy) unpack() Policy {
+	p, _ := pp.unpackInto(nil)
+	return p
+}
+
+// ruleCount returns the number of the policy's rules.
+func (pp *packedPolicy) ruleCount() int {
+	shape := pp.shape[2:]
+	for shape[0] >= 0x80 { // past the number of tags
+		shape = shape[1:]
+	}
+	shape = shape[1:]
+	var v uint64
+	for s := uint(0); ; s += 7 {
+		b := shape[0]
+		shape = shape[1:]
+		v |= uint64(b&0x7f) << s
+		if b < 0x80 {
+			return int(v)
+		}
+	}
+}
+
+// unpackPolicies unpacks the policies of m named by keys, their rules in
+// one array.
+func unpackPolicies(m map[string]any, keys []string) []Policy {
+	n := 0
+	for _, k := range keys {
+		if pp, ok := m[k].(*packedPolicy); ok {
+			n += pp.ruleCount()
+		}
+	}
+	rules := make([]Rule, n)
+	out := make([]Policy, len(keys))
+	for i, k := range keys {
+		switch v := m[k].(type) {
+		case *packedPolicy:
+			out[i], rules = v.unpackInto(rules)
+		case Policy:
+			out[i] = v
+		}
+	}
+	return out
+}
+
+// unpackInto is unpack, the rules taken from the front of buf when it
+// holds enough; it returns the rest of buf.
+func (pp *packedPolicy) unpackInto(buf []Rule) (Policy, []Rule) {
 	shape, words := pp.shape, pp.words
 	next := func() int {
 		var v uint64
@@ -156,9 +207,15 @@ func (pp *packedPolicy) unpack() Policy {
 	p.Description = word(flags&policyHasDescription != 0)
 	p.Tags = take(ntags, flags&policyHasTags != 0)
 	if flags&policyHasRules == 0 {
-		return p
+		return p, buf
 	}
-	p.Rules = make([]Rule, nrules)
+	if nrules == 0 {
+		p.Rules = []Rule{}
+	} else if len(buf) >= nrules {
+		p.Rules, buf = buf[:nrules:nrules], buf[nrules:]
+	} else {
+		p.Rules = make([]Rule, nrules)
+	}
 	for i := range p.Rules {
 		flags := shape[0]
 		shape = shape[1:]
@@ -169,7 +226,7 @@ func (pp *packedPolicy) unpack() Policy {
 		r.Scope.OrganizationID = word(flags&ruleHasOrg != 0)
 		r.Condition = word(flags&ruleHasCondition != 0)
 	}
-	return p
+	return p, buf
 }
 
 // logged returns the events of a committed change as the store's log

@@ -91,3 +91,30 @@ func TestPackedPolicyReadsBackAsWritten(t *testing.T) {
 		t.Errorf("after the caller changed its copy, GetPolicy = %#v", again)
 	}
 }
+
+// The policies listed together share one array of rules, each clipped to
+// its own.
+func TestUnpackPoliciesClipsEachPolicysRules(t *testing.T) {
+	ps := []Policy{
+		{ID: "a", Rules: []Rule{{PermissionSets: []string{"A"}}, {PermissionSets: []string{"B"}}}},
+		{ID: "b"},
+		{ID: "c", Rules: []Rule{}, Tags: []string{"x"}},
+		{ID: "d", Rules: []Rule{{Scope: ProjectsScope("p"), Condition: "c"}}},
+	}
+	m := map[string]any{}
+	var keys []string
+	for _, p := range ps {
+		m[p.ID] = packPolicy(p)
+		keys = append(keys, p.ID)
+	}
+	got := unpackPolicies(m, keys)
+	if !reflect.DeepEqual(got, ps) {
+		t.Fatalf("unpacked %#v, want %#v", got, ps)
+	}
+	if cap(got[0].Rules) != 2 || cap(got[3].Rules) != 1 {
+		t.Errorf("rules not clipped: caps %d and %d", cap(got[0].Rules), cap(got[3].Rules))
+	}
+	if n := packPolicy(ps[0]).ruleCount(); n != 2 {
+		t.Errorf("ruleCount = %d, want 2", n)
+	}
+}

@@ -143,9 +143,14 @@ func memList[V any](st *memState, tx *memTx, org string, k Kind, of func(*memOrg
 			tx.setSorted(mo, k, keys)
 		}
 	}
-	out := make([]V, len(keys))
-	for i, key := range keys {
-		out[i], _ = m.get(key)
+	var out []V
+	if k == KindPolicy { // their rules unpacked into one array
+		out = any(unpackPolicies(m, keys)).([]V)
+	} else {
+		out = make([]V, len(keys))
+		for i, key := range keys {
+			out[i], _ = m.get(key)
+		}
 	}
 	if tx != nil {
 		tx.setList(mo, k, out)
