@@ -211,60 +211,8 @@ func BenchmarkBareMap(b *testing.B) {
 // requests, same three nested maps: it shows what the yardstick costs
 // when its map is as large as the index.
 func BenchmarkBareMapWorld(b *testing.B) {
-	ctx := context.Background()
 	forSizes(b, func(b *testing.B, w *benchWorld) {
-		bare := map[string]map[string]map[string]bool{}
-		for _, req := range w.reqs {
-			target := req.ProjectID + req.OrganizationID
-			sets, err := w.ev.WhatCan(ctx, iam.Request{Principal: req.Principal, ProjectID: req.ProjectID, OrganizationID: req.OrganizationID})
-			if err != nil {
-				b.Fatal(err)
-			}
-			byProject := bare[req.Principal.ID]
-			if byProject == nil {
-				byProject = map[string]map[string]bool{}
-				bare[req.Principal.ID] = byProject
-			}
-			held := map[string]bool{}
-			for _, s := range sets {
-				held[s] = true
-			}
-			byProject[target] = held
-		}
-		sampled := len(bare)
-		own := map[string]map[string]map[string]bool{}
-		for _, p := range w.world.Policies {
-			id := p.Principal.ID
-			if id == "" || len(p.Rules) == 0 {
-				continue
-			}
-			if _, ok := bare[id]; ok {
-				if _, mine := own[id]; !mine {
-					continue // a principal of the sample keeps its WhatCan sets
-				}
-			}
-			byProject := own[id]
-			if byProject == nil {
-				byProject = map[string]map[string]bool{}
-				own[id], bare[id] = byProject, byProject
-			}
-			for _, r := range p.Rules {
-				targets := r.Scope.ProjectIDs
-				if r.Scope.OrganizationID != "" {
-					targets = []string{r.Scope.OrganizationID}
-				}
-				for _, t := range targets {
-					held := byProject[t]
-					if held == nil {
-						held = map[string]bool{}
-						byProject[t] = held
-					}
-					for _, s := range r.PermissionSets {
-						held[s] = true
-					}
-				}
-			}
-		}
+		bare, sampled := bareMap(b, w, true)
 		b.ReportMetric(float64(len(bare)), "principals-held")
 		b.ReportMetric(float64(sampled), "principals-sampled")
 		targets := make([]string, len(w.reqs))
@@ -285,6 +233,109 @@ func BenchmarkBareMapWorld(b *testing.B) {
 			}
 		}
 		_ = n
+	})
+}
+
+// bareMap makes the yardstick's three nested maps: the request sample's
+// principals with their sets from WhatCan at the requests' targets, as
+// BenchmarkBareMap does, and, if world is set, every other principal a
+// policy names, with the sets of its own rules at their targets. It
+// returns the map and how many principals the sample gave it.
+func bareMap(b *testing.B, w *benchWorld, world bool) (bare map[string]map[string]map[string]bool, sampled int) {
+	b.Helper()
+	ctx := context.Background()
+	bare = map[string]map[string]map[string]bool{}
+	for _, req := range w.reqs {
+		target := req.ProjectID + req.OrganizationID
+		sets, err := w.ev.WhatCan(ctx, iam.Request{Principal: req.Principal, ProjectID: req.ProjectID, OrganizationID: req.OrganizationID})
+		if err != nil {
+			b.Fatal(err)
+		}
+		byProject := bare[req.Principal.ID]
+		if byProject == nil {
+			byProject = map[string]map[string]bool{}
+			bare[req.Principal.ID] = byProject
+		}
+		held := map[string]bool{}
+		for _, s := range sets {
+			held[s] = true
+		}
+		byProject[target] = held
+	}
+	sampled = len(bare)
+	if !world {
+		return bare, sampled
+	}
+	own := map[string]map[string]map[string]bool{}
+	for _, p := range w.world.Policies {
+		id := p.Principal.ID
+		if id == "" || len(p.Rules) == 0 {
+			continue
+		}
+		if _, ok := bare[id]; ok {
+			if _, mine := own[id]; !mine {
+				continue // a principal of the sample keeps its WhatCan sets
+			}
+		}
+		byProject := own[id]
+		if byProject == nil {
+			byProject = map[string]map[string]bool{}
+			own[id], bare[id] = byProject, byProject
+		}
+		for _, r := range p.Rules {
+			targets := r.Scope.ProjectIDs
+			if r.Scope.OrganizationID != "" {
+				targets = []string{r.Scope.OrganizationID}
+			}
+			for _, t := range targets {
+				held := byProject[t]
+				if held == nil {
+					held = map[string]bool{}
+					byProject[t] = held
+				}
+				for _, s := range r.PermissionSets {
+					held[s] = true
+				}
+			}
+		}
+	}
+	return bare, sampled
+}
+
+// BenchmarkCheckSteps times the steps of BenchmarkCheck's checks one at
+// a time, over the same requests: the principal lookup alone (the entry's
+// slot), the lookup with the read of the entry's masks (the key's and the
+// masks' line), the parse alone (the target's and the permission's
+// lookups), the parse and the caller's resolution, and the whole check:
+// the decision from the grants (the combination's read) is the difference.
+func BenchmarkCheckSteps(b *testing.B) {
+	ctx := context.Background()
+	forSizes(b, func(b *testing.B, w *benchWorld) {
+		var ids []string
+		for _, r := range w.reqs {
+			if r.Principal.Type != iam.PrincipalAPIKey {
+				ids = append(ids, r.Principal.ID)
+			}
+		}
+		step := func(name string, fn func(i int)) {
+			b.Run(name, func(b *testing.B) {
+				b.ReportAllocs()
+				i := 0
+				for b.Loop() {
+					fn(i)
+					if i++; i == len(w.reqs) {
+						i = 0
+					}
+				}
+			})
+		}
+		var sink byte
+		step("lookup", func(i int) { sink += iam.CheckStepLookup(w.ev, ids[i%len(ids)], false) })
+		step("lookup+masks", func(i int) { sink += iam.CheckStepLookup(w.ev, ids[i%len(ids)], true) })
+		step("parse", func(i int) { _ = iam.CheckStepParse(w.ev, &w.reqs[i]) })
+		step("parse+resolve", func(i int) { _ = iam.CheckStepResolve(w.ev, &w.reqs[i]) })
+		step("check", func(i int) { _, _ = w.ev.Check(ctx, w.reqs[i]) })
+		_ = sink
 	})
 }
 
