@@ -302,43 +302,6 @@ func bareMap(b *testing.B, w *benchWorld, world bool) (bare map[string]map[strin
 	return bare, sampled
 }
 
-// BenchmarkCheckSteps times the steps of BenchmarkCheck's checks one at
-// a time, over the same requests: the principal lookup alone (the entry's
-// slot), the lookup with the read of the entry's masks (the key's and the
-// masks' line), the parse alone (the target's and the permission's
-// lookups), the parse and the caller's resolution, and the whole check:
-// the decision from the grants (the combination's read) is the difference.
-func BenchmarkCheckSteps(b *testing.B) {
-	ctx := context.Background()
-	forSizes(b, func(b *testing.B, w *benchWorld) {
-		var ids []string
-		for _, r := range w.reqs {
-			if r.Principal.Type != iam.PrincipalAPIKey {
-				ids = append(ids, r.Principal.ID)
-			}
-		}
-		step := func(name string, fn func(i int)) {
-			b.Run(name, func(b *testing.B) {
-				b.ReportAllocs()
-				i := 0
-				for b.Loop() {
-					fn(i)
-					if i++; i == len(w.reqs) {
-						i = 0
-					}
-				}
-			})
-		}
-		var sink byte
-		step("lookup", func(i int) { sink += iam.CheckStepLookup(w.ev, ids[i%len(ids)], false) })
-		step("lookup+masks", func(i int) { sink += iam.CheckStepLookup(w.ev, ids[i%len(ids)], true) })
-		step("parse", func(i int) { _ = iam.CheckStepParse(w.ev, &w.reqs[i]) })
-		step("parse+resolve", func(i int) { _ = iam.CheckStepResolve(w.ev, &w.reqs[i]) })
-		step("check", func(i int) { _, _ = w.ev.Check(ctx, w.reqs[i]) })
-		_ = sink
-	})
-}
-
 // BenchmarkExplain explains the same requests.
 func BenchmarkExplain(b *testing.B) {
 	ctx := context.Background()
