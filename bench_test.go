@@ -203,6 +203,105 @@ func BenchmarkBareMap(b *testing.B) {
 	})
 }
 
+// BenchmarkBareMapWorld is BenchmarkBareMap with a map that holds the
+// whole world, not only the principals of the request sample: the
+// sample's principals as there (their sets from WhatCan), and every other
+// principal that a policy names, with the sets of its own rules at each
+// of their targets (its groups' grants are not flattened into it). Same
+// requests, same three nested maps: it shows what the yardstick costs
+// when its map is as large as the index.
+func BenchmarkBareMapWorld(b *testing.B) {
+	forSizes(b, func(b *testing.B, w *benchWorld) {
+		bare, sampled := bareMap(b, w, true)
+		targets := make([]string, len(w.reqs))
+		for i, req := range w.reqs {
+			targets[i] = req.ProjectID + req.OrganizationID
+		}
+		b.ReportAllocs()
+		b.ResetTimer()
+		i, n := 0, 0
+		for b.Loop() {
+			req := &w.reqs[i]
+			if bare[req.Principal.ID][targets[i]][req.Permission] {
+				n++
+			}
+			i++
+			if i == len(w.reqs) {
+				i = 0
+			}
+		}
+		_ = n
+		b.ReportMetric(float64(len(bare)), "principals-held")
+		b.ReportMetric(float64(sampled), "principals-sampled")
+	})
+}
+
+// bareMap makes the yardstick's three nested maps: the request sample's
+// principals with their sets from WhatCan at the requests' targets, as
+// BenchmarkBareMap does, and, if world is set, every other principal a
+// policy names, with the sets of its own rules at their targets. It
+// returns the map and how many principals the sample gave it.
+func bareMap(b *testing.B, w *benchWorld, world bool) (bare map[string]map[string]map[string]bool, sampled int) {
+	b.Helper()
+	ctx := context.Background()
+	bare = map[string]map[string]map[string]bool{}
+	for _, req := range w.reqs {
+		target := req.ProjectID + req.OrganizationID
+		sets, err := w.ev.WhatCan(ctx, iam.Request{Principal: req.Principal, ProjectID: req.ProjectID, OrganizationID: req.OrganizationID})
+		if err != nil {
+			b.Fatal(err)
+		}
+		byProject := bare[req.Principal.ID]
+		if byProject == nil {
+			byProject = map[string]map[string]bool{}
+			bare[req.Principal.ID] = byProject
+		}
+		held := map[string]bool{}
+		for _, s := range sets {
+			held[s] = true
+		}
+		byProject[target] = held
+	}
+	sampled = len(bare)
+	if !world {
+		return bare, sampled
+	}
+	own := map[string]map[string]map[string]bool{}
+	for _, p := range w.world.Policies {
+		id := p.Principal.ID
+		if id == "" || len(p.Rules) == 0 {
+			continue
+		}
+		if _, ok := bare[id]; ok {
+			if _, mine := own[id]; !mine {
+				continue // a principal of the sample keeps its WhatCan sets
+			}
+		}
+		byProject := own[id]
+		if byProject == nil {
+			byProject = map[string]map[string]bool{}
+			own[id], bare[id] = byProject, byProject
+		}
+		for _, r := range p.Rules {
+			targets := r.Scope.ProjectIDs
+			if r.Scope.OrganizationID != "" {
+				targets = []string{r.Scope.OrganizationID}
+			}
+			for _, t := range targets {
+				held := byProject[t]
+				if held == nil {
+					held = map[string]bool{}
+					byProject[t] = held
+				}
+				for _, s := range r.PermissionSets {
+					held[s] = true
+				}
+			}
+		}
+	}
+	return bare, sampled
+}
+
 // BenchmarkExplain explains the same requests.
 func BenchmarkExplain(b *testing.B) {
 	ctx := context.Background()
