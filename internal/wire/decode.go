@@ -99,9 +99,16 @@ func Decode(data []byte, v any) ([]Key, error) {
 	if int(skipSpace(data, 0)) == len(data) {
 		return nil, &Error{Kind: ErrSyntax, Offset: int64(len(data)), Msg: "the document is empty", Hint: "a file holds one JSON object"}
 	}
-	d := &decoder{data: data, top: true}
+	d := &decoder{data: data, top: true, plans: planArrays(data)}
 	d.space()
-	if err := d.value(rv.Elem()); err != nil {
+	err := d.value(rv.Elem())
+	if err == errReplan {
+		rv.Elem().SetZero()
+		d = &decoder{data: data, top: true}
+		d.space()
+		err = d.value(rv.Elem())
+	}
+	if err != nil {
 		return nil, err
 	}
 	if d.pos != len(data) {
@@ -233,6 +240,8 @@ type decoder struct {
 	scratch  []reflect.Value // free scratch slices, one per type; see array
 
 	strScratch []string // the scratch slice of strings; see strings
+
+	plans map[int]*arrayPlan // long top-level arrays, by offset; see parallelArray
 }
 
 // peek returns the byte at d.pos, or 0 at the end (0 is never valid there).
@@ -788,7 +797,13 @@ func (d *decoder) object(rv reflect.Value) error {
 		if top {
 			d.keys = append(d.keys, Key{Name: key, Offset: keyStart})
 		}
-		if err := d.value(rv.Field(fs.fields[i])); err != nil {
+		fv := rv.Field(fs.fields[i])
+		if p := d.planAt(top, fv); p != nil {
+			err = d.parallelArray(fv, p, key)
+		} else {
+			err = d.value(fv)
+		}
+		if err != nil {
 			return err
 		}
 		d.pop()
