@@ -33,6 +33,8 @@ type loader struct {
 	// store, on first use (fromStore).
 	refs      map[Kind]*refTable
 	fromStore bool
+
+	rules ruleSlab // the converted policies' rule lists
 }
 
 // entity is one entity of the file, for resolving and placing errors.

@@ -416,7 +416,8 @@ func (l *loader) policy(wp wire.Policy, e *entity) (Policy, error) {
 		kind     Kind
 		typ      PrincipalType
 	}
-	var given []principalKey
+	var buf [3]principalKey
+	given := buf[:0]
 	for _, c := range []principalKey{
 		{"user", wp.User, KindUser, PrincipalUser},
 		{"application", wp.Application, KindApplication, PrincipalApplication},
@@ -444,7 +445,7 @@ func (l *loader) policy(wp wire.Policy, e *entity) (Policy, error) {
 		p.Principal = Principal{Type: c.typ, ID: id}
 	}
 	if wp.Rules != nil {
-		p.Rules = make([]Rule, 0, len(wp.Rules))
+		p.Rules = l.rules.take(len(wp.Rules))
 	}
 	for j, r := range wp.Rules {
 		at := func(field string) string { return joinPath("rules["+strconv.Itoa(j)+"]", field) }
@@ -459,18 +460,41 @@ func (l *loader) policy(wp wire.Policy, e *entity) (Policy, error) {
 		case len(r.Projects) == 0:
 			return p, l.invalid(*e, at("projects"), "", "the list of projects is empty", `list at least one project, or write "organization": true for every project`, nil)
 		default:
-			rule.Scope.ProjectIDs = make([]string, len(r.Projects))
+			// The decoded list is the loader's own: its references are
+			// replaced by IDs in place.
 			for k, ref := range r.Projects {
 				id, err := l.resolve(KindProject, ref, *e, func() string { return at(fmt.Sprintf("projects[%d]", k)) })
 				if err != nil {
 					return p, err
 				}
-				rule.Scope.ProjectIDs[k] = id
+				r.Projects[k] = id
 			}
+			rule.Scope.ProjectIDs = r.Projects
 		}
 		p.Rules = append(p.Rules, rule)
 	}
 	return p, nil
+}
+
+// ruleSlab hands out the rule lists of a file's policies from shared
+// blocks: one allocation for many policies rather than one each. A block
+// stays in memory while any policy of it does, so blocks are small.
+type ruleSlab struct{ free []Rule }
+
+const ruleSlabLen = 512
+
+// take returns an empty list with room for n rules, which never grows
+// into another policy's.
+func (s *ruleSlab) take(n int) []Rule {
+	if n > ruleSlabLen/4 {
+		return make([]Rule, 0, n)
+	}
+	if len(s.free) < n {
+		s.free = make([]Rule, ruleSlabLen)
+	}
+	out := s.free[:0:n]
+	s.free = s.free[n:]
+	return out
 }
 
 // namer returns the function that names a file's policy given with

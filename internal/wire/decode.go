@@ -99,9 +99,16 @@ func Decode(data []byte, v any) ([]Key, error) {
 	if int(skipSpace(data, 0)) == len(data) {
 		return nil, &Error{Kind: ErrSyntax, Offset: int64(len(data)), Msg: "the document is empty", Hint: "a file holds one JSON object"}
 	}
-	d := &decoder{data: data, top: true}
+	d := &decoder{data: data, top: true, plans: planArrays(data)}
 	d.space()
-	if err := d.value(rv.Elem()); err != nil {
+	err := d.value(rv.Elem())
+	if err == errReplan {
+		rv.Elem().SetZero()
+		d = &decoder{data: data, top: true}
+		d.space()
+		err = d.value(rv.Elem())
+	}
+	if err != nil {
 		return nil, err
 	}
 	if d.pos != len(data) {
@@ -233,6 +240,9 @@ type decoder struct {
 	scratch  []reflect.Value // free scratch slices, one per type; see array
 
 	strScratch []string // the scratch slice of strings; see strings
+	strBlock   []string // the rest of the block short lists are cut from; see stringList
+
+	plans map[int]*arrayPlan // long top-level arrays, by offset; see parallelArray
 }
 
 // peek returns the byte at d.pos, or 0 at the end (0 is never valid there).
@@ -676,11 +686,35 @@ func (d *decoder) strings(p *[]string) error {
 	}
 	d.pos++ // ']'
 	d.space()
-	*p = append(make([]string, 0, len(buf)), buf...) // [] is an empty list, not an absent one
+	*p = d.stringList(len(buf)) // [] is an empty list, not an absent one
+	copy(*p, buf)
 	clear(buf)
 	d.strScratch = buf[:0]
 	return nil
 }
+
+// stringList returns an empty-valued, non-nil list of n strings, which
+// short lists cut from a shared block: one allocation for many lists. A
+// list's capacity is its length, so that appending to it never writes
+// into another list.
+func (d *decoder) stringList(n int) []string {
+	switch {
+	case n == 0:
+		return []string{}
+	case n > stringBlock/16:
+		return make([]string, n)
+	}
+	if len(d.strBlock) < n {
+		d.strBlock = make([]string, stringBlock)
+	}
+	l := d.strBlock[:n:n]
+	d.strBlock = d.strBlock[n:]
+	return l
+}
+
+// stringBlock is the length of the blocks that short string lists are cut
+// from: a list kept keeps its block in memory, so blocks are small.
+const stringBlock = 1024
 
 func (d *decoder) array(rv reflect.Value) error {
 	d.top = false
@@ -788,7 +822,13 @@ func (d *decoder) object(rv reflect.Value) error {
 		if top {
 			d.keys = append(d.keys, Key{Name: key, Offset: keyStart})
 		}
-		if err := d.value(rv.Field(fs.fields[i])); err != nil {
+		fv := rv.Field(fs.fields[i])
+		if p := d.planAt(top, fv); p != nil {
+			err = d.parallelArray(fv, p, key)
+		} else {
+			err = d.value(fv)
+		}
+		if err != nil {
 			return err
 		}
 		d.pop()
