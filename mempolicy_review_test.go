@@ -105,3 +105,62 @@ func TestHandedOutPoliciesAreTheCallersOwn(t *testing.T) {
 	spoil(updated)
 	check("the updated policy and its input changed")
 }
+
+// The changes a MemoryStore's Changes returns are the caller's own: a
+// caller that writes over a policy's lists (or a user's, a group's...)
+// changes neither the store, nor its log, nor what the next caller reads.
+// Were they the store's, a careless reader could rewrite a stored grant
+// that the Evaluator following the store never hears of, and that the
+// next rebuild would then apply.
+func TestChangesAreTheCallersOwn(t *testing.T) {
+	ctx := context.Background()
+	s := NewMemoryStore()
+	org, err := s.CreateOrganization(ctx, Organization{Name: "o"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner, err := s.CreateUser(ctx, User{OrganizationID: org.ID, Email: "o@example.com", Type: UserOwner, Tags: []string{"t"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateGroup(ctx, Group{ID: "g", OrganizationID: org.ID, Name: "g", UserIDs: []string{owner.ID}, Tags: []string{"t"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreatePolicy(ctx, Policy{ID: "pol", OrganizationID: org.ID, Principal: GroupPrincipal("g"), Tags: []string{"t"},
+		Rules: []Rule{{Scope: OrganizationScope(org.ID), PermissionSets: []string{"IAMReadOnly"}}}}); err != nil {
+		t.Fatal(err)
+	}
+	before, err := s.Changes(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantPol, _ := s.GetPolicy(ctx, "pol")
+	wantGroup, _ := s.GetGroup(ctx, "g")
+	wantUser, _ := s.GetUser(ctx, owner.ID)
+	spoiled, _ := s.Changes(ctx, 0)
+	for _, ch := range spoiled {
+		for _, ev := range ch.Events {
+			switch v := ev.Value.(type) {
+			case Policy:
+				v.Tags[0] = "spoiled"
+				v.Rules[0].PermissionSets[0] = "OrganizationManager"
+			case Group:
+				v.UserIDs[0], v.Tags[0] = "spoiled", "spoiled"
+			case User:
+				v.Tags[0] = "spoiled"
+			}
+		}
+	}
+	if got, _ := s.GetPolicy(ctx, "pol"); !reflect.DeepEqual(got, wantPol) {
+		t.Errorf("a reader of Changes rewrote the stored policy: %+v", got)
+	}
+	if got, _ := s.GetGroup(ctx, "g"); !reflect.DeepEqual(got, wantGroup) {
+		t.Errorf("a reader of Changes rewrote the stored group: %+v", got)
+	}
+	if got, _ := s.GetUser(ctx, owner.ID); !reflect.DeepEqual(got, wantUser) {
+		t.Errorf("a reader of Changes rewrote the stored user: %+v", got)
+	}
+	if again, _ := s.Changes(ctx, 0); !reflect.DeepEqual(again, before) {
+		t.Errorf("a reader of Changes rewrote the log")
+	}
+}
