@@ -1,6 +1,9 @@
 package iam
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"slices"
+)
 
 // packedPolicy is a policy as a MemoryStore holds it. Its rules, most of
 // a world's heap when held as []Rule (80 bytes a rule, beside its lists),
@@ -255,24 +258,32 @@ func logged(events []Event, packed []*packedPolicy) []Event {
 	return out
 }
 
-// unpackedChange returns ch with its packed policies unpacked, in events
-// of its own, or ch itself when it holds none.
-func unpackedChange(ch Change) Change {
+// ownedChange returns ch with events of its own whose values are copies,
+// its packed policies unpacked: the store and its log share their lists
+// with the values of their events, which a reader of Changes must not
+// reach (writing over one would rewrite a stored entity, unseen by the
+// subscribers that follow the store).
+func ownedChange(ch Change) Change {
+	events := make([]Event, len(ch.Events))
 	for i, ev := range ch.Events {
-		if _, ok := ev.Value.(*packedPolicy); !ok {
-			continue
+		switch v := ev.Value.(type) {
+		case *packedPolicy:
+			c := *v
+			c.words = slices.Clone(v.words) // one copy for all its lists
+			ev.Value = c.unpack()
+		case Policy:
+			ev.Value = clonePolicy(v)
+		case User:
+			ev.Value = cloneUser(v)
+		case Application:
+			ev.Value = cloneApplication(v)
+		case Group:
+			ev.Value = cloneGroup(v)
+		case PermissionSet:
+			ev.Value = clonePermissionSet(v)
 		}
-		events := make([]Event, len(ch.Events))
-		copy(events, ch.Events[:i])
-		for k := i; k < len(ch.Events); k++ {
-			ev := ch.Events[k]
-			if pp, ok := ev.Value.(*packedPolicy); ok {
-				ev.Value = pp.unpack()
-			}
-			events[k] = ev
-		}
-		ch.Events = events
-		return ch
+		events[i] = ev
 	}
+	ch.Events = events
 	return ch
 }

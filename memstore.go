@@ -138,7 +138,8 @@ func (s *MemoryStore) record(ch Change) {
 
 // Changes returns the committed changes after revision after, from the
 // log of recent changes; see Store.Changes. It takes only the log's own
-// lock, so a subscriber may call it during a delivery.
+// lock, so a subscriber may call it during a delivery. The values of the
+// events it returns are copies, the caller's own.
 func (s *MemoryStore) Changes(ctx context.Context, after uint64) ([]Change, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -154,7 +155,7 @@ func (s *MemoryStore) Changes(ctx context.Context, after uint64) ([]Change, erro
 	}
 	out := slices.Clone(s.log[after+1-first:])
 	for i := range out {
-		out[i] = unpackedChange(out[i])
+		out[i] = ownedChange(out[i])
 	}
 	return out, nil
 }
