@@ -73,7 +73,7 @@ func TestBuilderMakesWhatAnEditorMakes(t *testing.T) {
 // The built map splits its fullest shards as an Editor does.
 func TestBuilderSplitsFullShards(t *testing.T) {
 	var b Builder[int]
-	for i := range 300_000 {
+	for i := range (leafMax + 40) * Shards {
 		b.Set(strconv.Itoa(i), i)
 	}
 	m := b.Map()

@@ -52,10 +52,14 @@ const (
 	kidBits = 4
 	fanout  = 1 << kidBits
 	// leafMax is the most entries a leaf holds before it splits into a
-	// branch (while hash bits remain to split on): up to about 200k
-	// entries, shards are leaves; at 1M, a shard is a branch of 16 leaves
-	// of about 15 entries.
-	leafMax = 96
+	// branch (while hash bits remain to split on): up to about 1.3M
+	// entries (about 320 per shard at most), shards are leaves, which a
+	// lookup reaches straight from its mid array; a branch costs a lookup
+	// three more dependent loads (the node, its children, the child), the
+	// most expensive part of a lookup in a large map. The price is an edit
+	// copying a leaf of up to leafMax entries (about 30 KB for the
+	// Evaluator's principal table), which stays small beside a write.
+	leafMax = 384
 	// minShift keeps the bits that pick a branch's child apart from the
 	// low bits that pick a leaf's slot.
 	minShift = 24

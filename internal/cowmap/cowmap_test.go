@@ -133,7 +133,7 @@ func TestEditsAgainstAMap(t *testing.T) {
 // version holds exactly its entries and that a write copies a bounded
 // part of it.
 func TestLargeMapSplitsAndKeepsOldVersions(t *testing.T) {
-	n := 400_000
+	n := (leafMax + 40) * Shards // shards split past leafMax entries
 	if testing.Short() {
 		n = 50_000
 	}
