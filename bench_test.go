@@ -162,45 +162,7 @@ func BenchmarkCheckParallel(b *testing.B) {
 // semantics at all (no groups, owner, scopes, includes or errors), asked
 // the same requests.
 func BenchmarkBareMap(b *testing.B) {
-	ctx := context.Background()
-	forSizes(b, func(b *testing.B, w *benchWorld) {
-		bare := map[string]map[string]map[string]bool{}
-		for _, req := range w.reqs {
-			target := req.ProjectID + req.OrganizationID
-			sets, err := w.ev.WhatCan(ctx, iam.Request{Principal: req.Principal, ProjectID: req.ProjectID, OrganizationID: req.OrganizationID})
-			if err != nil {
-				b.Fatal(err)
-			}
-			byProject := bare[req.Principal.ID]
-			if byProject == nil {
-				byProject = map[string]map[string]bool{}
-				bare[req.Principal.ID] = byProject
-			}
-			held := map[string]bool{}
-			for _, s := range sets {
-				held[s] = true
-			}
-			byProject[target] = held
-		}
-		targets := make([]string, len(w.reqs))
-		for i, req := range w.reqs {
-			targets[i] = req.ProjectID + req.OrganizationID
-		}
-		b.ReportAllocs()
-		b.ResetTimer()
-		i, n := 0, 0
-		for b.Loop() {
-			req := &w.reqs[i]
-			if bare[req.Principal.ID][targets[i]][req.Permission] {
-				n++
-			}
-			i++
-			if i == len(w.reqs) {
-				i = 0
-			}
-		}
-		_ = n
-	})
+	forSizes(b, func(b *testing.B, w *benchWorld) { benchBare(b, w, false) })
 }
 
 // BenchmarkBareMapWorld is BenchmarkBareMap with a map that holds the
@@ -212,28 +174,36 @@ func BenchmarkBareMap(b *testing.B) {
 // when its map is as large as the index.
 func BenchmarkBareMapWorld(b *testing.B) {
 	forSizes(b, func(b *testing.B, w *benchWorld) {
-		bare, sampled := bareMap(b, w, true)
-		targets := make([]string, len(w.reqs))
-		for i, req := range w.reqs {
-			targets[i] = req.ProjectID + req.OrganizationID
-		}
-		b.ReportAllocs()
-		b.ResetTimer()
-		i, n := 0, 0
-		for b.Loop() {
-			req := &w.reqs[i]
-			if bare[req.Principal.ID][targets[i]][req.Permission] {
-				n++
-			}
-			i++
-			if i == len(w.reqs) {
-				i = 0
-			}
-		}
-		_ = n
-		b.ReportMetric(float64(len(bare)), "principals-held")
+		bare, sampled := benchBare(b, w, true)
+		b.ReportMetric(float64(bare), "principals-held")
 		b.ReportMetric(float64(sampled), "principals-sampled")
 	})
+}
+
+// benchBare asks bareMap's map (the whole world's if world is set) the
+// sample's requests, and returns how many principals the map held and how
+// many of them the sample gave it.
+func benchBare(b *testing.B, w *benchWorld, world bool) (held, sampled int) {
+	bare, sampled := bareMap(b, w, world)
+	targets := make([]string, len(w.reqs))
+	for i, req := range w.reqs {
+		targets[i] = req.ProjectID + req.OrganizationID
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	i, n := 0, 0
+	for b.Loop() {
+		req := &w.reqs[i]
+		if bare[req.Principal.ID][targets[i]][req.Permission] {
+			n++
+		}
+		i++
+		if i == len(w.reqs) {
+			i = 0
+		}
+	}
+	_ = n
+	return len(bare), sampled
 }
 
 // bareMap makes the yardstick's three nested maps: the request sample's
