@@ -13,18 +13,7 @@ import (
 // a write is not kept either.
 func TestHandedOutPoliciesAreTheCallersOwn(t *testing.T) {
 	ctx := context.Background()
-	s := NewMemoryStore()
-	org, err := s.CreateOrganization(ctx, Organization{Name: "o"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.CreateUser(ctx, User{OrganizationID: org.ID, Email: "o@example.com", Type: UserOwner}); err != nil {
-		t.Fatal(err)
-	}
-	proj, err := s.CreateProject(ctx, Project{OrganizationID: org.ID, Name: "p"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, org, proj := orgWithProject(t)
 	rules := func() []Rule {
 		return []Rule{{Scope: ProjectsScope(proj.ID), PermissionSets: []string{"InstancesReadOnly", "ObjectStorageReadOnly"}}}
 	}

@@ -29,18 +29,7 @@ func TestPackedPolicyReadsBackAsWritten(t *testing.T) {
 	}
 
 	ctx := context.Background()
-	s := NewMemoryStore()
-	org, err := s.CreateOrganization(ctx, Organization{Name: "o"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.CreateUser(ctx, User{OrganizationID: org.ID, Email: "o@example.com", Type: UserOwner}); err != nil {
-		t.Fatal(err)
-	}
-	proj, err := s.CreateProject(ctx, Project{OrganizationID: org.ID, Name: "p"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, org, proj := orgWithProject(t)
 	u, err := s.CreateUser(ctx, User{OrganizationID: org.ID, Email: "u@example.com"})
 	if err != nil {
 		t.Fatal(err)
@@ -117,4 +106,24 @@ func TestUnpackPoliciesClipsEachPolicysRules(t *testing.T) {
 	if n := packPolicy(ps[0]).ruleCount(); n != 2 {
 		t.Errorf("ruleCount = %d, want 2", n)
 	}
+}
+
+// orgWithProject returns a MemoryStore holding one organization, its
+// owner and one project.
+func orgWithProject(t *testing.T) (*MemoryStore, Organization, Project) {
+	t.Helper()
+	ctx := context.Background()
+	s := NewMemoryStore()
+	org, err := s.CreateOrganization(ctx, Organization{Name: "o"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateUser(ctx, User{OrganizationID: org.ID, Email: "o@example.com", Type: UserOwner}); err != nil {
+		t.Fatal(err)
+	}
+	proj, err := s.CreateProject(ctx, Project{OrganizationID: org.ID, Name: "p"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, org, proj
 }
