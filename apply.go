@@ -10,6 +10,15 @@ import (
 // mirror's state and marks what the next snapshot must derive again
 // (index.go derives it).
 
+// putValue is the value ev puts, or nil when it deletes.
+func putValue[T any](ev Event) *T {
+	if ev.Op != OpPut {
+		return nil
+	}
+	v := ev.Value.(T)
+	return &v
+}
+
 // apply folds one event into the mirror and marks what it affects.
 func (a *applier) apply(ev Event) {
 	if ev.Kind == KindOrganization {
@@ -31,40 +40,15 @@ func (a *applier) apply(ev Event) {
 	case KindProject:
 		a.applyProject(mo, ev)
 	case KindUser:
-		var u *User
-		if ev.Op == OpPut {
-			v := ev.Value.(User)
-			u = &v
-		}
-		a.putUser(mo, ev.ID, u)
+		a.putUser(mo, ev.ID, putValue[User](ev))
 	case KindApplication:
-		var app *Application
-		if ev.Op == OpPut {
-			v := ev.Value.(Application)
-			app = &v
-		}
-		a.putApplication(mo, ev.ID, app)
+		a.putApplication(mo, ev.ID, putValue[Application](ev))
 	case KindGroup:
-		var g *Group
-		if ev.Op == OpPut {
-			v := ev.Value.(Group)
-			g = &v
-		}
-		a.putGroup(mo, ev.ID, g)
+		a.putGroup(mo, ev.ID, putValue[Group](ev))
 	case KindPolicy:
-		var p *Policy
-		if ev.Op == OpPut {
-			v := ev.Value.(Policy)
-			p = &v
-		}
-		a.putPolicy(mo, ev.ID, p)
+		a.putPolicy(mo, ev.ID, putValue[Policy](ev))
 	case KindAPIKey:
-		var k *APIKey
-		if ev.Op == OpPut {
-			v := ev.Value.(APIKey)
-			k = &v
-		}
-		a.putKey(mo, ev.ID, k)
+		a.putKey(mo, ev.ID, putValue[APIKey](ev))
 	}
 }
 
