@@ -130,18 +130,22 @@ func (pp *packedPolicy) unpack() Policy {
 
 // ruleCount returns the number of the policy's rules.
 func (pp *packedPolicy) ruleCount() int {
-	shape := pp.shape[2:]
-	for shape[0] >= 0x80 { // past the number of tags
-		shape = shape[1:]
-	}
-	shape = shape[1:]
+	_, rest := uvarint(pp.shape[2:]) // past the number of tags
+	rules, _ := uvarint(rest)
+	return rules
+}
+
+// uvarint reads the number binary.AppendUvarint wrote at the front of s
+// (a string, which binary.Uvarint does not take without a copy), and
+// returns it and the rest of s.
+func uvarint(s string) (int, string) {
 	var v uint64
-	for s := uint(0); ; s += 7 {
-		b := shape[0]
-		shape = shape[1:]
-		v |= uint64(b&0x7f) << s
+	for shift := uint(0); ; shift += 7 {
+		b := s[0]
+		s = s[1:]
+		v |= uint64(b&0x7f) << shift
 		if b < 0x80 {
-			return int(v)
+			return int(v), s
 		}
 	}
 }
@@ -173,15 +177,9 @@ func unpackPolicies(m map[string]any, keys []string) []Policy {
 func (pp *packedPolicy) unpackInto(buf []Rule) (Policy, []Rule) {
 	shape, words := pp.shape, pp.words
 	next := func() int {
-		var v uint64
-		for s := uint(0); ; s += 7 {
-			b := shape[0]
-			shape = shape[1:]
-			v |= uint64(b&0x7f) << s
-			if b < 0x80 {
-				return int(v)
-			}
-		}
+		var v int
+		v, shape = uvarint(shape)
+		return v
 	}
 	take := func(n int, has bool) []string {
 		if !has {
