@@ -175,6 +175,40 @@ func ExampleEvaluator_WhoCan() {
 	// where: [A]
 }
 
+// WhoCanSeq pages through a large answer without making a list of it.
+func ExampleEvaluator_WhoCanSeq() {
+	ctx := context.Background()
+	store := exampleWorld(ctx)
+	ev, err := iam.NewEvaluator(ctx, store)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer ev.Close()
+	_, err = store.CreatePolicy(ctx, iam.Policy{
+		OrganizationID: "acme", Principal: iam.GroupPrincipal("devs"),
+		Rules: []iam.Rule{{Scope: iam.ProjectsScope("A"), PermissionSets: []string{"ObjectStorageReadOnly"}}},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	// The first page (of one principal) of who may list buckets in A.
+	who, err := ev.WhoCanSeq(ctx, iam.Request{ProjectID: "A", Permission: "object-storage:bucket:list"})
+	if err != nil {
+		log.Fatal(err)
+	}
+	const pageSize = 1
+	page := 0
+	for p := range who {
+		if page++; page > pageSize {
+			break // the next page starts after p's ID
+		}
+		fmt.Println(p)
+	}
+	// Output:
+	// user:ana
+}
+
 // Authenticate turns an API key into its bearer; checks made with the key
 // never exceed the bearer's rights.
 func ExampleEvaluator_Authenticate() {

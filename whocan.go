@@ -2,6 +2,7 @@ package iam
 
 import (
 	"context"
+	"iter"
 	"math/bits"
 	"slices"
 	"strings"
@@ -15,18 +16,59 @@ import (
 // req.ProjectID or req.OrganizationID (req.Principal is ignored): groups
 // expanded, the owner included, locked users left out, sorted by type
 // (users first) then ID. Conditional rules count when their condition
-// holds for req's condition context.
+// holds for req's condition context. The answer is the caller's own.
+//
+// An answer can be most of an organization; WhoCanSeq gives the same
+// principals without making a list of them.
 func (e *Evaluator) WhoCan(ctx context.Context, req Request) ([]Principal, error) {
-	if err := checkShape(&req, needTarget|needPermission); err != nil {
+	a, err := e.whoCan(&req)
+	if err != nil {
 		return nil, err
 	}
-	e.stamp(&req)
+	return a.appendTo(make([]Principal, 0, a.len())), nil
+}
+
+// WhoCanSeq is WhoCan as a sequence: the same principals in the same
+// order, read from the index as it was when WhoCanSeq was called (writes
+// after the call do not change the sequence, and it can be ranged over
+// more than once). Errors are WhoCan's, returned before any principal is.
+// Ranging over it allocates nothing, where WhoCan's list of a large
+// organization (about 24 bytes a principal) costs more to allocate and
+// collect than to find; a host that pages, counts or streams the answer
+// should use WhoCanSeq. The sequence keeps that state of the index
+// reachable for as long as it is held.
+func (e *Evaluator) WhoCanSeq(ctx context.Context, req Request) (iter.Seq[Principal], error) {
+	a, err := e.whoCan(&req)
+	if err != nil {
+		return nil, err
+	}
+	return a.each, nil
+}
+
+// whoCanAnswer is a WhoCan answer before it is listed: the roster's
+// sorted users and non-managed applications (shared lists, never
+// modified), each with the marks of the ranks that the answer holds (nil:
+// all of them), and the managed applications granted (sorted IDs, none
+// in apps), which go between the applications.
+type whoCanAnswer struct {
+	users, apps         []Principal
+	userMarks, appMarks []uint64
+	nUsers, nApps       int // principals of users and apps in the answer
+	extra               []string
+}
+
+// whoCan finds WhoCan's answer to req.
+func (e *Evaluator) whoCan(req *Request) (*whoCanAnswer, error) {
+	if err := checkShape(req, needTarget|needPermission); err != nil {
+		return nil, err
+	}
+	e.stamp(req)
 	s, err := e.current()
 	if err != nil {
 		return nil, err
 	}
 	var q query
-	if err := q.target(s, &req); err != nil {
+	if err := q.target(s, req); err != nil {
 		return nil, err
 	}
 	if err := q.permission(req.Permission); err != nil {
@@ -38,7 +80,7 @@ func (e *Evaluator) WhoCan(ctx context.Context, req Request) ([]Principal, error
 	allUsers, allApps := false, false // a granting group holds every user / non-managed app
 	var granting []int32
 	for seq, g := range org.groups {
-		if g == nil || !e.allows(&q, g, &req) {
+		if g == nil || !e.allows(&q, g, req) {
 			continue
 		}
 		granting = append(granting, int32(seq))
@@ -51,7 +93,7 @@ func (e *Evaluator) WhoCan(ctx context.Context, req Request) ([]Principal, error
 	// group that holds all users (applications) answers for every user
 	// (non-managed application), whose lists are then left out.
 	var holderUsers, holderApps []string
-	for _, p := range q.granting(r, e, &req, allUsers) {
+	for _, p := range q.granting(r, e, req, allUsers) {
 		if p.Type == PrincipalUser {
 			holderUsers = append(holderUsers, p.ID)
 		} else {
@@ -64,50 +106,47 @@ func (e *Evaluator) WhoCan(ctx context.Context, req Request) ([]Principal, error
 	// the applications that are not managed, all of them when a group
 	// holding all of them grants, else those that granting groups list
 	// and the holders that grant (users: the owner too), marked by their
-	// rank in the roster's sorted lists then listed in rank order; with
-	// the managed applications that granting groups list or that grant
-	// as holders between the applications.
-	managed := rosterKeys(r.managed)
-	var extra []string // the managed applications granted
-	if len(managed) > 0 {
+	// rank in the roster's sorted lists; with the managed applications
+	// that granting groups list or that grant as holders between the
+	// applications.
+	a := &whoCanAnswer{users: r.userPrincipals(), apps: r.appPrincipals()}
+	if managed := rosterKeys(r.managed); len(managed) > 0 {
 		byGroup := r.managedMembers(org, managed)
 		for _, seq := range granting {
-			extra = append(extra, byGroup[seq]...)
+			a.extra = append(a.extra, byGroup[seq]...)
 		}
-		extra = append(extra, among([][]string{holderApps}, managed)...)
-		slices.Sort(extra)
-		extra = slices.Compact(extra)
+		a.extra = append(a.extra, among([][]string{holderApps}, managed)...)
+		slices.Sort(a.extra)
+		a.extra = slices.Compact(a.extra)
 	}
-	users, apps := r.userPrincipals(), r.appPrincipals()
 	var ranks *groupRanks
 	if !allUsers || !allApps {
-		ranks = r.ranks(org, users, apps)
+		ranks = r.ranks(org, a.users, a.apps)
 	}
-	var userMarks, appMarks []uint64
-	nUsers, nApps := len(users), len(apps)
+	a.nUsers, a.nApps = len(a.users), len(a.apps)
 	if !allUsers {
-		userMarks, nUsers = mark(users, ranks.users, granting, append(holderUsers, r.owner))
+		a.userMarks, a.nUsers = mark(a.users, ranks.users, granting, append(holderUsers, r.owner))
 	}
 	if !allApps {
-		appMarks, nApps = mark(apps, ranks.apps, granting, holderApps)
+		a.appMarks, a.nApps = mark(a.apps, ranks.apps, granting, holderApps)
 	}
-	out := make([]Principal, 0, nUsers+nApps+len(extra))
-	if allUsers {
-		out = append(out, users...)
-	} else {
-		out = appendMarked(out, users, userMarks, nil, PrincipalUser)
-	}
-	if !allApps {
-		return appendMarked(out, apps, appMarks, extra, PrincipalApplication), nil
-	}
-	// The managed applications go between the others (never among them:
-	// a managed application is not in r.apps).
-	for _, id := range extra {
-		i, _ := slices.BinarySearchFunc(apps, id, comparePrincipalID)
-		out = append(append(out, apps[:i]...), ApplicationPrincipal(id))
-		apps = apps[i:]
-	}
-	return append(out, apps...), nil
+	return a, nil
+}
+
+// len is the number of principals in the answer.
+func (a *whoCanAnswer) len() int { return a.nUsers + a.nApps + len(a.extra) }
+
+// appendTo appends the answer to out, in order.
+func (a *whoCanAnswer) appendTo(out []Principal) []Principal {
+	out = appendMarked(out, a.users, a.userMarks, nil, PrincipalUser)
+	return appendMarked(out, a.apps, a.appMarks, a.extra, PrincipalApplication)
+}
+
+// each yields the answer's principals, in order, until yield returns
+// false.
+func (a *whoCanAnswer) each(yield func(Principal) bool) {
+	_ = eachMarked(a.users, a.userMarks, nil, PrincipalUser, yield) &&
+		eachMarked(a.apps, a.appMarks, a.extra, PrincipalApplication, yield)
 }
 
 // principalLists is what WhoCan keeps of a roster's lists, made at the
@@ -207,10 +246,19 @@ func mark(list []Principal, ranks [][]int32, granting []int32, ids []string) (ma
 	return marked, n
 }
 
-// appendMarked appends to out the principals of list marked, in order,
-// with the principals of type t of extra (sorted IDs, none in list)
-// between them.
+// appendMarked appends to out the principals of list marked (all of
+// them when marked is nil), in order, with the principals of type t of
+// extra (sorted IDs, none in list) between them.
 func appendMarked(out, list []Principal, marked []uint64, extra []string, t PrincipalType) []Principal {
+	if marked == nil {
+		// The whole list, copied between the extras.
+		for _, id := range extra {
+			i, _ := slices.BinarySearchFunc(list, id, comparePrincipalID)
+			out = append(append(out, list[:i]...), Principal{Type: t, ID: id})
+			list = list[i:]
+		}
+		return append(out, list...)
+	}
 	for w, word := range marked {
 		for ; word != 0; word &= word - 1 {
 			p := list[w*64+bits.TrailingZeros64(word)]
@@ -224,6 +272,41 @@ func appendMarked(out, list []Principal, marked []uint64, extra []string, t Prin
 		out = append(out, Principal{Type: t, ID: id})
 	}
 	return out
+}
+
+// eachMarked is appendMarked yielding each principal instead of
+// appending it; it returns false when yield did.
+func eachMarked(list []Principal, marked []uint64, extra []string, t PrincipalType, yield func(Principal) bool) bool {
+	emit := func(p Principal) bool {
+		for len(extra) > 0 && extra[0] < p.ID {
+			if !yield(Principal{Type: t, ID: extra[0]}) {
+				return false
+			}
+			extra = extra[1:]
+		}
+		return yield(p)
+	}
+	if marked == nil {
+		for _, p := range list {
+			if !emit(p) {
+				return false
+			}
+		}
+	} else {
+		for w, word := range marked {
+			for ; word != 0; word &= word - 1 {
+				if !emit(list[w*64+bits.TrailingZeros64(word)]) {
+					return false
+				}
+			}
+		}
+	}
+	for _, id := range extra {
+		if !yield(Principal{Type: t, ID: id}) {
+			return false
+		}
+	}
+	return true
 }
 
 // comparePrincipalID compares p's ID with id.

@@ -1,6 +1,8 @@
 package iam_test
 
 import (
+	"iter"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -137,4 +139,64 @@ func TestWhoCanFollowsEveryRosterWrite(t *testing.T) {
 	require.NoError(t, w.store.DeleteUser(w.ctx, "cy"))
 	assert.Equal(t, []iam.Principal{u("acme-owner"), u("bob"), a("app2"), a("bot"), a("mgd")}, who())
 	assert.Equal(t, []iam.Principal{u("acme-owner"), a("bot")}, devs())
+}
+
+// TestWhoCanSeqIsWhoCanAsASequence: WhoCanSeq yields WhoCan's answer in
+// its order, as the index was when it was called (a write after the call
+// changes WhoCan, not the sequence), as often as it is ranged over, stops
+// when the loop does, and fails as WhoCan does.
+func TestWhoCanSeqIsWhoCanAsASequence(t *testing.T) {
+	w, inP := whoCanWorld(t)
+	inR := inP
+	inR.ProjectID = "r"
+	inQ := inP
+	inQ.ProjectID = "q"
+	seqs := map[string]iter.Seq[iam.Principal]{}
+	for _, req := range []iam.Request{inP, inQ, inR} {
+		want, err := w.ev.WhoCan(w.ctx, req)
+		require.NoError(t, err)
+		seq, err := w.ev.WhoCanSeq(w.ctx, req)
+		require.NoError(t, err)
+		assert.Equal(t, want, slices.Collect(seq), "at %s", req.ProjectID)
+		assert.Equal(t, want, slices.Collect(seq), "at %s, ranged again", req.ProjectID)
+		var first []iam.Principal
+		for p := range seq {
+			first = append(first, p)
+			if len(first) == 2 {
+				break
+			}
+		}
+		assert.Equal(t, want[:2], first, "at %s, a loop that stops", req.ProjectID)
+		seqs[req.ProjectID] = seq
+	}
+	// After a write, WhoCan answers anew; a sequence taken before it does
+	// not change.
+	before := slices.Collect(seqs["p"])
+	w.user(w.org, "cy")
+	w.app(w.org, "app2", true) // managed, in no group: not in the answer
+	ops, err := w.store.GetGroup(w.ctx, "ops")
+	require.NoError(t, err)
+	ops.ApplicationIDs = ids("app2", "mgd")
+	_, err = w.store.UpdateGroup(w.ctx, ops)
+	require.NoError(t, err)
+	after, err := w.ev.WhoCan(w.ctx, inP)
+	require.NoError(t, err)
+	u, a := iam.UserPrincipal, iam.ApplicationPrincipal
+	assert.Equal(t, []iam.Principal{u("acme-owner"), u("ana"), u("bob"), u("cy"), a("app2"), a("bot"), a("mgd")}, after)
+	assert.Equal(t, before, slices.Collect(seqs["p"]), "a sequence taken before the write")
+	seq, err := w.ev.WhoCanSeq(w.ctx, inP)
+	require.NoError(t, err)
+	assert.Equal(t, after, slices.Collect(seq))
+	// Errors are WhoCan's, with no sequence.
+	for _, bad := range []iam.Request{
+		{ProjectID: "nowhere", Permission: "InstancesServerList"},
+		{ProjectID: "p", Permission: "NoSuchSet"},
+		{Permission: "InstancesServerList"},
+	} {
+		_, want := w.ev.WhoCan(w.ctx, bad)
+		require.Error(t, want)
+		seq, err := w.ev.WhoCanSeq(w.ctx, bad)
+		assert.Nil(t, seq)
+		assert.Equal(t, want.Error(), err.Error())
+	}
 }

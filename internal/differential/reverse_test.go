@@ -3,6 +3,8 @@ package differential
 import (
 	"context"
 	"fmt"
+	"iter"
+	"slices"
 
 	"github.com/iamkit/iam"
 	"github.com/iamkit/iam/internal/introspect"
@@ -34,6 +36,10 @@ func diffReverse(ctx context.Context, inc, fresh *iam.Evaluator, reqs []iam.Requ
 		if x, y := show(a, errA), show(b, errB); x != y {
 			return fmt.Sprintf("WhoCan(%s): incremental %s, from scratch %s", reqString(who), x, y)
 		}
+		seq, errS := inc.WhoCanSeq(ctx, who)
+		if x, y := show(a, errA), show(collect(seq), errS); x != y {
+			return fmt.Sprintf("WhoCan(%s) %s, WhoCanSeq %s", reqString(who), x, y)
+		}
 		where := iam.Request{Principal: req.Principal, Permission: req.Permission, IP: req.IP, Time: req.Time}
 		c, errC := inc.WhereCan(ctx, where)
 		d, errD := fresh.WhereCan(ctx, where)
@@ -42,4 +48,13 @@ func diffReverse(ctx context.Context, inc, fresh *iam.Evaluator, reqs []iam.Requ
 		}
 	}
 	return ""
+}
+
+// collect is slices.Collect, with a nil sequence (returned with an error)
+// collected as nil.
+func collect(seq iter.Seq[iam.Principal]) []iam.Principal {
+	if seq == nil {
+		return nil
+	}
+	return slices.Collect(seq)
 }
