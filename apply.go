@@ -100,7 +100,7 @@ func (a *applier) putApplication(mo *mOrg, id string, app *Application) {
 // putPolicy records policy id, or its deletion (p nil).
 func (a *applier) putPolicy(mo *mOrg, id string, p *Policy) {
 	if old, ok := mo.policies[id]; ok {
-		a.setHolderPolicy(mo, old.principal, id, nil)
+		a.setHolderPolicy(mo, old.holder(), id, nil)
 		delete(mo.policies, id)
 	}
 	if p != nil {
@@ -110,7 +110,7 @@ func (a *applier) putPolicy(mo *mOrg, id string, p *Policy) {
 			mo.grew = false
 		}
 		mo.policies[id] = cp
-		a.setHolderPolicy(mo, cp.principal, id, cp)
+		a.setHolderPolicy(mo, cp.holder(), id, cp)
 	}
 }
 
@@ -225,7 +225,7 @@ func (a *applier) applyProject(mo *mOrg, ev Event) {
 	for _, p := range mo.policies {
 		for i := range p.rules() {
 			if r := p.rule(i); r.lists(seq) {
-				a.holders[p.principal] = mo.id
+				a.holders[p.holder()] = mo.id
 				break
 			}
 		}

@@ -12,10 +12,33 @@ package iam
 // organization. A rule costs a few bytes per set and project named, where
 // the stored Rule costs a slice header and a string header each.
 type cpolicy struct {
-	id, name  string
-	principal Principal
-	code      packed
-	conds     *[]ruleCond // the rules that have a condition, by rule index; nil: none
+	id, name    string
+	principalID string // the principal's, with ptype
+	// code holds the policy's rules: their number n, n+1 offsets (rule i
+	// lies in [off(i), off(i+1))), then each rule as its head (the number
+	// of sets, times two, plus one for a rule on the organization), its
+	// sets, then its projects. Each number takes two bytes (little-endian)
+	// when every number fits, else four (wide).
+	code  string
+	conds *[]ruleCond // the rules that have a condition, by rule index; nil: none
+	// The small fields last, so that a cpolicy takes 80 bytes, not 96:
+	// there is one per policy.
+	ptype PrincipalType
+	wide  bool
+}
+
+// holder returns the principal the policy names.
+func (p *cpolicy) holder() Principal { return Principal{Type: p.ptype, ID: p.principalID} }
+
+// num returns the i-th number of p.code.
+func (p *cpolicy) num(i int) int32 {
+	c := p.code
+	if p.wide {
+		i *= 4
+		return int32(uint32(c[i]) | uint32(c[i+1])<<8 | uint32(c[i+2])<<16 | uint32(c[i+3])<<24)
+	}
+	i *= 2
+	return int32(uint16(c[i]) | uint16(c[i+1])<<8)
 }
 
 // ruleCond is the condition of one rule.
@@ -25,62 +48,38 @@ type ruleCond struct {
 	cond Condition // compiled; nil: no engine, or it does not compile
 }
 
-// packed holds a policy's rules: their number n, n+1 offsets (rule i lies
-// in [off(i), off(i+1))), then each rule as its head (the number of sets,
-// times two, plus one for a rule on the organization), its sets, then its
-// projects. Each number takes 16 bits when every number fits, else 32 (two
-// halves, low first: wide).
-type packed struct {
-	nums []uint16
-	wide bool
-}
-
-func (p *packed) at(i int) int32 {
-	if p.wide {
-		return int32(uint32(p.nums[2*i]) | uint32(p.nums[2*i+1])<<16)
-	}
-	return int32(p.nums[i])
-}
-
-func (p *packed) size() int {
-	if p.wide {
-		return len(p.nums) / 2
-	}
-	return len(p.nums)
-}
-
 // crule is one rule, read from a cpolicy.
 type crule struct {
 	p          *cpolicy
 	index      int32
-	start, end int // the rule's numbers in p.code, after its head
+	start, end int // the rule's numbers in p.code (by index), after its head
 	nsets      int
 	onOrg      bool
 }
 
 // rules returns the number of rules.
 func (p *cpolicy) rules() int {
-	if p.code.size() == 0 {
+	if p.code == "" {
 		return 0
 	}
-	return int(p.code.at(0))
+	return int(p.num(0))
 }
 
 // rule returns rule i.
 func (p *cpolicy) rule(i int) crule {
-	start, end := int(p.code.at(1+i)), int(p.code.at(2+i))
-	head := p.code.at(start)
+	start, end := int(p.num(1+i)), int(p.num(2+i))
+	head := p.num(start)
 	return crule{p: p, index: int32(i), start: start + 1, end: end, nsets: int(head >> 1), onOrg: head&1 == 1}
 }
 
 // set returns the table number of the rule's j-th set.
-func (r *crule) set(j int) int32 { return r.p.code.at(r.start + j) }
+func (r *crule) set(j int) int32 { return r.p.num(r.start + j) }
 
 // projects returns how many projects the rule lists.
 func (r *crule) projects() int { return r.end - r.start - r.nsets }
 
 // project returns the sequence number of the rule's j-th project.
-func (r *crule) project(j int) int32 { return r.p.code.at(r.start + r.nsets + j) }
+func (r *crule) project(j int) int32 { return r.p.num(r.start + r.nsets + j) }
 
 // lists reports whether the rule lists project seq.
 func (r *crule) lists(seq int32) bool {
@@ -123,7 +122,7 @@ func (r *crule) appliesAt(seq int32, st ScopeType) bool {
 // numbers (a project the organization does not hold is left out: it can
 // grant nothing).
 func (mo *mOrg) compilePolicy(p *Policy) *cpolicy {
-	cp := &cpolicy{id: p.ID, name: p.Name, principal: p.Principal}
+	cp := &cpolicy{id: p.ID, name: p.Name, principalID: p.Principal.ID, ptype: p.Principal.Type}
 	n := len(p.Rules)
 	if n == 0 {
 		return cp
@@ -159,20 +158,18 @@ func (mo *mOrg) compilePolicy(p *Policy) *cpolicy {
 	nums[1+n] = int32(len(nums))
 	for _, v := range nums {
 		if v < 0 || v > 0xFFFF {
-			cp.code.wide = true
+			cp.wide = true
 			break
 		}
 	}
-	if cp.code.wide {
-		cp.code.nums = make([]uint16, 2*len(nums))
-		for i, v := range nums {
-			cp.code.nums[2*i], cp.code.nums[2*i+1] = uint16(v), uint16(uint32(v)>>16)
-		}
-	} else {
-		cp.code.nums = make([]uint16, len(nums))
-		for i, v := range nums {
-			cp.code.nums[i] = uint16(v)
+	code := mo.m.code[:0]
+	for _, v := range nums {
+		code = append(code, byte(v), byte(v>>8))
+		if cp.wide {
+			code = append(code, byte(v>>16), byte(v>>24))
 		}
 	}
+	cp.code = string(code)
+	mo.m.code = code[:0]
 	return cp
 }

@@ -22,6 +22,7 @@ type mirror struct {
 	masks      maskTable
 	scratch    scratch
 	nums       []int32 // compilePolicy's working space
+	code       []byte  // compilePolicy's working space for a policy's code
 	nextOrg    int32   // the number of the next organization
 }
 

@@ -312,7 +312,7 @@ type roster struct {
 
 // holder returns the user or application whose grants g are: the
 // principal of its policies (a holder's grants list at least one).
-func (g *grants) holder() Principal { return g.pols[0].principal }
+func (g *grants) holder() Principal { return g.pols[0].holder() }
 
 var emptyRoster = &roster{}
 
