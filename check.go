@@ -308,7 +308,7 @@ func (e *Evaluator) conditionalGrants(q *query, pe *principalEntry, req *Request
 		if !h.g.conditional {
 			continue
 		}
-		for _, ref := range q.candidates(h.g) {
+		for _, ref := range q.candidatesHere(h.g) {
 			r := h.g.rule(ref)
 			rc := r.cond()
 			if rc == nil || rc.cond == nil {

@@ -168,8 +168,21 @@ func (e *Evaluator) Explain(ctx context.Context, req Request) (Explanation, erro
 		x.Denial = "the user is locked: an IAM manager must unlock it"
 	default:
 		var falseConds []string
-		for _, h := range q.holders(pe, e.caller(s, req.Principal)) {
-			for _, ref := range q.candidates(h.g) {
+		holders := q.holders(pe, e.caller(s, req.Principal))
+		cands := make([][]ruleRef, len(holders))
+		n := 0
+		for i, h := range holders {
+			if !h.g.conditional && !q.holds(h.g) {
+				// Its masks are the union of what its rules grant: none of
+				// them grants the request here.
+				continue
+			}
+			cands[i] = q.candidatesHere(h.g)
+			n += len(cands[i])
+		}
+		x.Grants = make([]Grant, 0, n) // most candidates here grant
+		for i, h := range holders {
+			for _, ref := range cands[i] {
 				r := h.g.rule(ref)
 				named, via, ok := q.ruleMatch(&r)
 				if !ok {
@@ -189,6 +202,9 @@ func (e *Evaluator) Explain(ctx context.Context, req Request) (Explanation, erro
 			}
 		}
 		reason = ReasonNotGranted
+		if len(x.Grants) == 0 {
+			x.Grants = nil
+		}
 		if len(x.Grants) > 0 {
 			reason = ReasonGranted
 			break

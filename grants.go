@@ -180,9 +180,10 @@ func (mo *mOrg) grantsWith(sc *scratch, pols []*cpolicy, group bool) *grants {
 		for ri := range p.rules() {
 			r := p.rule(ri)
 			if bySet != nil {
+				where := whereOf(&r)
 				for j := range r.nsets {
 					if bit := mo.bit(r.set(j)); bit >= 0 {
-						bySet = append(bySet, setRule{bit: bit, pol: int32(pi), rule: int32(ri)})
+						bySet = append(bySet, setRule{bit: bit, pol: int32(pi), rule: uint16(ri), where: where})
 					}
 				}
 			}

@@ -47,9 +47,8 @@ func (q *query) holders(pe *principalEntry, self Principal) []holder {
 func (q *query) ruleMatch(r *crule) (named, via string, ok bool) {
 	cat := q.org.cat
 	for j := range r.nsets {
-		name := q.org.setNames[r.set(j)]
-		bit, known := cat.lookup.Get(name)
-		if !known {
+		bit := q.org.setBits[r.set(j)]
+		if bit < 0 {
 			continue
 		}
 		cs := &cat.sets[bit]
@@ -70,25 +69,51 @@ func (q *query) ruleMatch(r *crule) (named, via string, ok bool) {
 }
 
 // candidates lists, in order (by policy ID, then rule index), the rules
-// of g that could grant the query. A holder of many rules has an index of
-// them by set: then only the rules naming a set whose closure holds the
-// asked set, or one of the sets matching the asked triple, are listed;
-// otherwise every rule is. The slow paths read these only. (It
-// allocates.)
-func (q *query) candidates(g *grants) []ruleRef {
+// of g that could grant the query somewhere (its target aside). A holder
+// of many rules has an index of them by set: then only the rules naming a
+// set whose closure holds the asked set, or one of the sets matching the
+// asked triple, are listed; otherwise every rule is. The slow paths read
+// these only. (It allocates.)
+func (q *query) candidates(g *grants) []ruleRef { return q.collect(g, false) }
+
+// candidatesHere is candidates at the query's target: from the index by
+// set, only the rules that may apply there (see mayApplyAt), so that a
+// holder of thousands of rules on other projects costs their entries'
+// reading, not their rules'.
+func (q *query) candidatesHere(g *grants) []ruleRef { return q.collect(g, true) }
+
+func (q *query) collect(g *grants, here bool) []ruleRef {
 	var out []ruleRef
 	if g.bySet == nil {
 		for pi, p := range g.pols {
 			for ri := range p.rules() {
+				if here {
+					if r := p.rule(ri); !mayApplyAt(whereOf(&r), q.project) {
+						continue
+					}
+				}
 				out = append(out, ruleRef{int32(pi), int32(ri)})
 			}
 		}
 		return out
 	}
 	cat := q.org.cat
+	// Each set whose rules are listed, once: the includers of several
+	// matching sets overlap.
+	var small [8]uint64
+	seen := small[:]
+	if n := (len(cat.sets) + 63) / 64; n > len(small) {
+		seen = make([]uint64, n)
+	}
+	naming := func(bit int32) {
+		if seen[bit/64]&(1<<(bit%64)) == 0 {
+			seen[bit/64] |= 1 << (bit % 64)
+			out = g.rulesNaming(bit, here, q.project, out)
+		}
+	}
 	add := func(bit int32) {
 		for _, inc := range cat.sets[bit].includers {
-			out = g.rulesNaming(inc, out)
+			naming(inc)
 		}
 	}
 	switch {
@@ -97,7 +122,7 @@ func (q *query) candidates(g *grants) []ruleRef {
 	case q.overflow:
 		for bit := range cat.sets {
 			if cat.matchingSet(cat.sets[bit].closure, q.pats, q.resource, q.action, q.orgScoped) >= 0 {
-				out = g.rulesNaming(int32(bit), out)
+				naming(int32(bit))
 			}
 		}
 	default:

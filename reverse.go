@@ -60,8 +60,8 @@ func (e *Evaluator) WhatCan(ctx context.Context, req Request) ([]string, error) 
 						continue
 					}
 					for j := range r.nsets {
-						bit, ok := cat.lookup.Get(q.org.setNames[r.set(j)])
-						if ok && r.appliesAt(q.project, cat.sets[bit].ScopeType) {
+						bit := q.org.setBits[r.set(j)]
+						if bit >= 0 && r.appliesAt(q.project, cat.sets[bit].ScopeType) {
 							held.or(cat.sets[bit].closure.bytes())
 						}
 					}

@@ -59,6 +59,7 @@ type orgIndex struct {
 	num      int32 // the organization's number in this index (never given to another)
 	cat      *catalogue
 	setNames []string       // the permission-set names rules give, by table number
+	setBits  []int32        // by table number: the set's bit in cat, or -1
 	groups   []*grants      // by group sequence number; nil: none, or deleted
 	groupIDs []string       // by group sequence number
 	allUsers []int32        // groups with AllUsers
@@ -260,8 +261,43 @@ func (p packedMasks) eachProject(fn func(seq int32, m mask)) {
 }
 
 // setRule says that rule rule of policy pol (indexes into grants.pols and
-// the policy's rules) names set bit.
-type setRule struct{ bit, pol, rule int32 }
+// the policy's rules) names set bit, and where the rule may apply (see
+// whereOf): a lookup by set skips the rules that name it elsewhere
+// without reading them.
+type setRule struct {
+	bit, pol int32
+	rule     uint16
+	where    uint16
+}
+
+// A policy's rule index fits a setRule's 16 bits.
+const _ uint16 = MaxRulesPerPolicy - 1
+
+// whereOnOrg is the bit of where that says a rule is on the organization
+// (so on every project too); the other fifteen say that it lists a
+// project whose sequence number is that bit modulo 15.
+const whereOnOrg = 1 << 15
+
+// whereOf summarizes where rule r applies, for setRule.where.
+func whereOf(r *crule) uint16 {
+	if r.onOrg {
+		return whereOnOrg
+	}
+	var w uint16
+	for k := range r.projects() {
+		w |= 1 << (uint32(r.project(k)) % 15)
+	}
+	return w
+}
+
+// mayApplyAt reports whether a rule of summary where may apply at project
+// seq, or at the organization when seq < 0: false means it does not.
+func mayApplyAt(where uint16, seq int32) bool {
+	if seq < 0 {
+		return where&whereOnOrg != 0
+	}
+	return where&(whereOnOrg|1<<(uint32(seq)%15)) != 0
+}
 
 // ruleRef names one rule of a holder's policies.
 type ruleRef struct{ pol, rule int32 }
@@ -273,12 +309,16 @@ type ruleRef struct{ pol, rule int32 }
 // every member's Explain reads them, and groups are few.
 const bySetMin = 64
 
-// rulesNaming appends to out the rules naming set bit.
-func (g *grants) rulesNaming(bit int32, out []ruleRef) []ruleRef {
+// rulesNaming appends to out the rules naming set bit; when here is
+// set, only those that may apply at project seq (the organization when
+// seq < 0; see mayApplyAt).
+func (g *grants) rulesNaming(bit int32, here bool, seq int32, out []ruleRef) []ruleRef {
 	bySet := *g.bySet
 	i, _ := slices.BinarySearchFunc(bySet, bit, func(sr setRule, b int32) int { return int(sr.bit - b) })
 	for ; i < len(bySet) && bySet[i].bit == bit; i++ {
-		out = append(out, ruleRef{bySet[i].pol, bySet[i].rule})
+		if !here || mayApplyAt(bySet[i].where, seq) {
+			out = append(out, ruleRef{bySet[i].pol, int32(bySet[i].rule)})
+		}
 	}
 	return out
 }
