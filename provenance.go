@@ -19,23 +19,30 @@ type holder struct {
 // self names the caller in the result. (It allocates: slow paths only.)
 func (q *query) holders(pe *principalEntry, self Principal) []holder {
 	org := q.org
-	var out []holder
+	if pe.typ == PrincipalGroup {
+		if g := org.group(pe.ref); g != nil {
+			return []holder{{GroupPrincipal(org.groupIDs[pe.ref]), g}}
+		}
+		return nil
+	}
+	c, special := org.combo(pe.ref), org.specialGroups(pe)
+	n := 1 + len(special)
+	if c != nil {
+		n += len(c.groups)
+	}
+	out := make([]holder, 0, n)
 	add := func(p Principal, g *grants) {
 		if g != nil {
 			out = append(out, holder{p, g})
 		}
 	}
-	if pe.typ == PrincipalGroup {
-		add(GroupPrincipal(org.groupIDs[pe.ref]), org.group(pe.ref))
-		return out
-	}
 	add(self, pe.own)
-	if c := org.combo(pe.ref); c != nil {
+	if c != nil {
 		for _, seq := range c.groups {
 			add(GroupPrincipal(org.groupIDs[seq]), org.group(seq))
 		}
 	}
-	for _, seq := range org.specialGroups(pe) {
+	for _, seq := range special {
 		add(GroupPrincipal(org.groupIDs[seq]), org.group(seq))
 	}
 	return out
