@@ -560,6 +560,12 @@ func diffWorld(t *testing.T, seed int64, n int, tally *diffTally) {
 	if failures > 5 {
 		t.Errorf("seed %d: %d disagreements in all", seed, failures)
 	}
+	if msg := diffExplain(ctx, ev, ref, reqs); msg != "" {
+		t.Errorf("seed %d (world gen.Generate(%#v)): %s", seed, cfg, msg)
+	}
+	if msg := diffWhoCan(ctx, ev, ref, w, reqs[len(reqs)-min(len(reqs), 40):]); msg != "" {
+		t.Errorf("seed %d (world gen.Generate(%#v)): %s", seed, cfg, msg)
+	}
 	// A batch answers as the single checks do.
 	batch := reqs[:min(len(reqs), 2000)]
 	for i, res := range ev.CheckBatch(ctx, batch) {
@@ -580,7 +586,7 @@ func diffWorldForWrites(seed int64) gen.Config {
 		Seed:                 seed,
 		Organizations:        2,
 		Principals:           24,
-		ProjectsPerOrg:       3,
+		ProjectsPerOrg:       3 + 15*int(seed%3/2), // more than 15 for some: rules are indexed by project modulo 15
 		Groups:               2,
 		PoliciesPerPrincipal: 0.8,
 		MaxRulesPerPolicy:    3,
@@ -949,6 +955,7 @@ type diffWriter struct {
 	stale map[string][]string // kind → IDs that existed once ("org/name" for sets)
 	conds bool
 	now   func() time.Time
+	valid bool // rule makes valid rules only (see rules)
 
 	projectSets, orgSets []string
 }
@@ -1061,10 +1068,14 @@ func (d *diffWriter) rule(v *diffView, o *diffOrg) iam.Rule {
 	// condition: mostly "true" (grants), some "false", "error" (fails at
 	// run time) and CEL that it cannot compile. Without it, any condition
 	// is rejected.
-	if d.chance(0.05) || d.conds && d.chance(0.25) {
+	switch {
+	case d.valid && d.conds && d.chance(0.1):
+		r.Condition = pickOne(d.rng, []string{"true", "false", "error"})
+	case d.valid:
+	case d.chance(0.05) || d.conds && d.chance(0.25):
 		r.Condition = pickOne(d.rng, []string{"true", "true", "true", "false", "error", "request.ip == '203.0.113.7'"})
 	}
-	if d.chance(0.08) {
+	if !d.valid && d.chance(0.08) {
 		switch d.rng.IntN(7) {
 		case 0: // an organization-scoped set on projects
 			r.Scope = iam.Scope{ProjectIDs: []string{o.id}}
@@ -1092,6 +1103,18 @@ func (d *diffWriter) rule(v *diffView, o *diffOrg) iam.Rule {
 
 func (d *diffWriter) rules(v *diffView, o *diffOrg) []iam.Rule {
 	var out []iam.Rule
+	if d.chance(0.04) {
+		// A policy of many valid rules: its holder has 63 or 64 rules or
+		// more (from 64, its grants carry an index of its rules by set),
+		// up to the most a policy may have.
+		d.valid = true
+		defer func() { d.valid = false }()
+		n := pickOne(d.rng, []int{62, 63, 64, 65, 120, iam.MaxRulesPerPolicy})
+		for range n {
+			out = append(out, d.rule(v, o))
+		}
+		return out
+	}
 	for range d.rng.IntN(4) {
 		out = append(out, d.rule(v, o))
 	}
@@ -1803,6 +1826,16 @@ func runSequence(t *testing.T, s diffSequence, tally *diffTally) ([]diffOp, *dif
 				fail = &diffFailure{step: step, req: req, kind: "fresh", a: inc, b: fr}
 				break
 			}
+		}
+		if msg := diffWhoCan(env.ctx, env.inc, env.ref, snap, reqs); fail == nil && msg != "" {
+			t.Errorf("%v, step %d: %s", s, step, msg)
+			fresh.Close()
+			return ops, nil
+		}
+		if msg := diffExplain(env.ctx, env.inc, env.ref, reqs); fail == nil && msg != "" {
+			t.Errorf("%v, step %d: %s", s, step, msg)
+			fresh.Close()
+			return ops, nil
 		}
 		if msg := diffReverse(env.ctx, env.inc, fresh, reqs); fail == nil && msg != "" {
 			t.Errorf("%v, step %d: %s", s, step, msg)

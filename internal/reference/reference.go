@@ -211,6 +211,29 @@ func notFoundOr(err error, what string) error {
 // Check answers req: allowed, or an error whose sentinel is what the
 // Evaluator must return too.
 func (r *Evaluator) Check(ctx context.Context, req iam.Request) (bool, error) {
+	return r.check(ctx, req, nil)
+}
+
+// RuleRef names one rule of a policy that grants a request, with the
+// principal the policy names (the caller's bearer or one of its groups).
+type RuleRef struct {
+	Holder   iam.Principal
+	PolicyID string
+	Rule     int
+}
+
+// Grants answers req as Check does and lists every rule that grants it
+// (none for the owner, who needs none, and for a denial before the
+// grants): what an explanation of the request must list.
+func (r *Evaluator) Grants(ctx context.Context, req iam.Request) (bool, []RuleRef, error) {
+	var refs []RuleRef
+	ok, err := r.check(ctx, req, &refs)
+	return ok, refs, err
+}
+
+// check is Check; with every set, it reads every rule and appends the
+// rules that grant to *every.
+func (r *Evaluator) check(ctx context.Context, req iam.Request, every *[]RuleRef) (bool, error) {
 	// 1. A malformed request.
 	if err := malformed(req); err != nil {
 		return false, err
@@ -368,11 +391,12 @@ func (r *Evaluator) Check(ctx context.Context, req iam.Request) (bool, error) {
 			}
 		}
 	}
+	granted := false
 	for _, pol := range lists.policies {
 		if pol.OrganizationID != org || pol.Principal.IsZero() || !slices.Contains(holders, pol.Principal) {
 			continue
 		}
-		for _, rule := range pol.Rules {
+		for i, rule := range pol.Rules {
 			if rule.Condition != "" && (r.Cond == nil || !r.Cond(rule.Condition, req)) {
 				continue
 			}
@@ -382,12 +406,17 @@ func (r *Evaluator) Check(ctx context.Context, req iam.Request) (bool, error) {
 					continue
 				}
 				if setGrants(sets, name, req.Permission, triple, level) {
-					return true, nil
+					if every == nil {
+						return true, nil
+					}
+					granted = true
+					*every = append(*every, RuleRef{Holder: pol.Principal, PolicyID: pol.ID, Rule: i})
+					break
 				}
 			}
 		}
 	}
-	return false, nil
+	return granted, nil
 }
 
 // covers reports whether a rule's scope grants a set of scope type st
