@@ -34,9 +34,9 @@ func (e *Evaluator) WhoCan(ctx context.Context, req Request) ([]Principal, error
 // more than once). Errors are WhoCan's, returned before any principal is.
 // Ranging over it allocates nothing per principal, where WhoCan's list
 // of a large organization (about 24 bytes a principal) costs more to
-// allocate and collect than to find; a host that pages, counts or streams the answer
-// should use WhoCanSeq. The sequence keeps that state of the index
-// reachable for as long as it is held.
+// allocate and collect than to find; a host that pages, counts or streams
+// the answer should use WhoCanSeq. The sequence keeps that state of the
+// index reachable for as long as it is held.
 func (e *Evaluator) WhoCanSeq(ctx context.Context, req Request) (iter.Seq[Principal], error) {
 	a, err := e.whoCan(&req)
 	if err != nil {
