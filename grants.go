@@ -1,7 +1,6 @@
 package iam
 
 import (
-	"cmp"
 	"slices"
 	"strings"
 )
@@ -214,11 +213,8 @@ func (mo *mOrg) grantsWith(sc *scratch, pols []*cpolicy, group bool) *grants {
 		}
 	}
 	if bySet != nil {
-		g.bySet = &bySet
+		g.bySet = newRuleIndex(bySet)
 	}
-	slices.SortFunc(bySet, func(x, y setRule) int {
-		return cmp.Or(cmp.Compare(x.bit, y.bit), cmp.Compare(x.pol, y.pol), cmp.Compare(x.rule, y.rule))
-	})
 	sc.pack(g)
 	return g
 }

@@ -84,7 +84,7 @@ func dumpOrg(b *strings.Builder, s *snapshot, o *orgIndex) {
 		var bySet []string
 		var rules []setRule
 		if g.bySet != nil {
-			rules = *g.bySet
+			rules = g.bySet.rules
 		}
 		for _, sr := range rules {
 			bySet = append(bySet, fmt.Sprintf("%s:%s/%d", cat.sets[sr.bit].Name, g.pols[sr.pol].id, sr.rule))

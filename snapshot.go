@@ -1,6 +1,7 @@
 package iam
 
 import (
+	"cmp"
 	"slices"
 	"time"
 
@@ -140,7 +141,7 @@ type keyEntry struct {
 type grants struct {
 	m           packedMasks
 	pols        []*cpolicy // the policies naming the holder, by ID; shared with the mirror, never modified
-	bySet       *[]setRule // which rules name which set, sorted by set (holders of many rules only)
+	bySet       *ruleIndex // which rules name which set (holders of many rules only)
 	num         int32      // a user's or application's number in its roster (see roster.holders)
 	conditional bool       // some rule has a condition
 }
@@ -260,6 +261,33 @@ func (p packedMasks) eachProject(fn func(seq int32, m mask)) {
 	}
 }
 
+// ruleIndex is a holder's rules by the sets they name.
+type ruleIndex struct {
+	rules []setRule // sorted by set bit, then policy, then rule
+	// starts holds, by set bit, where that set's entries start in rules;
+	// starts[bit+1] is where they end. It stops after the highest bit
+	// that rules name.
+	starts []int32
+}
+
+// newRuleIndex indexes rules, sorting them in place.
+func newRuleIndex(rules []setRule) *ruleIndex {
+	slices.SortFunc(rules, func(x, y setRule) int {
+		return cmp.Or(cmp.Compare(x.bit, y.bit), cmp.Compare(x.pol, y.pol), cmp.Compare(x.rule, y.rule))
+	})
+	ix := &ruleIndex{rules: rules}
+	if len(rules) > 0 {
+		ix.starts = make([]int32, rules[len(rules)-1].bit+2)
+		for _, sr := range rules {
+			ix.starts[sr.bit+1]++
+		}
+		for b := 1; b < len(ix.starts); b++ {
+			ix.starts[b] += ix.starts[b-1]
+		}
+	}
+	return ix
+}
+
 // setRule says that rule rule of policy pol (indexes into grants.pols and
 // the policy's rules) names set bit, and where the rule may apply (see
 // whereOf): a lookup by set skips the rules that name it elsewhere
@@ -313,11 +341,13 @@ const bySetMin = 64
 // set, only those that may apply at project seq (the organization when
 // seq < 0; see mayApplyAt).
 func (g *grants) rulesNaming(bit int32, here bool, seq int32, out []ruleRef) []ruleRef {
-	bySet := *g.bySet
-	i, _ := slices.BinarySearchFunc(bySet, bit, func(sr setRule, b int32) int { return int(sr.bit - b) })
-	for ; i < len(bySet) && bySet[i].bit == bit; i++ {
-		if !here || mayApplyAt(bySet[i].where, seq) {
-			out = append(out, ruleRef{bySet[i].pol, int32(bySet[i].rule)})
+	ix := g.bySet
+	if int(bit)+1 >= len(ix.starts) {
+		return out
+	}
+	for _, sr := range ix.rules[ix.starts[bit]:ix.starts[bit+1]] {
+		if !here || mayApplyAt(sr.where, seq) {
+			out = append(out, ruleRef{sr.pol, int32(sr.rule)})
 		}
 	}
 	return out
