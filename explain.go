@@ -116,16 +116,18 @@ func (x Explanation) String() string {
 	return b.String()
 }
 
-// grant describes rule r of holder p granting the query.
-func (q *query) grant(p Principal, r *crule, named, via string) Grant {
-	g := Grant{PolicyID: r.p.id, PolicyName: r.p.name, Rule: int(r.index), PermissionSet: named, Principal: p}
+// grant describes rule r of holder p granting the query through set
+// named and, inside its closure, set via (catalogue bits; see ruleMatch).
+func (q *query) grant(p Principal, r *crule, named, via int32) Grant {
+	cs := &q.org.cat.sets[named]
+	g := Grant{PolicyID: r.p.id, PolicyName: r.p.name, Rule: int(r.index), PermissionSet: cs.Name, Principal: p}
 	if rc := r.cond(); rc != nil {
 		g.Condition = rc.expr
 	}
 	if via != named {
-		g.Via = via
+		g.Via = q.org.cat.sets[via].Name
 	}
-	st := q.org.cat.sets[q.org.cat.bits[named]].ScopeType
+	st := cs.ScopeType
 	switch {
 	case st == ScopeOrganization:
 		g.Scope.Organization = true

@@ -50,8 +50,8 @@ func (q *query) holders(pe *principalEntry, self Principal) []holder {
 
 // ruleMatch returns the set of rule r that grants the query at its target
 // and the set that matched inside its closure (equal to the first when the
-// rule names it directly), or ok false.
-func (q *query) ruleMatch(r *crule) (named, via string, ok bool) {
+// rule names it directly), as catalogue bits, or ok false.
+func (q *query) ruleMatch(r *crule) (named, via int32, ok bool) {
 	cat := q.org.cat
 	for j := range r.nsets {
 		bit := q.org.setBits[r.set(j)]
@@ -64,15 +64,15 @@ func (q *query) ruleMatch(r *crule) (named, via string, ok bool) {
 		}
 		if q.triple {
 			if m := cat.matchingSet(cs.closure, q.pats, q.resource, q.action, q.orgScoped); m >= 0 {
-				return cs.Name, cat.sets[m].Name, true
+				return bit, int32(m), true
 			}
 			continue
 		}
 		if cs.closure.has(q.bit) {
-			return cs.Name, cat.sets[q.bit].Name, true
+			return bit, q.bit, true
 		}
 	}
-	return "", "", false
+	return -1, -1, false
 }
 
 // candidates lists, in order (by policy ID, then rule index), the rules
