@@ -297,7 +297,7 @@ func (a *applier) rebuildEntry(p Principal, orgID string, ownDirty bool, compute
 
 func (mo *mOrg) buildIndex() *orgIndex {
 	idx := &orgIndex{
-		id: mo.id, num: mo.num, cat: mo.cat, setNames: mo.names, setBits: mo.setBits,
+		id: mo.id, num: mo.num, cat: mo.cat, setBits: mo.setBits,
 		groups:   make([]*grants, mo.nextGroup),
 		groupIDs: make([]string, mo.nextGroup),
 		members:  make([]groupMembers, mo.nextGroup),

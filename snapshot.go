@@ -59,8 +59,7 @@ type orgIndex struct {
 	id       string
 	num      int32 // the organization's number in this index (never given to another)
 	cat      *catalogue
-	setNames []string       // the permission-set names rules give, by table number
-	setBits  []int32        // by table number: the set's bit in cat, or -1
+	setBits  []int32        // by table number (see mOrg.setID): the set's bit in cat, or -1
 	groups   []*grants      // by group sequence number; nil: none, or deleted
 	groupIDs []string       // by group sequence number
 	allUsers []int32        // groups with AllUsers
