@@ -106,7 +106,7 @@ func (a *applier) putPolicy(mo *mOrg, id string, p *Policy) {
 	if p != nil {
 		cp := mo.compilePolicy(p)
 		if mo.grew {
-			a.orgDirty[mo.id] = true // its index shows the new set names
+			a.orgDirty[mo.id] = true // its index maps the new table numbers to set bits
 			mo.grew = false
 		}
 		mo.policies[id] = cp
