@@ -304,11 +304,12 @@ func (q *query) holdsPacked(p packedMasks) bool {
 // first is set).
 func (e *Evaluator) conditionalGrants(q *query, pe *principalEntry, req *Request, first bool) []Grant {
 	var out []Grant
+	sets := q.grantingSets()
 	for _, h := range q.holders(pe, req.Principal) {
 		if !h.g.conditional {
 			continue
 		}
-		for _, ref := range q.candidatesHere(h.g) {
+		for _, ref := range q.candidatesHere(h.g, sets) {
 			r := h.g.rule(ref)
 			rc := r.cond()
 			if rc == nil || rc.cond == nil {

@@ -174,6 +174,7 @@ func (e *Evaluator) Explain(ctx context.Context, req Request) (Explanation, erro
 		var falseConds []string
 		holders := q.holders(pe, e.caller(s, req.Principal))
 		cands := make([][]ruleRef, len(holders))
+		sets := q.grantingSets()
 		n := 0
 		for i, h := range holders {
 			if !h.g.conditional && !q.holds(h.g) {
@@ -181,7 +182,7 @@ func (e *Evaluator) Explain(ctx context.Context, req Request) (Explanation, erro
 				// them grants the request here.
 				continue
 			}
-			cands[i] = q.candidatesHere(h.g)
+			cands[i] = q.candidatesHere(h.g, sets)
 			n += len(cands[i])
 		}
 		x.Grants = make([]Grant, 0, n) // most candidates here grant

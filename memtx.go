@@ -411,29 +411,12 @@ func (tx *memTx) rollback() {
 	// then restores what was there before, an organization of the same
 	// ID that it deleted included.
 	for _, mo := range tx.fresh {
-		forget := func(id string) {
-			if ref, ok := tx.ids[id]; ok && ref.mo == mo {
-				delete(tx.ids, id)
-			}
-		}
-		for id := range mo.projects {
-			forget(id)
-		}
-		for id := range mo.users {
-			forget(id)
-		}
-		for id := range mo.apps {
-			forget(id)
-		}
-		for id := range mo.groups {
-			forget(id)
-		}
-		for id := range mo.policies {
-			forget(id)
-		}
-		for id := range mo.keys {
-			forget(id)
-		}
+		forgetIDs(tx.ids, mo, mo.projects)
+		forgetIDs(tx.ids, mo, mo.users)
+		forgetIDs(tx.ids, mo, mo.apps)
+		forgetIDs(tx.ids, mo, mo.groups)
+		forgetIDs(tx.ids, mo, mo.policies)
+		forgetIDs(tx.ids, mo, mo.keys)
 	}
 	tx.fresh = nil
 	tx.packed = nil
@@ -441,6 +424,16 @@ func (tx *memTx) rollback() {
 		tx.undo[i]()
 	}
 	tx.undo = nil
+}
+
+// forgetIDs drops from the ID registry ids the IDs of m that it holds
+// for organization mo.
+func forgetIDs[V any](ids map[string]memRef, mo *memOrg, m entityMap[V]) {
+	for id := range m {
+		if ref, ok := ids[id]; ok && ref.mo == mo {
+			delete(ids, id)
+		}
+	}
 }
 
 // Apply writes one event planned by the write rules, keeping the ID

@@ -76,20 +76,22 @@ func (q *query) ruleMatch(r *crule) (named, via int32, ok bool) {
 }
 
 // candidates lists, in order (by policy ID, then rule index), the rules
-// of g that could grant the query somewhere (its target aside). A holder
-// of many rules has an index of them by set: then only the rules naming a
-// set whose closure holds the asked set, or one of the sets matching the
-// asked triple, are listed; otherwise every rule is. The slow paths read
-// these only. (It allocates.)
-func (q *query) candidates(g *grants) []ruleRef { return q.collect(g, false) }
+// of g that could grant the query somewhere (its target aside). sets is
+// q.grantingSets(), found once for every holder a caller asks about. A
+// holder of many rules has an index of them by set: then only the rules
+// naming one of sets are listed; otherwise every rule is. The slow paths
+// read these only. (It allocates.)
+func (q *query) candidates(g *grants, sets []int32) []ruleRef { return q.collect(g, sets, false) }
 
 // candidatesHere is candidates at the query's target: from the index by
 // set, only the rules that may apply there (see mayApplyAt), so that a
 // holder of thousands of rules on other projects costs their entries'
 // reading, not their rules'.
-func (q *query) candidatesHere(g *grants) []ruleRef { return q.collect(g, true) }
+func (q *query) candidatesHere(g *grants, sets []int32) []ruleRef {
+	return q.collect(g, sets, true)
+}
 
-func (q *query) collect(g *grants, here bool) []ruleRef {
+func (q *query) collect(g *grants, sets []int32, here bool) []ruleRef {
 	var out []ruleRef
 	if g.bySet == nil {
 		for pi, p := range g.pols {
@@ -104,38 +106,8 @@ func (q *query) collect(g *grants, here bool) []ruleRef {
 		}
 		return out
 	}
-	cat := q.org.cat
-	// Each set whose rules are listed, once: the includers of several
-	// matching sets overlap.
-	var small [8]uint64
-	seen := small[:]
-	if n := (len(cat.sets) + 63) / 64; n > len(small) {
-		seen = make([]uint64, n)
-	}
-	naming := func(bit int32) {
-		if seen[bit/64]&(1<<(bit%64)) == 0 {
-			seen[bit/64] |= 1 << (bit % 64)
-			out = g.rulesNaming(bit, here, q.project, out)
-		}
-	}
-	add := func(bit int32) {
-		for _, inc := range cat.sets[bit].includers {
-			naming(inc)
-		}
-	}
-	switch {
-	case !q.triple:
-		add(q.bit)
-	case q.overflow:
-		for bit := range cat.sets {
-			if cat.matchingSet(cat.sets[bit].closure, q.pats, q.resource, q.action, q.orgScoped) >= 0 {
-				naming(int32(bit))
-			}
-		}
-	default:
-		for _, bit := range q.matches[:q.nmatch] {
-			add(bit)
-		}
+	for _, bit := range sets {
+		out = g.rulesNaming(bit, here, q.project, out)
 	}
 	slices.SortFunc(out, func(x, y ruleRef) int { return cmp.Or(cmp.Compare(x.pol, y.pol), cmp.Compare(x.rule, y.rule)) })
 	return slices.Compact(out)

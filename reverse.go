@@ -167,6 +167,7 @@ func (e *Evaluator) projectsWhere(s *snapshot, q *query, pe *principalEntry) []s
 func (e *Evaluator) whereSeqs(s *snapshot, q *query, pe *principalEntry, req *Request) (all bool, seqs map[int32]bool) {
 	seqs = map[int32]bool{}
 	cat := q.org.cat
+	var sets []int32 // q.grantingSets(), once a holder has conditional rules
 	for _, h := range q.holders(pe, Principal{}) {
 		if q.triple && cat.grantsTriple(h.g.m.all(), q.pats, q.resource, q.action, q.orgScoped) || !q.triple && h.g.m.all().has(q.bit) {
 			return true, nil
@@ -179,7 +180,10 @@ func (e *Evaluator) whereSeqs(s *snapshot, q *query, pe *principalEntry, req *Re
 		if req == nil || !h.g.conditional {
 			continue
 		}
-		for _, ref := range q.candidates(h.g) {
+		if sets == nil {
+			sets = q.grantingSets()
+		}
+		for _, ref := range q.candidates(h.g, sets) {
 			r := h.g.rule(ref)
 			rc := r.cond()
 			if rc == nil || rc.cond == nil {

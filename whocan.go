@@ -516,7 +516,7 @@ func (e *Evaluator) allows(q *query, g *grants, req *Request) bool {
 	if !g.conditional {
 		return false
 	}
-	for _, ref := range q.candidatesHere(g) {
+	for _, ref := range q.candidatesHere(g, q.grantingSets()) {
 		r := g.rule(ref)
 		rc := r.cond()
 		if rc == nil || rc.cond == nil {
