@@ -65,8 +65,8 @@
 // it holds at the organization, in all projects and per project, and
 // follows the store's changes incrementally. [Evaluator.Check] answers a
 // [Request] with a few lookups and no allocation; [Evaluator.Explain] says
-// why; WhoCan, WhatCan and WhereCan answer the reverse questions;
-// Authenticate checks API keys.
+// why; WhoCan (or WhoCanSeq, the same answer as a sequence), WhatCan and
+// WhereCan answer the reverse questions; Authenticate checks API keys.
 //
 // Around the package: admin makes the store's reads and writes on behalf
 // of a caller, checked against the caller's rights; iamhttp guards a
